@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated BMC. It addresses the window only through its private copy of the layout and
+ * decodes only private copies of what the host wrote, so nothing the host writes can steer it
+ * outside the window or outside the image it is receiving.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fwpush/bmc.h"
+#include "fwpush/target.h"
+#include "hash.h"
+#include "poll.h"
+#include "window.h"
+
+enum bmc_state { BMC_IDLE, BMC_DOWNLOAD };
+
+struct fwp_bmc {
+	struct fwp_target *target;
+	struct fwp_window win;		/* private copy of the layout */
+	uint64_t flash_capacity;
+	char *flash_path;
+	char *staging_path;
+	uint64_t last_seq;		/* highest sequence number answered in order */
+	uint32_t hint;			/* slot where the next message most likely is */
+	struct fwp_bmc_opts opts;
+
+	/* The open session. */
+	enum bmc_state state;
+	struct fwp_start_body start;
+	uint64_t received;
+	uint64_t t_start;
+	int staging_fd;
+	struct fwp_hstate image_hs;
+	unsigned char *bounce;		/* private copy of the block being stored */
+};
+
+/*
+ * Bodies are stored through a small private buffer: what is hashed is exactly what is written
+ * (the host cannot change it in between), the block stays in L2 from copy to write, and
+ * pwrite() fills the page cache without the page faults and zeroing a mapping would cost.
+ */
+#define BOUNCE_SIZE	(256u << 10)
+
+static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type,
+		   enum fwp_status st, const struct fwp_hash128 *hash)
+{
+	struct fwp_ack *a = fwp_win_ack(&b->win, slot);
+
+	a->status = st;
+	a->type = type;
+	a->offset = b->received;
+	if (hash)
+		a->hash = *hash;
+	else
+		memset(&a->hash, 0, sizeof(a->hash));
+	fwp_store_release(&a->seq, seq);
+}
+
+static void session_close(struct fwp_bmc *b)
+{
+	if (b->staging_fd >= 0) {
+		close(b->staging_fd);
+		unlink(b->staging_path);
+	}
+	b->staging_fd = -1;
+	b->state = BMC_IDLE;
+}
+
+static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
+			const struct fwp_hash128 *hash)
+{
+	struct fwp_bmc_session s = {
+		.image_size = b->start.image_size,
+		.bytes_received = b->received,
+		.chunk_size = b->start.chunk_size,
+		.component = b->start.component,
+		.status = st,
+		.failed_type = st ? type : 0,
+		.ns = fwp_now_ns() - b->t_start,
+	};
+
+	if (hash)
+		s.image_hash = *hash;
+	session_close(b);
+	if (b->opts.on_session)
+		b->opts.on_session(b->opts.cb_arg, &s);
+}
+
+static enum fwp_status session_open(struct fwp_bmc *b, const struct fwp_start_body *sb)
+{
+	b->start = *sb;
+	b->received = 0;
+	b->t_start = fwp_now_ns();
+	b->staging_fd = open(b->staging_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (b->staging_fd < 0)
+		return FWP_ST_STORAGE_ERROR;
+	fwp_hash()->reset(&b->image_hs);
+	b->state = BMC_DOWNLOAD;
+	return FWP_ST_OK;
+}
+
+static int write_full(int fd, const unsigned char *p, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Copies a body out of the window into flash, hashing what is written. */
+static int store_body(struct fwp_bmc *b, const unsigned char *src, uint32_t len, uint64_t off,
+		      struct fwp_hstate *chunk_hs)
+{
+	uint32_t done, k;
+
+	for (done = 0; done < len; done += k) {
+		k = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE;
+		fwp_hash()->copy_hash(b->bounce, src + done, k, chunk_hs, &b->image_hs);
+		if (write_full(b->staging_fd, b->bounce, k, off + done))
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Copies a small body out of the window and checks it against the header's hash. */
+static enum fwp_status read_small_body(struct fwp_bmc *b, uint32_t slot,
+				       const struct fwp_msg_hdr *h, void *out, size_t len)
+{
+	struct fwp_hash128 got;
+
+	if (h->length != len)
+		return FWP_ST_BAD_LENGTH;
+	memcpy(out, fwp_win_body(&b->win, slot), len);
+	got = fwp_xxh128(out, len);
+	return fwp_hash128_eq(&got, &h->body_hash) ? FWP_ST_OK : FWP_ST_BAD_HASH;
+}
+
+static void on_start(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	struct fwp_start_body sb;
+	enum fwp_status st;
+
+	if (b->state != BMC_IDLE)
+		session_end(b, FWP_ST_ABORTED, FWP_MSG_START, NULL);
+	b->received = 0;
+	st = read_small_body(b, slot, h, &sb, sizeof(sb));
+	if (!st)
+		st = fwp_start_decode(&sb, b->win.layout.slot_size, b->flash_capacity);
+	if (!st)
+		st = session_open(b, &sb);
+	answer(b, slot, h->seq, h->type, st, NULL);
+}
+
+static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	uint64_t left = b->start.image_size - b->received;
+	uint32_t want = left < b->start.chunk_size ? (uint32_t)left : b->start.chunk_size;
+	struct fwp_hstate chunk_hs, image_before;
+	struct fwp_hash128 got;
+	enum fwp_status st = FWP_ST_OK;
+
+	if (b->state != BMC_DOWNLOAD)
+		st = FWP_ST_BAD_STATE;
+	else if (h->offset != b->received || left == 0)
+		st = FWP_ST_OUT_OF_RANGE;
+	else if (h->length != want)
+		st = FWP_ST_BAD_LENGTH;
+	if (st) {
+		answer(b, slot, h->seq, h->type, st, NULL);
+		return;
+	}
+	image_before = b->image_hs;
+	fwp_hash()->reset(&chunk_hs);
+	if (store_body(b, fwp_win_body(&b->win, slot), want, h->offset, &chunk_hs)) {
+		b->image_hs = image_before;
+		answer(b, slot, h->seq, h->type, FWP_ST_STORAGE_ERROR, NULL);
+		return;
+	}
+	got = fwp_hash()->digest(&chunk_hs);
+	if (!fwp_hash128_eq(&got, &h->body_hash)) {
+		/* A resend overwrites these bytes; the image hash must not have seen them. */
+		b->image_hs = image_before;
+		answer(b, slot, h->seq, h->type, FWP_ST_BAD_HASH, &got);
+		return;
+	}
+	b->received += want;
+	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
+}
+
+static void heartbeat(struct fwp_bmc *b)
+{
+	struct fwp_win_ctrl *c = b->win.ctrl;
+
+	fwp_store_release(&c->heartbeat, c->heartbeat + 1);
+}
+
+static int sync_parent_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return ret;
+}
+
+/* Makes the staging image durable and atomically the active one. */
+static enum fwp_status activate(struct fwp_bmc *b)
+{
+	heartbeat(b);
+	if (fsync(b->staging_fd))
+		return FWP_ST_STORAGE_ERROR;
+	heartbeat(b);
+	if (rename(b->staging_path, b->flash_path))
+		return FWP_ST_STORAGE_ERROR;
+	/* Renamed: the staging name is gone, closing must not unlink the new image. */
+	close(b->staging_fd);
+	b->staging_fd = -1;
+	if (sync_parent_dir(b->flash_path))
+		return FWP_ST_STORAGE_ERROR;
+	heartbeat(b);
+	return FWP_ST_OK;
+}
+
+static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	struct fwp_finish_body fb;
+	struct fwp_hash128 image;
+	enum fwp_status st;
+
+	if (b->state != BMC_DOWNLOAD) {
+		answer(b, slot, h->seq, h->type, FWP_ST_BAD_STATE, NULL);
+		return;
+	}
+	st = read_small_body(b, slot, h, &fb, sizeof(fb));
+	image = fwp_hash()->digest(&b->image_hs);
+	if (!st && b->received != b->start.image_size)
+		st = FWP_ST_BAD_STATE;
+	if (!st && (!fwp_hash128_eq(&image, &fb.image_hash) ||
+		    ((b->start.flags & FWP_START_HAS_HASH) &&
+		     !fwp_hash128_eq(&image, &b->start.image_hash))))
+		st = FWP_ST_VERIFY_FAILED;
+	if (!st)
+		st = activate(b);
+	answer(b, slot, h->seq, h->type, st, &image);
+	session_end(b, st, FWP_MSG_FINISH, &image);
+}
+
+static void on_abort(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	if (b->state != BMC_IDLE)
+		session_end(b, FWP_ST_ABORTED, FWP_MSG_ABORT, NULL);
+	answer(b, slot, h->seq, h->type, FWP_ST_OK, NULL);
+}
+
+static void handle(struct fwp_bmc *b, uint32_t slot, uint64_t seq,
+		   const struct fwp_msg_hdr *h)
+{
+	b->last_seq = seq;
+	b->hint = (slot + 1) % b->win.layout.slot_count;
+	switch (h->type) {
+	case FWP_MSG_START:
+		on_start(b, slot, h);
+		break;
+	case FWP_MSG_DATA:
+		on_data(b, slot, h);
+		break;
+	case FWP_MSG_FINISH:
+		on_finish(b, slot, h);
+		break;
+	default:
+		on_abort(b, slot, h);
+		break;
+	}
+}
+
+/* Copies and decodes the header in a slot whose doorbell says seq. */
+static enum fwp_status fetch_header(struct fwp_bmc *b, uint32_t slot, uint64_t seq,
+				    struct fwp_msg_hdr *h)
+{
+	enum fwp_status st;
+
+	memcpy(h, fwp_win_hdr(&b->win, slot), sizeof(*h));
+	st = fwp_msg_decode(h, b->win.layout.slot_size);
+	if (!st && h->seq != seq)
+		st = FWP_ST_BAD_HEADER;
+	return st;
+}
+
+/*
+ * Looks at one slot. Acts on the message with the expected sequence number, or on a
+ * START_UPGRADE with a higher one (a new host resynchronising); answers a stale one BAD_SEQ
+ * so its slot frees up. Returns 1 if the slot held the expected message.
+ */
+static int poll_slot(struct fwp_bmc *b, uint32_t slot)
+{
+	uint64_t seq = fwp_load_acquire(&fwp_win_host_db(&b->win, slot)->seq);
+	struct fwp_msg_hdr h;
+	enum fwp_status st;
+
+	if (seq == fwp_win_ack(&b->win, slot)->seq)
+		return 0;
+	if (seq < b->last_seq + 1) {
+		answer(b, slot, seq, 0, FWP_ST_BAD_SEQ, NULL);
+		return 0;
+	}
+	st = fetch_header(b, slot, seq, &h);
+	if (seq != b->last_seq + 1 && (st || h.type != FWP_MSG_START))
+		return 0;	/* a later message, pipelined ahead of the one we wait for */
+	if (st) {
+		b->last_seq = seq;
+		answer(b, slot, seq, h.type, st, NULL);
+		return 1;
+	}
+	handle(b, slot, seq, &h);
+	return 1;
+}
+
+static int poll_once(struct fwp_bmc *b)
+{
+	uint32_t n = b->win.layout.slot_count, i;
+
+	if (poll_slot(b, b->hint))
+		return 1;
+	for (i = 0; i < n; i++) {
+		if (i != b->hint && poll_slot(b, i))
+			return 1;
+	}
+	return 0;
+}
+
+int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
+{
+	struct fwp_backoff bo;
+
+	fwp_backoff_reset(&bo);
+	while (!*stop) {
+		if (poll_once(b))
+			fwp_backoff_reset(&bo);
+		else
+			fwp_backoff_wait(&bo);
+	}
+	return 0;
+}
+
+static int path_with_suffix(const char *path, const char *suffix, char **out)
+{
+	size_t n = strlen(path) + strlen(suffix) + 1;
+
+	*out = malloc(n);
+	if (!*out)
+		return -ENOMEM;
+	snprintf(*out, n, "%s%s", path, suffix);
+	return 0;
+}
+
+int fwp_bmc_create(const char *window_uri, const char *flash_path,
+		   const struct fwp_bmc_opts *opts, struct fwp_bmc **out)
+{
+	struct fwp_layout layout;
+	struct fwp_win_ctrl ctrl;
+	struct fwp_bmc *b;
+	int ret;
+
+	/* aligned_alloc: the hash state inside wants its 64-byte alignment. */
+	b = aligned_alloc(_Alignof(struct fwp_bmc), sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
+	b->staging_fd = -1;
+	b->bounce = aligned_alloc(FWP_PAGE, BOUNCE_SIZE);
+	if (!b->bounce) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	if (opts)
+		memcpy(&b->opts, opts, opts->sz < sizeof(b->opts) ? opts->sz : sizeof(b->opts));
+	b->flash_capacity = b->opts.flash_capacity ? b->opts.flash_capacity
+						    : FWP_BMC_DEFAULT_CAPACITY;
+	ret = fwp_layout_init(&layout,
+			      b->opts.slot_count ? b->opts.slot_count : FWP_BMC_DEFAULT_SLOTS,
+			      b->opts.slot_size ? b->opts.slot_size : FWP_BMC_DEFAULT_SLOT_SIZE);
+	if (ret)
+		goto err;
+	b->flash_path = strdup(flash_path);
+	ret = b->flash_path ? path_with_suffix(flash_path, ".staging", &b->staging_path) : -ENOMEM;
+	if (ret)
+		goto err;
+	ret = fwp_target_create(window_uri, layout.window_size, &b->target);
+	if (ret)
+		goto err;
+	fwp_win_init(&b->win, fwp_target_base(b->target), &layout);
+	fwp_ctrl_encode(&ctrl, &layout, b->flash_capacity, (uint32_t)getpid());
+	ctrl.magic = 0;
+	memcpy(b->win.ctrl, &ctrl, sizeof(ctrl));
+	/* The magic goes last: a host that sees it sees a fully formatted window. */
+	fwp_store_release(&b->win.ctrl->magic, FWP_WINDOW_MAGIC);
+	*out = b;
+	return 0;
+err:
+	fwp_bmc_destroy(b);
+	return ret;
+}
+
+void fwp_bmc_destroy(struct fwp_bmc *b)
+{
+	if (!b)
+		return;
+	if (b->state != BMC_IDLE)
+		session_end(b, FWP_ST_ABORTED, 0, NULL);
+	if (b->target) {
+		fwp_store_release(&b->win.ctrl->magic, 0);
+		fwp_target_close(b->target);
+	}
+	free(b->bounce);
+	free(b->flash_path);
+	free(b->staging_path);
+	free(b);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "hash.h"
+
+extern const struct fwp_hash_ops fwp_hash_ops_generic;
+#ifdef FWP_HASH_X86
+extern const struct fwp_hash_ops fwp_hash_ops_avx2;
+extern const struct fwp_hash_ops fwp_hash_ops_avx512;
+#endif
+
+static const struct fwp_hash_ops *selected;
+
+static int supported(const struct fwp_hash_ops *ops)
+{
+#ifdef FWP_HASH_X86
+	/* libgcc's checks include the OS having enabled the wider register state (XCR0). */
+	if (ops == &fwp_hash_ops_avx512)
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+	if (ops == &fwp_hash_ops_avx2)
+		return __builtin_cpu_supports("avx2");
+#endif
+	return ops == &fwp_hash_ops_generic;
+}
+
+static const struct fwp_hash_ops *const all_ops[] = {
+#ifdef FWP_HASH_X86
+	&fwp_hash_ops_avx512,
+	&fwp_hash_ops_avx2,
+#endif
+	&fwp_hash_ops_generic,
+};
+
+const struct fwp_hash_ops *fwp_hash(void)
+{
+	const struct fwp_hash_ops *ops = __atomic_load_n(&selected, __ATOMIC_ACQUIRE);
+	size_t i;
+
+	if (ops)
+		return ops;
+	/* The list ends with the generic variant, which every CPU supports. */
+	for (i = 0; !supported(all_ops[i]); i++)
+		;
+	ops = all_ops[i];
+	__atomic_store_n(&selected, ops, __ATOMIC_RELEASE);
+	return ops;
+}
+
+int fwp_hash_select(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(all_ops) / sizeof(all_ops[0]); i++) {
+		if (strcmp(all_ops[i]->name, name))
+			continue;
+		if (!supported(all_ops[i]))
+			return -ENOTSUP;
+		__atomic_store_n(&selected, all_ops[i], __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -ENOENT;
+}

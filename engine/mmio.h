@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Typed accessors for the shared window. Every doorbell access goes through these: an acquire
+ * load before reading what the peer wrote, a release store after writing what the peer reads.
+ */
+#ifndef FWP_MMIO_H
+#define FWP_MMIO_H
+
+#include <stdint.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+static inline uint64_t fwp_load_acquire(const volatile uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void fwp_store_release(volatile uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Orders earlier (also non-temporal / write-combining) stores before a doorbell store. */
+static inline void fwp_wc_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	_mm_sfence();
+#else
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+#endif
+}
+
+static inline void fwp_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	_mm_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+#endif

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host pipeline. Messages go round-robin over the slots in use; before a slot is reused the
+ * host reaps the BMC's answer to what it held, so with N slots up to N messages are in flight
+ * and the host fills one slot while the BMC drains another.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fwpush/push.h"
+#include "fwpush/target.h"
+#include "hash.h"
+#include "poll.h"
+#include "window.h"
+
+struct fwp_host {
+	struct fwp_target *target;
+	struct fwp_window win;
+	uint64_t flash_capacity;
+	uint64_t next_seq;
+	bool wc;
+};
+
+struct slot {
+	uint64_t seq;
+	uint64_t offset;
+	struct fwp_hash128 hash;	/* what we sent, to compare with the BMC's answer */
+	uint16_t type;
+	bool busy;
+};
+
+struct push {
+	struct fwp_host *h;
+	uint32_t nslots;
+	uint32_t chunk;
+	uint64_t timeout_ns;
+	uint64_t msgs;			/* messages sent; the next goes to slot msgs % nslots */
+	uint64_t last_progress;
+	uint64_t heartbeat;
+	struct fwp_push_result *res;
+	struct slot slots[FWP_SLOTS_MAX];
+};
+
+static uint64_t timeout_ns(uint32_t ms)
+{
+	return (uint64_t)(ms ? ms : FWP_DEFAULT_TIMEOUT_MS) * 1000000u;
+}
+
+/* Waits for the window to exist and carry a formatted control block. */
+static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline)
+{
+	struct fwp_backoff bo;
+	struct fwp_win_ctrl ctrl;
+	struct fwp_layout layout;
+	uint64_t magic;
+	int ret;
+
+	fwp_backoff_reset(&bo);
+	while ((ret = fwp_target_open(uri, &h->target)) == -ENOENT || ret == -EAGAIN) {
+		if (fwp_now_ns() > deadline)
+			return -ETIMEDOUT;
+		fwp_backoff_wait(&bo);
+	}
+	if (ret)
+		return ret;
+	if (fwp_target_size(h->target) < sizeof(ctrl))
+		return -EPROTO;
+	/* A zero magic is a BMC still formatting; anything else is final. */
+	while (!(magic = fwp_load_acquire(fwp_target_base(h->target)))) {
+		if (fwp_now_ns() > deadline)
+			return -ETIMEDOUT;
+		fwp_backoff_wait(&bo);
+	}
+	memcpy(&ctrl, fwp_target_base(h->target), sizeof(ctrl));
+	ret = fwp_ctrl_decode(&ctrl, fwp_target_size(h->target), &layout);
+	if (ret)
+		return ret;
+	fwp_win_init(&h->win, fwp_target_base(h->target), &layout);
+	h->flash_capacity = ctrl.flash_capacity;
+	h->wc = fwp_target_flags(h->target) & FWP_TARGET_WC;
+	return 0;
+}
+
+static uint64_t highest_seq(const struct fwp_window *w)
+{
+	uint64_t max = 0;
+	uint32_t i;
+
+	for (i = 0; i < w->layout.slot_count; i++) {
+		uint64_t hs = fwp_load_acquire(&fwp_win_host_db(w, i)->seq);
+		uint64_t as = fwp_load_acquire(&fwp_win_ack(w, i)->seq);
+
+		max = hs > max ? hs : max;
+		max = as > max ? as : max;
+	}
+	return max;
+}
+
+int fwp_host_open(const char *uri, uint32_t timeout_ms, struct fwp_host **out)
+{
+	struct fwp_host *h;
+	int ret;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	ret = connect_window(h, uri, fwp_now_ns() + timeout_ns(timeout_ms));
+	if (ret)
+		goto err;
+	h->next_seq = highest_seq(&h->win) + 1;
+	*out = h;
+	return 0;
+err:
+	fwp_host_close(h);
+	return ret;
+}
+
+void fwp_host_close(struct fwp_host *h)
+{
+	if (!h)
+		return;
+	fwp_target_close(h->target);
+	free(h);
+}
+
+uint32_t fwp_host_slot_count(const struct fwp_host *h)
+{
+	return h->win.layout.slot_count;
+}
+
+uint32_t fwp_host_slot_size(const struct fwp_host *h)
+{
+	return h->win.layout.slot_size;
+}
+
+uint64_t fwp_host_flash_capacity(const struct fwp_host *h)
+{
+	return h->flash_capacity;
+}
+
+/* Slow path of a wait: has the BMC shown any sign of life within the timeout? */
+static int check_progress(struct push *p)
+{
+	uint64_t now = fwp_now_ns();
+	uint64_t hb = fwp_load_acquire(&p->h->win.ctrl->heartbeat);
+
+	if (hb != p->heartbeat) {
+		p->heartbeat = hb;
+		p->last_progress = now;
+	}
+	return now - p->last_progress > p->timeout_ns ? -ETIMEDOUT : 0;
+}
+
+static int wait_seq(struct push *p, const uint64_t *db, uint64_t want)
+{
+	struct fwp_backoff bo;
+	uint32_t polls = 0;
+	int ret;
+
+	fwp_backoff_reset(&bo);
+	while (fwp_load_acquire(db) != want) {
+		fwp_backoff_wait(&bo);
+		if ((++polls & 255) == 0 || bo.sleep_ns) {
+			ret = check_progress(p);
+			if (ret)
+				return ret;
+		}
+	}
+	p->last_progress = fwp_now_ns();
+	return 0;
+}
+
+static int fail(struct push *p, int err, const struct slot *s, uint16_t status)
+{
+	p->res->failed_type = s->type;
+	p->res->failed_offset = s->offset;
+	p->res->bmc_status = status;
+	return err;
+}
+
+/* Collects the BMC's answer to what slot i holds and checks it. */
+static int reap(struct push *p, uint32_t i)
+{
+	struct slot *s = &p->slots[i];
+	const struct fwp_ack *a = fwp_win_ack(&p->h->win, i);
+	struct fwp_hash128 got;
+	int ret;
+
+	if (!s->busy)
+		return 0;
+	ret = wait_seq(p, &a->seq, s->seq);
+	if (ret)
+		return fail(p, ret, s, 0);
+	s->busy = false;
+	if (a->status != FWP_ST_OK)
+		return fail(p, -EREMOTEIO, s, a->status);
+	got = a->hash;
+	if ((s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH) &&
+	    !fwp_hash128_eq(&got, &s->hash))
+		return fail(p, -EBADMSG, s, a->status);
+	return 0;
+}
+
+/* The slot for the next message, once the BMC has answered what it held before. */
+static int next_slot(struct push *p, uint32_t *slot)
+{
+	*slot = p->msgs % p->nslots;
+	return reap(p, *slot);
+}
+
+/* Header, then doorbell: the BMC sees the message only once it is whole. */
+static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, uint32_t len,
+		   const struct fwp_hash128 *body_hash, const struct fwp_hash128 *expect)
+{
+	struct slot *s = &p->slots[i];
+
+	s->seq = p->h->next_seq++;
+	s->offset = offset;
+	s->type = type;
+	s->hash = expect ? *expect : (struct fwp_hash128){ 0, 0 };
+	s->busy = true;
+	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, offset, len, body_hash);
+	if (p->h->wc)
+		fwp_wc_fence();
+	fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, s->seq);
+	p->msgs++;
+}
+
+/* Sends a message with a small body and waits for its answer. */
+static int send_small(struct push *p, uint16_t type, const void *body, uint32_t len,
+		      const struct fwp_hash128 *expect)
+{
+	struct fwp_hash128 hash;
+	uint32_t i;
+	int ret;
+
+	ret = next_slot(p, &i);
+	if (ret)
+		return ret;
+	if (len)
+		memcpy(fwp_win_body(&p->h->win, i), body, len);
+	hash = len ? fwp_xxh128(body, len) : (struct fwp_hash128){ 0, 0 };
+	submit(p, i, type, 0, len, &hash, expect);
+	return reap(p, i);
+}
+
+static int drain(struct push *p)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < p->nslots; i++) {
+		ret = reap(p, (p->msgs + i) % p->nslots);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Best effort after a failure: let in-flight messages be answered, then drop the session. */
+static void abort_session(struct push *p)
+{
+	struct fwp_push_result keep = *p->res;
+	uint32_t i;
+
+	for (i = 0; i < p->nslots; i++) {
+		if (reap(p, i) == -ETIMEDOUT)
+			goto out;
+	}
+	send_small(p, FWP_MSG_ABORT, NULL, 0, NULL);
+out:
+	*p->res = keep;
+}
+
+static int read_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *b = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, b, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;	/* 0: the file shrank under us */
+		b += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int send_image(struct push *p, int fd, struct fwp_hstate *image_hs)
+{
+	uint64_t size = p->res->image_size, off;
+	struct fwp_hstate chunk_hs;
+	struct fwp_hash128 hash;
+	uint32_t i, len;
+	unsigned char *body;
+	int ret;
+
+	for (off = 0; off < size; off += len) {
+		len = size - off < p->chunk ? (uint32_t)(size - off) : p->chunk;
+		ret = next_slot(p, &i);
+		if (ret)
+			return ret;
+		body = fwp_win_body(&p->h->win, i);
+		ret = read_full(fd, body, len, off);
+		if (ret)
+			return ret;
+		fwp_hash()->reset(&chunk_hs);
+		fwp_hash()->copy_hash(body, body, len, &chunk_hs, image_hs);
+		hash = fwp_hash()->digest(&chunk_hs);
+		submit(p, i, FWP_MSG_DATA, off, len, &hash, &hash);
+		p->res->chunks++;
+	}
+	return drain(p);
+}
+
+static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
+{
+	struct fwp_start_body start = {
+		.image_size = p->res->image_size,
+		.chunk_size = p->chunk,
+		.component = o->component,
+	};
+	struct fwp_finish_body finish;
+	struct fwp_hstate image_hs;
+	uint64_t t0 = fwp_now_ns();
+	int ret;
+
+	if (o->expect_hash) {
+		start.flags = FWP_START_HAS_HASH;
+		start.image_hash = *o->expect_hash;
+	}
+	ret = send_small(p, FWP_MSG_START, &start, sizeof(start), NULL);
+	if (ret)
+		return ret;
+	fwp_hash()->reset(&image_hs);
+	ret = send_image(p, fd, &image_hs);
+	if (ret)
+		goto abort;
+	finish.image_hash = fwp_hash()->digest(&image_hs);
+	p->res->image_hash = finish.image_hash;
+	if (o->expect_hash && !fwp_hash128_eq(o->expect_hash, &finish.image_hash)) {
+		ret = -EBADMSG;
+		goto abort;
+	}
+	ret = send_small(p, FWP_MSG_FINISH, &finish, sizeof(finish), &finish.image_hash);
+	p->res->ns = fwp_now_ns() - t0;
+	return ret;
+abort:
+	if (ret != -ETIMEDOUT)
+		abort_session(p);
+	return ret;
+}
+
+int fwp_image_open(const char *path)
+{
+	struct stat st;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto err;
+	}
+	ret = S_ISDIR(st.st_mode) ? -EISDIR : !S_ISREG(st.st_mode) ? -ESPIPE :
+	      st.st_size == 0 ? -ENODATA : 0;
+	if (ret)
+		goto err;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return fd;
+err:
+	close(fd);
+	return ret;
+}
+
+static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_opts *o)
+{
+	const struct fwp_layout *l = &h->win.layout;
+
+	p->h = h;
+	p->nslots = o->slots ? o->slots : l->slot_count;
+	p->chunk = o->chunk_size ? o->chunk_size : l->slot_size;
+	p->timeout_ns = timeout_ns(o->timeout_ms);
+	if (p->nslots > l->slot_count || p->chunk > l->slot_size)
+		return -EINVAL;
+	p->res->slots = p->nslots;
+	p->res->chunk_size = p->chunk;
+	p->last_progress = fwp_now_ns();
+	p->heartbeat = fwp_load_acquire(&h->win.ctrl->heartbeat);
+	return 0;
+}
+
+/* A previous host may have left messages in flight: let the BMC answer them first. */
+static int wait_idle(struct push *p)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < p->nslots; i++) {
+		p->slots[i].seq = fwp_load_acquire(&fwp_win_host_db(&p->h->win, i)->seq);
+		p->slots[i].busy = true;
+		ret = wait_seq(p, &fwp_win_ack(&p->h->win, i)->seq, p->slots[i].seq);
+		if (ret)
+			return ret;
+		p->slots[i].busy = false;
+	}
+	return 0;
+}
+
+int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
+		  struct fwp_push_result *res)
+{
+	struct fwp_push_opts o = { .sz = sizeof(o) };
+	struct stat st;
+	struct push *p;
+	int ret;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	memset(res, 0, sizeof(*res));
+	if (fstat(fd, &st))
+		return -errno;
+	res->image_size = st.st_size;
+	if (res->image_size == 0)
+		return -ENODATA;
+	if (res->image_size > h->flash_capacity)
+		return -EFBIG;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->res = res;
+	ret = configure(p, h, &o);
+	if (!ret)
+		ret = wait_idle(p);
+	if (!ret)
+		ret = push_session(p, fd, &o);
+	free(p);
+	return ret;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport.h"
+
+static const struct fwp_transport_ops *const transports[] = {
+	&fwp_transport_shm,
+};
+
+static int target_new(const char *uri, struct fwp_target **out)
+{
+	const char *colon = strchr(uri, ':');
+	struct fwp_target *t;
+	size_t i;
+
+	if (!colon || colon == uri || !colon[1])
+		return -EINVAL;
+	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
+		size_t n = strlen(transports[i]->scheme);
+
+		if ((size_t)(colon - uri) == n && !memcmp(uri, transports[i]->scheme, n))
+			break;
+	}
+	if (i == sizeof(transports) / sizeof(transports[0]))
+		return -EAFNOSUPPORT;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->uri = strdup(uri);
+	if (!t->uri) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->ops = transports[i];
+	t->arg = t->uri + (colon - uri) + 1;
+	t->fd = -1;
+	*out = t;
+	return 0;
+}
+
+int fwp_target_open(const char *uri, struct fwp_target **out)
+{
+	struct fwp_target *t;
+	int ret;
+
+	ret = target_new(uri, &t);
+	if (ret)
+		return ret;
+	ret = t->ops->open(t);
+	if (ret)
+		goto err;
+	*out = t;
+	return 0;
+err:
+	fwp_target_close(t);
+	return ret;
+}
+
+int fwp_target_create(const char *uri, size_t size, struct fwp_target **out)
+{
+	struct fwp_target *t;
+	int ret;
+
+	ret = target_new(uri, &t);
+	if (ret)
+		return ret;
+	ret = t->ops->create ? t->ops->create(t, size) : -EOPNOTSUPP;
+	if (ret)
+		goto err;
+	*out = t;
+	return 0;
+err:
+	fwp_target_close(t);
+	return ret;
+}
+
+void fwp_target_close(struct fwp_target *t)
+{
+	if (!t)
+		return;
+	t->ops->close(t);
+	free(t->uri);
+	free(t);
+}
+
+void *fwp_target_base(const struct fwp_target *t)
+{
+	return t->base;
+}
+
+size_t fwp_target_size(const struct fwp_target *t)
+{
+	return t->size;
+}
+
+unsigned fwp_target_flags(const struct fwp_target *t)
+{
+	return t->flags;
+}
+
+const char *fwp_target_uri(const struct fwp_target *t)
+{
+	return t->uri;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shm:NAME — the window is a POSIX shared-memory object. Two byte-range locks (open file
+ * description locks, released by the kernel when a process dies) say who is attached: byte 0
+ * by the BMC that created it, byte 1 by the host pushing to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+enum { LOCK_BYTE_BMC = 0, LOCK_BYTE_HOST = 1 };
+
+static int shm_path(const struct fwp_target *t, char *buf, size_t len)
+{
+	size_t n = strlen(t->arg);
+	size_t i;
+
+	if (n == 0 || n + 2 > len || n > 200)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char c = t->arg[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return -EINVAL;
+	}
+	if (t->arg[0] == '.')
+		return -EINVAL;
+	buf[0] = '/';
+	memcpy(buf + 1, t->arg, n + 1);
+	return 0;
+}
+
+static int lock_byte(int fd, off_t byte)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = byte,
+		.l_len = 1,
+	};
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return (errno == EAGAIN || errno == EACCES) ? -EBUSY : -errno;
+}
+
+static int map_window(struct fwp_target *t, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	t->base = p;
+	t->size = size;
+	t->flags = FWP_TARGET_CACHED;
+	return 0;
+}
+
+static int shm_open_window(struct fwp_target *t)
+{
+	char path[256];
+	struct stat st;
+	int ret;
+
+	ret = shm_path(t, path, sizeof(path));
+	if (ret)
+		return ret;
+	t->fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	if (t->fd < 0)
+		return -errno;
+	if (fstat(t->fd, &st))
+		return -errno;
+	if (st.st_size == 0)
+		return -EAGAIN;
+	ret = lock_byte(t->fd, LOCK_BYTE_HOST);
+	if (ret)
+		return ret;
+	return map_window(t, st.st_size);
+}
+
+static int shm_create_window(struct fwp_target *t, size_t size)
+{
+	char path[256];
+	struct stat st;
+	int ret;
+
+	ret = shm_path(t, path, sizeof(path));
+	if (ret)
+		return ret;
+	t->fd = shm_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (t->fd < 0)
+		return -errno;
+	ret = lock_byte(t->fd, LOCK_BYTE_BMC);
+	if (ret)
+		return ret == -EBUSY ? -EADDRINUSE : ret;
+	if (fstat(t->fd, &st))
+		return -errno;
+	if (st.st_size) {
+		/*
+		 * Left by a BMC that died. Replace the object rather than truncate it: a host
+		 * still mapping the old one must time out, not take SIGBUS.
+		 */
+		shm_unlink(path);
+		close(t->fd);
+		t->fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (t->fd < 0)
+			return errno == EEXIST ? -EADDRINUSE : -errno;
+		ret = lock_byte(t->fd, LOCK_BYTE_BMC);
+		if (ret)
+			return ret == -EBUSY ? -EADDRINUSE : ret;
+	}
+	t->created = true;
+	if (ftruncate(t->fd, size))
+		return -errno;
+	return map_window(t, size);
+}
+
+static void shm_close_window(struct fwp_target *t)
+{
+	char path[256];
+
+	if (t->base)
+		munmap(t->base, t->size);
+	if (t->created && !shm_path(t, path, sizeof(path)))
+		shm_unlink(path);
+	if (t->fd >= 0)
+		close(t->fd);
+}
+
+const struct fwp_transport_ops fwp_transport_shm = {
+	.scheme = "shm",
+	.open = shm_open_window,
+	.create = shm_create_window,
+	.close = shm_close_window,
+};

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fwpush/wire.h"
+#include "hash.h"
+
+static uint64_t round_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+int fwp_layout_init(struct fwp_layout *l, uint32_t slot_count, uint32_t slot_size)
+{
+	if (slot_count < 1 || slot_count > FWP_SLOTS_MAX)
+		return -EINVAL;
+	if (slot_size < FWP_SLOT_SIZE_MIN || slot_size > FWP_SLOT_SIZE_MAX ||
+	    slot_size % FWP_PAGE)
+		return -EINVAL;
+	l->slot_count = slot_count;
+	l->slot_size = slot_size;
+	l->slot_stride = slot_size;
+	l->host_db_offset = FWP_LINE;
+	l->ack_offset = l->host_db_offset + FWP_LINE * slot_count;
+	l->hdr_offset = l->ack_offset + FWP_LINE * slot_count;
+	l->body_offset = round_up(l->hdr_offset + FWP_LINE * slot_count, FWP_PAGE);
+	l->window_size = l->body_offset + (uint64_t)l->slot_stride * slot_count;
+	return 0;
+}
+
+void fwp_ctrl_encode(struct fwp_win_ctrl *c, const struct fwp_layout *l,
+		     uint64_t flash_capacity, uint32_t bmc_pid)
+{
+	memset(c, 0, sizeof(*c));
+	c->magic = FWP_WINDOW_MAGIC;
+	c->version = FWP_PROTO_VERSION;
+	c->ctrl_size = sizeof(*c);
+	c->slot_count = l->slot_count;
+	c->slot_size = l->slot_size;
+	c->slot_stride = l->slot_stride;
+	c->body_offset = l->body_offset;
+	c->window_size = l->window_size;
+	c->flash_capacity = flash_capacity;
+	c->bmc_pid = bmc_pid;
+}
+
+int fwp_ctrl_decode(const struct fwp_win_ctrl *c, size_t map_size, struct fwp_layout *l)
+{
+	if (c->magic != FWP_WINDOW_MAGIC)
+		return -EPROTO;
+	if (c->version != FWP_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	if (c->ctrl_size != sizeof(*c) || fwp_layout_init(l, c->slot_count, c->slot_size))
+		return -EBADMSG;
+	if (c->slot_stride != l->slot_stride || c->body_offset != l->body_offset ||
+	    c->window_size != l->window_size)
+		return -EBADMSG;
+	if (l->window_size > map_size)
+		return -EMSGSIZE;
+	return 0;
+}
+
+static uint64_t header_check(const struct fwp_msg_hdr *h)
+{
+	return fwp_xxh64(h, offsetof(struct fwp_msg_hdr, check));
+}
+
+void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint64_t seq,
+		    uint64_t offset, uint32_t length, const struct fwp_hash128 *body_hash)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = FWP_MSG_MAGIC;
+	h->version = FWP_PROTO_VERSION;
+	h->type = type;
+	h->seq = seq;
+	h->offset = offset;
+	h->length = length;
+	if (body_hash)
+		h->body_hash = *body_hash;
+	h->check = header_check(h);
+}
+
+enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size)
+{
+	if (h->magic != FWP_MSG_MAGIC || h->version != FWP_PROTO_VERSION)
+		return FWP_ST_BAD_HEADER;
+	if (h->check != header_check(h))
+		return FWP_ST_BAD_HEADER;
+	if (h->type < FWP_MSG_START || h->type > FWP_MSG_ABORT)
+		return FWP_ST_BAD_HEADER;
+	if (h->flags || h->reserved)
+		return FWP_ST_BAD_HEADER;
+	if (h->length > slot_size)
+		return FWP_ST_BAD_LENGTH;
+	if (h->offset > UINT64_MAX - h->length)
+		return FWP_ST_OUT_OF_RANGE;
+	return FWP_ST_OK;
+}
+
+enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,
+				 uint64_t flash_capacity)
+{
+	if (b->reserved0 || b->reserved1 || (b->flags & ~FWP_START_HAS_HASH))
+		return FWP_ST_BAD_HEADER;
+	if (b->image_size == 0)
+		return FWP_ST_BAD_LENGTH;
+	if (b->image_size > flash_capacity)
+		return FWP_ST_TOO_LARGE;
+	if (b->chunk_size == 0 || b->chunk_size > slot_size)
+		return FWP_ST_BAD_LENGTH;
+	return FWP_ST_OK;
+}
+
+const char *fwp_status_str(unsigned status)
+{
+	static const char *const names[] = {
+		[FWP_ST_OK] = "ok",
+		[FWP_ST_BAD_HEADER] = "bad message header",
+		[FWP_ST_BAD_HASH] = "chunk hash mismatch",
+		[FWP_ST_OUT_OF_RANGE] = "offset out of range",
+		[FWP_ST_BAD_STATE] = "message not valid in this state",
+		[FWP_ST_TOO_LARGE] = "image larger than the flash area",
+		[FWP_ST_BAD_LENGTH] = "invalid transfer length",
+		[FWP_ST_BAD_SEQ] = "stale sequence number",
+		[FWP_ST_VERIFY_FAILED] = "image hash mismatch",
+		[FWP_ST_STORAGE_ERROR] = "flash write failed",
+		[FWP_ST_ABORTED] = "aborted",
+		[FWP_ST_BUSY] = "busy",
+	};
+
+	if (status < sizeof(names) / sizeof(names[0]) && names[status])
+		return names[status];
+	return "unknown status";
+}
+
+const char *fwp_msg_type_str(unsigned type)
+{
+	switch (type) {
+	case FWP_MSG_START:	return "START_UPGRADE";
+	case FWP_MSG_DATA:	return "DATA";
+	case FWP_MSG_FINISH:	return "FINISH";
+	case FWP_MSG_ABORT:	return "ABORT";
+	default:		return "UNKNOWN";
+	}
+}
+
+void fwp_hash128_hex(const struct fwp_hash128 *h, char out[33])
+{
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h->hi, (unsigned long long)h->lo);
+}
+
+int fwp_hash128_parse(const char *hex, struct fwp_hash128 *h)
+{
+	uint64_t w[2] = { 0, 0 };
+	int i;
+
+	if (strlen(hex) != 32)
+		return -EINVAL;
+	for (i = 0; i < 32; i++) {
+		char c = hex[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -EINVAL;
+		w[i / 16] = w[i / 16] << 4 | d;
+	}
+	h->hi = w[0];
+	h->lo = w[1];
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated BMC: formats a window, polls its host doorbells, stores pushed images into a
+ * flash file and answers every message. Behaves as docs/PROTOCOL.md says a BMC must.
+ */
+#ifndef FWPUSH_BMC_H
+#define FWPUSH_BMC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwpush/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fwp_bmc;
+
+/* How a session ended, for whoever runs the BMC to log. */
+struct fwp_bmc_session {
+	uint64_t image_size;
+	uint64_t bytes_received;
+	uint32_t chunk_size;
+	uint32_t component;
+	uint16_t status;	/* FWP_ST_OK: stored, synced and activated */
+	uint16_t failed_type;	/* the message that ended it, when status != OK */
+	struct fwp_hash128 image_hash;
+	uint64_t ns;		/* START_UPGRADE to the last answer */
+};
+
+struct fwp_bmc_opts {
+	size_t sz;			/* sizeof(struct fwp_bmc_opts) */
+	uint32_t slot_count;		/* 0: FWP_BMC_DEFAULT_SLOTS */
+	uint32_t slot_size;		/* 0: FWP_BMC_DEFAULT_SLOT_SIZE */
+	uint64_t flash_capacity;	/* 0: FWP_BMC_DEFAULT_CAPACITY */
+	void (*on_session)(void *arg, const struct fwp_bmc_session *s);
+	void *cb_arg;
+};
+_Static_assert(sizeof(struct fwp_bmc_opts) == 40, "fwp_bmc_opts is frozen: add at the end");
+
+#define FWP_BMC_DEFAULT_SLOTS		4
+#define FWP_BMC_DEFAULT_SLOT_SIZE	(1u << 20)
+#define FWP_BMC_DEFAULT_CAPACITY	(2ull << 30)
+
+/*
+ * Creates the window at window_uri and prepares to store images at flash_path (written through
+ * flash_path.staging and renamed into place only once verified and synced).
+ * -EADDRINUSE: another BMC serves that window; -EINVAL: bad options.
+ */
+int fwp_bmc_create(const char *window_uri, const char *flash_path,
+		   const struct fwp_bmc_opts *opts, struct fwp_bmc **out);
+
+/* Serves until *stop becomes nonzero. Returns 0, or -errno if the window became unusable. */
+int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop);
+
+/* Unformats and removes the window, drops any open session. NULL is fine. */
+void fwp_bmc_destroy(struct fwp_bmc *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host side: connect to a BMC's window and push images through it, pipelined over its
+ * slots, every chunk and the whole image checked with XXH3-128.
+ */
+#ifndef FWPUSH_PUSH_H
+#define FWPUSH_PUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwpush/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fwp_host;
+
+#define FWP_DEFAULT_TIMEOUT_MS	5000
+
+/*
+ * Maps the window at uri, waiting up to timeout_ms (0: the default) for a BMC to format it.
+ * -ETIMEDOUT: no BMC formatted it in time; -EPROTO: not an fwpush window;
+ * -EPROTONOSUPPORT: other protocol version; -EBADMSG, -EMSGSIZE: inconsistent window;
+ * and the errors of fwp_target_open().
+ */
+int fwp_host_open(const char *uri, uint32_t timeout_ms, struct fwp_host **out);
+void fwp_host_close(struct fwp_host *h);
+
+uint32_t fwp_host_slot_count(const struct fwp_host *h);
+uint32_t fwp_host_slot_size(const struct fwp_host *h);
+uint64_t fwp_host_flash_capacity(const struct fwp_host *h);
+
+struct fwp_push_opts {
+	size_t sz;			/* sizeof(struct fwp_push_opts) */
+	uint32_t slots;			/* slots to keep busy; 0: all of the window's */
+	uint32_t chunk_size;		/* 0: the window's slot size */
+	uint32_t timeout_ms;		/* no progress for this long fails; 0: default */
+	uint32_t component;
+	const struct fwp_hash128 *expect_hash;	/* if set: the image must hash to this */
+};
+_Static_assert(sizeof(struct fwp_push_opts) == 32, "fwp_push_opts is frozen: add at the end");
+
+struct fwp_push_result {
+	uint64_t image_size;
+	uint64_t chunks;
+	uint32_t slots;
+	uint32_t chunk_size;
+	uint64_t ns;			/* START_UPGRADE sent to FINISH acknowledged */
+	struct fwp_hash128 image_hash;
+	/* Where it stopped, when it failed. */
+	uint16_t bmc_status;		/* status of the answer that failed it */
+	uint16_t failed_type;		/* message being sent or waited on */
+	uint64_t failed_offset;
+};
+
+/*
+ * Opens an image for fwp_host_push(); returns a file descriptor or -ENOENT, -EACCES, -EISDIR,
+ * -ESPIPE (not a regular file), -ENODATA (empty).
+ */
+int fwp_image_open(const char *path);
+
+/*
+ * Pushes the image open at fd (the caller closes it). Returns 0 once the BMC confirmed the whole
+ * image stored, synced and its hash equal to ours. Errors: -ENODATA: empty; -EFBIG: larger than
+ * the BMC's flash; -EINVAL: options do not fit the window; -ETIMEDOUT: the BMC made no progress
+ * for timeout_ms; -EREMOTEIO: the BMC refused (res->bmc_status says why); -EBADMSG: a hash the
+ * BMC reported differs from ours, or the image differs from expect_hash; -EIO: the image changed
+ * size or could not be read while pushing.
+ */
+int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
+		  struct fwp_push_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

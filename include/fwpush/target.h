@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Targets: where a window lives. A target URI is SCHEME:ARGS; this build knows
+ *   shm:NAME   a POSIX shared-memory object (/dev/shm/NAME) mapped by host and emulated BMC.
+ * The pipeline only sees a mapped window, so other transports slot in behind the same calls.
+ */
+#ifndef FWPUSH_TARGET_H
+#define FWPUSH_TARGET_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fwp_target;
+
+enum fwp_target_flags {
+	/* The window is ordinary cached memory: reading it back is as cheap as writing it. */
+	FWP_TARGET_CACHED	= 1u << 0,
+	/* The window is mapped write-combining: fence before a doorbell. */
+	FWP_TARGET_WC		= 1u << 1,
+};
+
+/*
+ * Host side: maps an existing window and takes the host lock on it.
+ * -EINVAL: malformed URI; -EAFNOSUPPORT: unknown scheme; -ENOENT: no such window;
+ * -EAGAIN: the window exists but is not sized yet; -EBUSY: another host holds it;
+ * -EACCES: no permission; other -errno from the system.
+ */
+int fwp_target_open(const char *uri, struct fwp_target **out);
+
+/*
+ * BMC side: creates the window memory (size bytes, zeroed) and takes the BMC lock.
+ * -EADDRINUSE: a live BMC already serves it; -EOPNOTSUPP: this transport cannot create.
+ */
+int fwp_target_create(const char *uri, size_t size, struct fwp_target **out);
+
+/* Unmaps and unlocks; a created window is also removed. NULL is fine. */
+void fwp_target_close(struct fwp_target *t);
+
+void *fwp_target_base(const struct fwp_target *t);
+size_t fwp_target_size(const struct fwp_target *t);
+unsigned fwp_target_flags(const struct fwp_target *t);
+const char *fwp_target_uri(const struct fwp_target *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

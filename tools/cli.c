@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fwpush/wire.h"
+
+const char *fwp_prog = "fwpush";
+
+int fwp_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", fwp_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int fwp_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (*end == 'i')
+			end++;
+		if (*end == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (end == s || v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int fwp_parse_ms(const char *s, uint32_t *out)
+{
+	double v, scale = 1000;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (end == s)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		scale = 1;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	v *= scale;
+	if (v < 1 || v > 86400000)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int fwp_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (fwp_parse_size(val, &v) || v < min || v > max)
+		return fwp_die(FWP_EXIT_USAGE, "--%s %s: expected a number from %u to %u",
+			       opt, val, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int fwp_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (fwp_parse_size(val, out) || *out < min || *out > max)
+		return fwp_die(FWP_EXIT_USAGE,
+			       "--%s %s: expected a size from %llu to %llu bytes (K, M, G suffixes)",
+			       opt, val, (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
+{
+	switch (err) {
+	case -EINVAL:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: malformed (expected shm:NAME)", uri);
+	case -EAFNOSUPPORT:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: unknown scheme (this build knows shm:)",
+			       uri);
+	case -ETIMEDOUT:
+		return fwp_die(FWP_EXIT_TIMEOUT,
+			       "target %s: no BMC answered within %.1f s (is bmc-sim running?)",
+			       uri, timeout_ms / 1000.0);
+	case -EPROTO:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: not an fwpush window (bad magic)", uri);
+	case -EPROTONOSUPPORT:
+		return fwp_die(FWP_EXIT_TARGET,
+			       "target %s: window speaks another protocol version (want %d)",
+			       uri, FWP_PROTO_VERSION);
+	case -EBADMSG:
+	case -EMSGSIZE:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: window layout is inconsistent", uri);
+	case -EBUSY:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: another host is pushing to it", uri);
+	case -EADDRINUSE:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: another BMC already serves it", uri);
+	case -EACCES:
+	case -EPERM:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: permission denied", uri);
+	default:
+		return fwp_die(FWP_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
+	}
+}
+
+double fwp_gbps(uint64_t bytes, uint64_t ns)
+{
+	return ns ? (double)bytes / (double)ns : 0;
+}

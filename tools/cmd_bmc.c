@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fwpush/bmc.h"
+
+void fwp_usage_bmc_sim(void)
+{
+	printf("usage: fwpush bmc-sim --window URI --flash PATH [OPTIONS]\n"
+	       "\n"
+	       "Runs an emulated BMC: creates the window, answers pushes, and stores each verified\n"
+	       "image at PATH (written to PATH.staging, synced, then renamed into place, so PATH\n"
+	       "never holds a half-written image). Serves push after push until SIGTERM or SIGINT.\n"
+	       "\n"
+	       "  -w, --window URI       window to create, e.g. shm:bmc0\n"
+	       "  -f, --flash PATH       the BMC's flash: where the active image lives\n"
+	       "  -s, --slots N          slots in the window (default %u, at most %u)\n"
+	       "  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 1M)\n"
+	       "      --flash-size SIZE  largest image accepted (default 2G)\n"
+	       "  -q, --quiet            do not log sessions\n",
+	       FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
+}
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void log_session(void *arg, const struct fwp_bmc_session *s)
+{
+	char hex[33];
+
+	(void)arg;
+	if (s->status == FWP_ST_OK) {
+		fwp_hash128_hex(&s->image_hash, hex);
+		fprintf(stderr, "%s bmc-sim: stored %llu bytes (component %u) in %.3f ms, "
+			"XXH3-128 %s\n", fwp_prog, (unsigned long long)s->image_size,
+			s->component, s->ns / 1e6, hex);
+	} else {
+		fprintf(stderr, "%s bmc-sim: session dropped after %llu of %llu bytes: %s on %s\n",
+			fwp_prog, (unsigned long long)s->bytes_received,
+			(unsigned long long)s->image_size, fwp_status_str(s->status),
+			fwp_msg_type_str(s->failed_type));
+	}
+}
+
+int fwp_cmd_bmc_sim(int argc, char **argv)
+{
+	enum { OPT_FLASH_SIZE = 256 };
+	static const struct option longopts[] = {
+		{ "window", required_argument, NULL, 'w' },
+		{ "flash", required_argument, NULL, 'f' },
+		{ "slots", required_argument, NULL, 's' },
+		{ "slot-size", required_argument, NULL, 'S' },
+		{ "flash-size", required_argument, NULL, OPT_FLASH_SIZE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct fwp_bmc_opts opts = { .sz = sizeof(opts), .on_session = log_session };
+	const char *window = NULL, *flash = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct fwp_bmc *b;
+	int c, ret = 0;
+
+	while ((c = getopt_long(argc, argv, "w:f:s:S:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w': window = optarg; break;
+		case 'f': flash = optarg; break;
+		case 's': ret = fwp_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &opts.slot_count); break;
+		case 'S':
+			ret = fwp_opt_u32("slot-size", optarg, FWP_SLOT_SIZE_MIN, FWP_SLOT_SIZE_MAX,
+					  &opts.slot_size);
+			if (!ret && opts.slot_size % FWP_PAGE)
+				ret = fwp_die(FWP_EXIT_USAGE, "--slot-size %s: must be a multiple "
+					      "of 4K", optarg);
+			break;
+		case OPT_FLASH_SIZE:
+			ret = fwp_opt_size("flash-size", optarg, 1, UINT64_MAX, &opts.flash_capacity);
+			break;
+		case 'q': opts.on_session = NULL; break;
+		case 'h': fwp_usage_bmc_sim(); return 0;
+		default: return FWP_EXIT_USAGE;
+		}
+		if (ret)
+			return ret;
+	}
+	if (optind != argc)
+		return fwp_die(FWP_EXIT_USAGE, "bmc-sim: unexpected argument '%s'", argv[optind]);
+	if (!window || !flash)
+		return fwp_die(FWP_EXIT_USAGE, "bmc-sim: --window and --flash are required");
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	ret = fwp_bmc_create(window, flash, &opts, &b);
+	if (ret)
+		return fwp_target_error(window, ret, 0);
+	ret = fwp_bmc_run(b, &stop);
+	fwp_bmc_destroy(b);
+	return ret ? fwp_die(FWP_EXIT_FAILURE, "bmc-sim: %s", strerror(-ret)) : 0;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fwpush/push.h"
+
+void fwp_usage_push(void)
+{
+	printf("usage: fwpush push IMAGE --target URI [OPTIONS]\n"
+	       "\n"
+	       "Streams IMAGE into the BMC's window, keeping every slot busy, and exits 0 only once\n"
+	       "the BMC has stored and synced the whole image and its XXH3-128 matches.\n"
+	       "\n"
+	       "  -t, --target URI         the BMC's window, e.g. shm:bmc0\n"
+	       "  -s, --slots N            slots to keep in flight (default: all the window has)\n"
+	       "  -c, --chunk-size SIZE    bytes per message (default: the window's slot size)\n"
+	       "  -T, --timeout DURATION   fail when the BMC makes no progress this long\n"
+	       "                           (default 5s; 500ms, 2.5s, 10 are all fine)\n"
+	       "      --component N        which firmware component (default 0)\n"
+	       "      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
+	       "      --json               print the result as JSON\n"
+	       "  -q, --quiet              print nothing on success\n");
+}
+
+struct push_args {
+	const char *image;
+	const char *target;
+	struct fwp_push_opts opts;
+	struct fwp_hash128 expect;
+	uint32_t timeout_ms;
+	int json;
+	int quiet;
+};
+
+static int parse(int argc, char **argv, struct push_args *a)
+{
+	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "slots", required_argument, NULL, 's' },
+		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "component", required_argument, NULL, OPT_COMPONENT },
+		{ "expect-hash", required_argument, NULL, OPT_EXPECT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, ret;
+
+	a->timeout_ms = FWP_DEFAULT_TIMEOUT_MS;
+	while ((c = getopt_long(argc, argv, "t:s:c:T:qh", longopts, NULL)) != -1) {
+		ret = 0;
+		switch (c) {
+		case 't': a->target = optarg; break;
+		case 's': ret = fwp_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &a->opts.slots); break;
+		case 'c':
+			ret = fwp_opt_u32("chunk-size", optarg, 1, FWP_SLOT_SIZE_MAX,
+					  &a->opts.chunk_size);
+			break;
+		case 'T':
+			if (fwp_parse_ms(optarg, &a->timeout_ms))
+				ret = fwp_die(FWP_EXIT_USAGE, "--timeout %s: expected a duration "
+					      "such as 5, 2.5s or 500ms", optarg);
+			break;
+		case OPT_COMPONENT:
+			ret = fwp_opt_u32("component", optarg, 0, UINT32_MAX, &a->opts.component);
+			break;
+		case OPT_EXPECT:
+			if (fwp_hash128_parse(optarg, &a->expect))
+				ret = fwp_die(FWP_EXIT_USAGE,
+					      "--expect-hash %s: expected 32 hex digits", optarg);
+			a->opts.expect_hash = &a->expect;
+			break;
+		case OPT_JSON: a->json = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'h': fwp_usage_push(); return -1;
+		default: return FWP_EXIT_USAGE;
+		}
+		if (ret)
+			return ret;
+	}
+	if (optind + 1 != argc)
+		return fwp_die(FWP_EXIT_USAGE, "push: expected exactly one IMAGE (try fwpush help push)");
+	if (!a->target)
+		return fwp_die(FWP_EXIT_USAGE, "push: --target is required (e.g. --target shm:bmc0)");
+	a->image = argv[optind];
+	a->opts.sz = sizeof(a->opts);
+	a->opts.timeout_ms = a->timeout_ms;
+	return 0;
+}
+
+static int push_error(const struct push_args *a, struct fwp_host *h, int err,
+		      const struct fwp_push_result *r)
+{
+	const char *what = fwp_msg_type_str(r->failed_type);
+	unsigned long long off = r->failed_offset;
+
+	switch (err) {
+	case -ENOENT:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: no such file", a->image);
+	case -EACCES:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: permission denied", a->image);
+	case -EISDIR:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: is a directory", a->image);
+	case -ESPIPE:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: not a regular file", a->image);
+	case -ENODATA:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: is empty", a->image);
+	case -EFBIG:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: %llu bytes, larger than the BMC's flash "
+			       "(%llu bytes)", a->image, (unsigned long long)r->image_size,
+			       (unsigned long long)fwp_host_flash_capacity(h));
+	case -EIO:
+		return fwp_die(FWP_EXIT_IMAGE, "image %s: read failed or the file changed size "
+			       "while pushing (at offset %llu)", a->image, off);
+	case -EINVAL:
+		return fwp_die(FWP_EXIT_USAGE, "target %s has %u slots of %u bytes: --slots/"
+			       "--chunk-size do not fit", a->target, fwp_host_slot_count(h),
+			       fwp_host_slot_size(h));
+	case -ETIMEDOUT:
+		return fwp_die(FWP_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
+			       "(waiting for %s at offset %llu); is bmc-sim running?",
+			       a->target, a->timeout_ms / 1000.0, what, off);
+	case -EREMOTEIO:
+		return fwp_die(FWP_EXIT_REFUSED, "target %s: BMC refused %s at offset %llu: %s "
+			       "(status %u)", a->target, what, off,
+			       fwp_status_str(r->bmc_status), r->bmc_status);
+	case -EBADMSG:
+		if (a->opts.expect_hash && r->failed_type == 0)
+			return fwp_die(FWP_EXIT_VERIFY, "image %s: XXH3-128 differs from "
+				       "--expect-hash", a->image);
+		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's hash of %s at offset %llu "
+			       "differs from ours", a->target, what, off);
+	default:
+		return fwp_die(FWP_EXIT_FAILURE, "push %s: %s", a->image, strerror(-err));
+	}
+}
+
+static void print_result(const struct push_args *a, const struct fwp_push_result *r)
+{
+	char hex[33];
+	double secs = r->ns / 1e9;
+
+	fwp_hash128_hex(&r->image_hash, hex);
+	if (a->json) {
+		printf("{\"image\":\"%s\",\"target\":\"%s\",\"bytes\":%llu,\"chunks\":%llu,"
+		       "\"slots\":%u,\"chunk_size\":%u,\"seconds\":%.6f,\"gbps\":%.3f,"
+		       "\"xxh128\":\"%s\",\"verified\":true}\n", a->image, a->target,
+		       (unsigned long long)r->image_size, (unsigned long long)r->chunks, r->slots,
+		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex);
+	} else if (!a->quiet) {
+		printf("pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u bytes, "
+		       "XXH3-128 %s verified by the BMC\n", a->image, a->target,
+		       (unsigned long long)r->image_size, secs * 1e3,
+		       fwp_gbps(r->image_size, r->ns), r->slots, r->chunk_size, hex);
+	}
+}
+
+int fwp_cmd_push(int argc, char **argv)
+{
+	struct push_args a = { 0 };
+	struct fwp_push_result r = { 0 };
+	struct fwp_host *h;
+	int fd, ret;
+
+	ret = parse(argc, argv, &a);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	/* The image first: a missing file should not wait out a timeout. */
+	fd = fwp_image_open(a.image);
+	if (fd < 0)
+		return push_error(&a, NULL, fd, &r);
+	ret = fwp_host_open(a.target, a.timeout_ms, &h);
+	if (ret) {
+		ret = fwp_target_error(a.target, ret, a.timeout_ms);
+		goto out;
+	}
+	ret = fwp_host_push(h, fd, &a.opts, &r);
+	if (ret)
+		ret = push_error(&a, h, ret, &r);
+	else
+		print_result(&a, &r);
+	fwp_host_close(h);
+out:
+	close(fd);
+	return ret;
+}
