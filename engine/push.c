@@ -51,31 +51,46 @@ static uint64_t timeout_ns(uint32_t ms)
 	return (uint64_t)(ms ? ms : FWP_DEFAULT_TIMEOUT_MS) * 1000000u;
 }
 
-/* Waits for the window to exist and carry a formatted control block. */
+/*
+ * Maps the window once it exists, is formatted (magic set last) and has a live BMC attached.
+ * 1: not ready yet, try again; 0: mapped; -errno: final.
+ */
+static int try_map(struct fwp_host *h, const char *uri)
+{
+	uint64_t magic;
+	int ret;
+
+	ret = fwp_target_open(uri, &h->target);
+	if (ret)
+		return ret == -ENOENT || ret == -EAGAIN ? 1 : ret;
+	ret = fwp_target_size(h->target) < sizeof(struct fwp_win_ctrl) ? -EPROTO : 0;
+	magic = ret ? 0 : fwp_load_acquire(fwp_target_base(h->target));
+	if (!ret && magic && magic != FWP_WINDOW_MAGIC)
+		ret = -EPROTO;
+	if (!ret && (!magic || fwp_target_peer_alive(h->target) == 0))
+		ret = 1;	/* a BMC still formatting, or a window a dead BMC left */
+	if (ret) {
+		fwp_target_close(h->target);
+		h->target = NULL;
+	}
+	return ret;
+}
+
 static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline)
 {
 	struct fwp_backoff bo;
 	struct fwp_win_ctrl ctrl;
 	struct fwp_layout layout;
-	uint64_t magic;
 	int ret;
 
 	fwp_backoff_reset(&bo);
-	while ((ret = fwp_target_open(uri, &h->target)) == -ENOENT || ret == -EAGAIN) {
+	while ((ret = try_map(h, uri)) == 1) {
 		if (fwp_now_ns() > deadline)
 			return -ETIMEDOUT;
 		fwp_backoff_wait(&bo);
 	}
 	if (ret)
 		return ret;
-	if (fwp_target_size(h->target) < sizeof(ctrl))
-		return -EPROTO;
-	/* A zero magic is a BMC still formatting; anything else is final. */
-	while (!(magic = fwp_load_acquire(fwp_target_base(h->target)))) {
-		if (fwp_now_ns() > deadline)
-			return -ETIMEDOUT;
-		fwp_backoff_wait(&bo);
-	}
 	memcpy(&ctrl, fwp_target_base(h->target), sizeof(ctrl));
 	ret = fwp_ctrl_decode(&ctrl, fwp_target_size(h->target), &layout);
 	if (ret)

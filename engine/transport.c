@@ -85,6 +85,11 @@ void fwp_target_close(struct fwp_target *t)
 	free(t);
 }
 
+int fwp_target_peer_alive(const struct fwp_target *t)
+{
+	return t->ops->peer_alive ? t->ops->peer_alive(t) : 1;
+}
+
 void *fwp_target_base(const struct fwp_target *t)
 {
 	return t->base;

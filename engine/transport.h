@@ -27,6 +27,8 @@ struct fwp_transport_ops {
 	int (*create)(struct fwp_target *t, size_t size);
 	/* Undo open/create; must cope with a half-opened target. */
 	void (*close)(struct fwp_target *t);
+	/* 1 if a BMC is attached to the window, 0 if not; NULL if the transport cannot tell. */
+	int (*peer_alive)(const struct fwp_target *t);
 };
 
 extern const struct fwp_transport_ops fwp_transport_shm;

@@ -62,6 +62,21 @@ static int map_window(struct fwp_target *t, size_t size)
 	return 0;
 }
 
+/* Is a BMC attached to the object open at fd? */
+static int bmc_attached(int fd)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = LOCK_BYTE_BMC,
+		.l_len = 1,
+	};
+
+	if (fcntl(fd, F_OFD_GETLK, &fl))
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
 static int shm_open_window(struct fwp_target *t)
 {
 	char path[256];
@@ -84,38 +99,44 @@ static int shm_open_window(struct fwp_target *t)
 	return map_window(t, st.st_size);
 }
 
+static int shm_peer_alive(const struct fwp_target *t)
+{
+	return bmc_attached(t->fd);
+}
+
+/*
+ * A window left by a BMC that died is unlinked, never truncated or reused: a host still mapping
+ * it must time out, not take SIGBUS, and must not mistake it for the new one. Retries a few
+ * times in case another process replaces the name at the same moment.
+ */
 static int shm_create_window(struct fwp_target *t, size_t size)
 {
 	char path[256];
-	struct stat st;
-	int ret;
+	int tries, old, ret;
 
 	ret = shm_path(t, path, sizeof(path));
 	if (ret)
 		return ret;
-	t->fd = shm_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	for (tries = 0; tries < 3; tries++) {
+		t->fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (t->fd >= 0 || errno != EEXIST)
+			break;
+		old = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+		if (old < 0)
+			continue;
+		ret = bmc_attached(old);
+		if (ret == 0)
+			shm_unlink(path);
+		close(old);
+		if (ret)
+			return ret > 0 ? -EADDRINUSE : ret;
+	}
 	if (t->fd < 0)
-		return -errno;
+		return errno == EEXIST ? -EADDRINUSE : -errno;
+	t->created = true;
 	ret = lock_byte(t->fd, LOCK_BYTE_BMC);
 	if (ret)
 		return ret == -EBUSY ? -EADDRINUSE : ret;
-	if (fstat(t->fd, &st))
-		return -errno;
-	if (st.st_size) {
-		/*
-		 * Left by a BMC that died. Replace the object rather than truncate it: a host
-		 * still mapping the old one must time out, not take SIGBUS.
-		 */
-		shm_unlink(path);
-		close(t->fd);
-		t->fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (t->fd < 0)
-			return errno == EEXIST ? -EADDRINUSE : -errno;
-		ret = lock_byte(t->fd, LOCK_BYTE_BMC);
-		if (ret)
-			return ret == -EBUSY ? -EADDRINUSE : ret;
-	}
-	t->created = true;
 	if (ftruncate(t->fd, size))
 		return -errno;
 	return map_window(t, size);
@@ -138,4 +159,5 @@ const struct fwp_transport_ops fwp_transport_shm = {
 	.open = shm_open_window,
 	.create = shm_create_window,
 	.close = shm_close_window,
+	.peer_alive = shm_peer_alive,
 };

@@ -39,6 +39,12 @@ int fwp_target_create(const char *uri, size_t size, struct fwp_target **out);
 /* Unmaps and unlocks; a created window is also removed. NULL is fine. */
 void fwp_target_close(struct fwp_target *t);
 
+/*
+ * 1 if a BMC is attached to the window, 0 if none is (a window left by a BMC that died),
+ * 1 as well when the transport cannot tell (a PCI BAR), or -errno.
+ */
+int fwp_target_peer_alive(const struct fwp_target *t);
+
 void *fwp_target_base(const struct fwp_target *t);
 size_t fwp_target_size(const struct fwp_target *t);
 unsigned fwp_target_flags(const struct fwp_target *t);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sessions on one long-running bmc-sim: a host killed mid-push is replaced by the next without
+# a BMC restart; a new bmc-sim takes over a window a dead one left behind.
+. "$(dirname "$0")/lib.sh"
+
+flash="$T_DIR/flash.bin"
+img="$T_DIR/img"
+big="$T_DIR/big"
+make_image "$img" 3000000
+make_image "$big" $((512 << 20))
+start_bmc s1 "$flash" --slots 4 --slot-size 256K
+
+check "first push" "$FWPUSH" push "$img" --target "$WINDOW" -q
+"$FWPUSH" push "$big" --target "$WINDOW" -q &
+host=$!
+for _ in $(seq 2000); do
+	[ -s "$flash.staging" ] && break
+	sleep 0.001
+done
+kill -9 $host
+wait $host 2>/dev/null
+check "active image still the first one after the host died" cmp -s "$img" "$flash"
+check "next host resynchronises and pushes" "$FWPUSH" push "$big" --target "$WINDOW" -q \
+	--timeout 10
+check "flash equals the second image" cmp -s "$big" "$flash"
+
+# The BMC dies and leaves its window behind. A host that comes first must not take the stale
+# window for a live one: it waits, and pushes once a new bmc-sim has replaced it.
+kill -9 "$BMC_PID"; BMC_PID=
+wait 2>/dev/null
+check "the dead BMC's window is still there" [ -e "/dev/shm/$T_NAME-s1" ]
+"$FWPUSH" push "$img" --target "$WINDOW" -q --timeout 10 &
+host=$!
+sleep 0.5
+start_bmc s1 "$flash" --slots 2 --slot-size 64K
+wait $host; rc=$?
+check "a host waiting on a stale window pushes to the new bmc-sim (exit $rc)" [ "$rc" -eq 0 ]
+check "flash equals the image" cmp -s "$img" "$flash"
+done_testing

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs what is needed, builds, and runs every test twice: a release build, then a build
+# with AddressSanitizer and UndefinedBehaviorSanitizer. Ends with "tests: N passed, N failed".
+set -eu
+cd "$(dirname "$0")/.."
+tools/deps.sh
+
+run_suite() { # run_suite BUILDDIR [meson setup options]
+	dir=$1; shift
+	[ -d "$dir" ] || meson setup "$dir" "$@"
+	meson test -C "$dir" --print-errorlogs --num-processes 2
+}
+
+count() { # count BUILDDIR: OK/FAIL totals from meson's JSON log
+	python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = skip = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): ok += 1
+    elif r == "SKIP": skip += 1
+    else: bad += 1
+print(ok, bad, skip)
+PY
+}
+
+status=0
+run_suite build || status=1
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_suite build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+	|| status=1
+set -- $(count build) $(count build-san)
+echo "tests: $(($1 + $4)) passed, $(($2 + $5)) failed, $(($3 + $6)) skipped"
+exit $status
