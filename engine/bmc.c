@@ -5,16 +5,13 @@
  * outside the window or outside the image it is receiving.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fwpush/bmc.h"
 #include "fwpush/target.h"
+#include "flash.h"
 #include "hash.h"
 #include "poll.h"
 #include "window.h"
@@ -24,9 +21,8 @@ enum bmc_state { BMC_IDLE, BMC_DOWNLOAD };
 struct fwp_bmc {
 	struct fwp_target *target;
 	struct fwp_window win;		/* private copy of the layout */
+	struct fwp_flash *flash;
 	uint64_t flash_capacity;
-	char *flash_path;
-	char *staging_path;
 	uint64_t last_seq;		/* highest sequence number answered in order */
 	uint32_t hint;			/* slot where the next message most likely is */
 	struct fwp_bmc_opts opts;
@@ -36,17 +32,9 @@ struct fwp_bmc {
 	struct fwp_start_body start;
 	uint64_t received;
 	uint64_t t_start;
-	int staging_fd;
+	unsigned char *staging;		/* the inactive flash bank */
 	struct fwp_hstate image_hs;
-	unsigned char *bounce;		/* private copy of the block being stored */
 };
-
-/*
- * Bodies are stored through a small private buffer: what is hashed is exactly what is written
- * (the host cannot change it in between), the block stays in L2 from copy to write, and
- * pwrite() fills the page cache without the page faults and zeroing a mapping would cost.
- */
-#define BOUNCE_SIZE	(256u << 10)
 
 static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type,
 		   enum fwp_status st, const struct fwp_hash128 *hash)
@@ -65,11 +53,7 @@ static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type
 
 static void session_close(struct fwp_bmc *b)
 {
-	if (b->staging_fd >= 0) {
-		close(b->staging_fd);
-		unlink(b->staging_path);
-	}
-	b->staging_fd = -1;
+	b->staging = NULL;
 	b->state = BMC_IDLE;
 }
 
@@ -98,43 +82,11 @@ static enum fwp_status session_open(struct fwp_bmc *b, const struct fwp_start_bo
 	b->start = *sb;
 	b->received = 0;
 	b->t_start = fwp_now_ns();
-	b->staging_fd = open(b->staging_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (b->staging_fd < 0)
+	if (fwp_flash_begin(b->flash, sb->image_size, &b->staging))
 		return FWP_ST_STORAGE_ERROR;
 	fwp_hash()->reset(&b->image_hs);
 	b->state = BMC_DOWNLOAD;
 	return FWP_ST_OK;
-}
-
-static int write_full(int fd, const unsigned char *p, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Copies a body out of the window into flash, hashing what is written. */
-static int store_body(struct fwp_bmc *b, const unsigned char *src, uint32_t len, uint64_t off,
-		      struct fwp_hstate *chunk_hs)
-{
-	uint32_t done, k;
-
-	for (done = 0; done < len; done += k) {
-		k = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE;
-		fwp_hash()->copy_hash(b->bounce, src + done, k, chunk_hs, &b->image_hs);
-		if (write_full(b->staging_fd, b->bounce, k, off + done))
-			return -EIO;
-	}
-	return 0;
 }
 
 /* Copies a small body out of the window and checks it against the header's hash. */
@@ -184,13 +136,14 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		answer(b, slot, h->seq, h->type, st, NULL);
 		return;
 	}
+	/*
+	 * One copy, window to flash, hashing what landed in flash (which the host cannot
+	 * touch) block by block while it is in cache.
+	 */
 	image_before = b->image_hs;
 	fwp_hash()->reset(&chunk_hs);
-	if (store_body(b, fwp_win_body(&b->win, slot), want, h->offset, &chunk_hs)) {
-		b->image_hs = image_before;
-		answer(b, slot, h->seq, h->type, FWP_ST_STORAGE_ERROR, NULL);
-		return;
-	}
+	fwp_hash()->copy_hash(b->staging + h->offset, fwp_win_body(&b->win, slot), want,
+			      &chunk_hs, &b->image_hs);
 	got = fwp_hash()->digest(&chunk_hs);
 	if (!fwp_hash128_eq(&got, &h->body_hash)) {
 		/* A resend overwrites these bytes; the image hash must not have seen them. */
@@ -209,38 +162,15 @@ static void heartbeat(struct fwp_bmc *b)
 	fwp_store_release(&c->heartbeat, c->heartbeat + 1);
 }
 
-static int sync_parent_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd))
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
-/* Makes the staging image durable and atomically the active one. */
+/* Makes the staged image durable and atomically the active one. */
 static enum fwp_status activate(struct fwp_bmc *b)
 {
+	int ret;
+
 	heartbeat(b);
-	if (fsync(b->staging_fd))
-		return FWP_ST_STORAGE_ERROR;
+	ret = fwp_flash_commit(b->flash);
 	heartbeat(b);
-	if (rename(b->staging_path, b->flash_path))
-		return FWP_ST_STORAGE_ERROR;
-	/* Renamed: the staging name is gone, closing must not unlink the new image. */
-	close(b->staging_fd);
-	b->staging_fd = -1;
-	if (sync_parent_dir(b->flash_path))
-		return FWP_ST_STORAGE_ERROR;
-	heartbeat(b);
-	return FWP_ST_OK;
+	return ret ? FWP_ST_STORAGE_ERROR : FWP_ST_OK;
 }
 
 static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
@@ -364,17 +294,6 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 	return 0;
 }
 
-static int path_with_suffix(const char *path, const char *suffix, char **out)
-{
-	size_t n = strlen(path) + strlen(suffix) + 1;
-
-	*out = malloc(n);
-	if (!*out)
-		return -ENOMEM;
-	snprintf(*out, n, "%s%s", path, suffix);
-	return 0;
-}
-
 int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		   const struct fwp_bmc_opts *opts, struct fwp_bmc **out)
 {
@@ -388,12 +307,6 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	if (!b)
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
-	b->staging_fd = -1;
-	b->bounce = aligned_alloc(FWP_PAGE, BOUNCE_SIZE);
-	if (!b->bounce) {
-		ret = -ENOMEM;
-		goto err;
-	}
 	if (opts)
 		memcpy(&b->opts, opts, opts->sz < sizeof(b->opts) ? opts->sz : sizeof(b->opts));
 	b->flash_capacity = b->opts.flash_capacity ? b->opts.flash_capacity
@@ -403,8 +316,7 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 			      b->opts.slot_size ? b->opts.slot_size : FWP_BMC_DEFAULT_SLOT_SIZE);
 	if (ret)
 		goto err;
-	b->flash_path = strdup(flash_path);
-	ret = b->flash_path ? path_with_suffix(flash_path, ".staging", &b->staging_path) : -ENOMEM;
+	ret = fwp_flash_open(flash_path, &b->flash);
 	if (ret)
 		goto err;
 	ret = fwp_target_create(window_uri, layout.window_size, &b->target);
@@ -433,8 +345,6 @@ void fwp_bmc_destroy(struct fwp_bmc *b)
 		fwp_store_release(&b->win.ctrl->magic, 0);
 		fwp_target_close(b->target);
 	}
-	free(b->bounce);
-	free(b->flash_path);
-	free(b->staging_path);
+	fwp_flash_close(b->flash);
 	free(b);
 }

@@ -27,9 +27,9 @@ void fwp_usage_bench(void)
 {
 	printf("usage: fwpush bench [OPTIONS]     (fwpush --bench is the same)\n"
 	       "\n"
-	       "Needs no hardware: makes a deterministic image in a temporary directory (on\n"
-	       "/dev/shm when there is one), starts `fwpush bmc-sim` on a private shm window with\n"
-	       "a temporary flash file, pushes the image, checks the flash byte for byte against it,\n"
+	       "Needs no hardware: makes a deterministic image in a temporary directory ($TMPDIR\n"
+	       "or /tmp), starts `fwpush bmc-sim` on a private shm window with a temporary flash\n"
+	       "file (on /dev/shm), pushes the image, checks the flash byte for byte against it,\n"
 	       "prints the throughput, and removes everything it made.\n"
 	       "\n"
 	       "      --size SIZE        image size (default 64M)\n"
@@ -47,6 +47,7 @@ struct bench {
 	uint32_t runs;
 	int json;
 	char dir[256];
+	char flash_dir[256];
 	char image[300];
 	char flash[300];
 	char window[64];
@@ -142,20 +143,35 @@ static void stop_bmc(struct bench *b)
 	b->bmc = 0;
 }
 
+/* mkdtemp under base; 0 or an exit code. */
+static int make_dir(char *dir, size_t len, const char *base)
+{
+	snprintf(dir, len, "%s/fwpush-bench-XXXXXX", base);
+	if (!mkdtemp(dir))
+		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot create %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/*
+ * The image lives where firmware images live, on a filesystem ($TMPDIR or /tmp); the flash
+ * on tmpfs (/dev/shm) when there is one, standing in for the BMC's non-volatile memory, so
+ * the benchmark measures the push and not a disk.
+ */
 static int setup(struct bench *b)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	struct stat st;
+	int ret;
 
-	/* tmpfs as the emulated flash: the benchmark measures the push, not a disk. */
-	if (!stat("/dev/shm", &st) && S_ISDIR(st.st_mode) && !access("/dev/shm", W_OK))
-		tmp = "/dev/shm";
-	snprintf(b->dir, sizeof(b->dir), "%s/fwpush-bench-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(b->dir))
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot create %s: %s", b->dir,
-			       strerror(errno));
+	ret = make_dir(b->dir, sizeof(b->dir), tmp);
+	if (!ret && !stat("/dev/shm", &st) && S_ISDIR(st.st_mode) && !access("/dev/shm", W_OK))
+		ret = make_dir(b->flash_dir, sizeof(b->flash_dir), "/dev/shm");
+	else if (!ret)
+		snprintf(b->flash_dir, sizeof(b->flash_dir), "%s", b->dir);
+	if (ret)
+		return ret;
 	snprintf(b->image, sizeof(b->image), "%s/image.bin", b->dir);
-	snprintf(b->flash, sizeof(b->flash), "%s/flash.bin", b->dir);
+	snprintf(b->flash, sizeof(b->flash), "%s/flash.bin", b->flash_dir);
 	snprintf(b->window, sizeof(b->window), "shm:fwpush-bench-%d", (int)getpid());
 	if (make_image(b->image, b->size))
 		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot write %s", b->image);
@@ -166,9 +182,15 @@ static int setup(struct bench *b)
 
 static void teardown(struct bench *b)
 {
+	char staging[320];
+
 	stop_bmc(b);
+	snprintf(staging, sizeof(staging), "%s.staging", b->flash);
 	unlink(b->image);
 	unlink(b->flash);
+	unlink(staging);
+	if (b->flash_dir[0] && strcmp(b->flash_dir, b->dir))
+		rmdir(b->flash_dir);
 	if (b->dir[0])
 		rmdir(b->dir);
 }
