@@ -16,6 +16,7 @@
 #include "fwpush/target.h"
 #include "hash.h"
 #include "poll.h"
+#include "reader.h"
 #include "window.h"
 
 struct fwp_host {
@@ -38,6 +39,7 @@ struct push {
 	struct fwp_host *h;
 	uint32_t nslots;
 	uint32_t chunk;
+	bool direct;			/* the image is open with O_DIRECT */
 	uint64_t timeout_ns;
 	uint64_t msgs;			/* messages sent; the next goes to slot msgs % nslots */
 	uint64_t last_progress;
@@ -292,47 +294,61 @@ out:
 	*p->res = keep;
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
+/* Reaps slot i only if its answer is already there: never waits. */
+static int try_reap(struct push *p, uint32_t i)
 {
-	unsigned char *b = buf;
+	const struct fwp_ack *a = fwp_win_ack(&p->h->win, i);
 
-	while (len) {
-		ssize_t n = pread(fd, b, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;	/* 0: the file shrank under us */
-		b += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	if (p->slots[i].busy && fwp_load_acquire(&a->seq) != p->slots[i].seq)
+		return -EAGAIN;
+	return reap(p, i);
 }
 
-static int send_image(struct push *p, int fd, struct fwp_hstate *image_hs)
+/*
+ * Chunk k goes to slot (first + k) % nslots. Reads run ahead of sending by up to nslots
+ * chunks, each into a slot whose last message the BMC has answered; the chunk being sent
+ * next always gets its slot, waiting for the BMC if it must.
+ */
+static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs)
 {
-	uint64_t size = p->res->image_size, off;
+	uint64_t size = p->res->image_size, nchunks = (size + p->chunk - 1) / p->chunk;
+	uint64_t first = p->msgs, next_read = 0, next_send = 0;
 	struct fwp_hstate chunk_hs;
 	struct fwp_hash128 hash;
-	uint32_t i, len;
 	unsigned char *body;
+	uint32_t i, len;
 	int ret;
 
-	for (off = 0; off < size; off += len) {
-		len = size - off < p->chunk ? (uint32_t)(size - off) : p->chunk;
-		ret = next_slot(p, &i);
+	while (next_send < nchunks) {
+		while (next_read < nchunks && next_read - next_send < p->nslots) {
+			i = (first + next_read) % p->nslots;
+			ret = next_read == next_send ? reap(p, i) : try_reap(p, i);
+			if (ret == -EAGAIN)
+				break;
+			if (ret)
+				return ret;
+			len = next_read == nchunks - 1 ? size - next_read * p->chunk : p->chunk;
+			ret = fwp_reader_queue(rd, i, fwp_win_body(&p->h->win, i), len,
+					       next_read * p->chunk);
+			if (ret)
+				return ret;
+			next_read++;
+		}
+		ret = fwp_reader_submit(rd);
 		if (ret)
 			return ret;
+		i = (first + next_send) % p->nslots;
+		ret = fwp_reader_wait(rd, i);
+		if (ret)
+			return fail(p, ret, &(struct slot){ .offset = next_send * p->chunk }, 0);
+		len = next_send == nchunks - 1 ? size - next_send * p->chunk : p->chunk;
 		body = fwp_win_body(&p->h->win, i);
-		ret = read_full(fd, body, len, off);
-		if (ret)
-			return ret;
 		fwp_hash()->reset(&chunk_hs);
 		fwp_hash()->copy_hash(body, body, len, &chunk_hs, image_hs);
 		hash = fwp_hash()->digest(&chunk_hs);
-		submit(p, i, FWP_MSG_DATA, off, len, &hash, &hash);
+		submit(p, i, FWP_MSG_DATA, next_send * p->chunk, len, &hash, &hash);
 		p->res->chunks++;
+		next_send++;
 	}
 	return drain(p);
 }
@@ -344,7 +360,9 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 		.chunk_size = p->chunk,
 		.component = o->component,
 	};
+	const struct fwp_layout *l = &p->h->win.layout;
 	struct fwp_finish_body finish;
+	struct fwp_reader *rd = NULL;
 	struct fwp_hstate image_hs;
 	uint64_t t0 = fwp_now_ns();
 	int ret;
@@ -356,8 +374,13 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 	ret = send_small(p, FWP_MSG_START, &start, sizeof(start), NULL);
 	if (ret)
 		return ret;
+	ret = fwp_reader_open(&rd, fd, fwp_win_body(&p->h->win, 0),
+			      (size_t)l->slot_stride * l->slot_count, p->nslots, p->direct);
+	if (ret)
+		goto abort;
 	fwp_hash()->reset(&image_hs);
-	ret = send_image(p, fd, &image_hs);
+	ret = send_image(p, rd, &image_hs);
+	fwp_reader_close(rd);
 	if (ret)
 		goto abort;
 	finish.image_hash = fwp_hash()->digest(&image_hs);
@@ -375,12 +398,12 @@ abort:
 	return ret;
 }
 
-int fwp_image_open(const char *path)
+int fwp_image_open(const char *path, bool direct)
 {
 	struct stat st;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -398,15 +421,18 @@ err:
 	return ret;
 }
 
-static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_opts *o)
+static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_opts *o, int fd)
 {
 	const struct fwp_layout *l = &h->win.layout;
+	int fl = fcntl(fd, F_GETFL);
 
 	p->h = h;
+	p->direct = fl >= 0 && (fl & O_DIRECT);
 	p->nslots = o->slots ? o->slots : l->slot_count;
 	p->chunk = o->chunk_size ? o->chunk_size : l->slot_size;
 	p->timeout_ns = timeout_ns(o->timeout_ms);
-	if (p->nslots > l->slot_count || p->chunk > l->slot_size)
+	if (p->nslots > l->slot_count || p->chunk > l->slot_size ||
+	    (p->direct && p->chunk % FWP_PAGE))
 		return -EINVAL;
 	p->res->slots = p->nslots;
 	p->res->chunk_size = p->chunk;
@@ -454,7 +480,7 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 	if (!p)
 		return -ENOMEM;
 	p->res = res;
-	ret = configure(p, h, &o);
+	ret = configure(p, h, &o, fd);
 	if (!ret)
 		ret = wait_idle(p);
 	if (!ret)

@@ -211,7 +211,7 @@ static int timed_pushes(struct bench *b, struct fwp_host *h, const struct fwp_pu
 	uint32_t i;
 	int fd, ret = 0;
 
-	fd = fwp_image_open(b->image);
+	fd = fwp_image_open(b->image, false);
 	if (fd < 0)
 		return fd;
 	for (i = 0; i < b->runs && !ret; i++) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ void fwp_usage_push(void)
 	       "                           (default 5s; 500ms, 2.5s, 10 are all fine)\n"
 	       "      --component N        which firmware component (default 0)\n"
 	       "      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
+	       "      --direct             read the image with O_DIRECT, around the page cache\n"
+	       "                           (the chunk size must be a multiple of 4K)\n"
 	       "      --json               print the result as JSON\n"
 	       "  -q, --quiet              print nothing on success\n");
 }
@@ -34,11 +37,12 @@ struct push_args {
 	uint32_t timeout_ms;
 	int json;
 	int quiet;
+	bool direct;
 };
 
 static int parse(int argc, char **argv, struct push_args *a)
 {
-	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON };
+	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "slots", required_argument, NULL, 's' },
@@ -47,6 +51,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		{ "component", required_argument, NULL, OPT_COMPONENT },
 		{ "expect-hash", required_argument, NULL, OPT_EXPECT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -78,6 +83,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 			a->opts.expect_hash = &a->expect;
 			break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_DIRECT: a->direct = true; break;
 		case 'q': a->quiet = 1; break;
 		case 'h': fwp_usage_push(); return -1;
 		default: return FWP_EXIT_USAGE;
@@ -120,9 +126,13 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 		return fwp_die(FWP_EXIT_IMAGE, "image %s: read failed or the file changed size "
 			       "while pushing (at offset %llu)", a->image, off);
 	case -EINVAL:
+		if (!h)
+			return fwp_die(FWP_EXIT_IMAGE, "image %s: its filesystem cannot do O_DIRECT "
+				       "(drop --direct)", a->image);
 		return fwp_die(FWP_EXIT_USAGE, "target %s has %u slots of %u bytes: --slots/"
-			       "--chunk-size do not fit", a->target, fwp_host_slot_count(h),
-			       fwp_host_slot_size(h));
+			       "--chunk-size do not fit%s", a->target, fwp_host_slot_count(h),
+			       fwp_host_slot_size(h), a->direct ? " (or are not 4K multiples, "
+			       "which --direct needs)" : "");
 	case -ETIMEDOUT:
 		return fwp_die(FWP_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
 			       "(waiting for %s at offset %llu); is bmc-sim running?",
@@ -173,7 +183,7 @@ int fwp_cmd_push(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	/* The image first: a missing file should not wait out a timeout. */
-	fd = fwp_image_open(a.image);
+	fd = fwp_image_open(a.image, a.direct);
 	if (fd < 0)
 		return push_error(&a, NULL, fd, &r);
 	ret = fwp_host_open(a.target, a.timeout_ms, &h);

@@ -6,6 +6,7 @@
 #ifndef FWPUSH_PUSH_H
 #define FWPUSH_PUSH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,9 +58,10 @@ struct fwp_push_result {
 
 /*
  * Opens an image for fwp_host_push(); returns a file descriptor or -ENOENT, -EACCES, -EISDIR,
- * -ESPIPE (not a regular file), -ENODATA (empty).
+ * -ESPIPE (not a regular file), -ENODATA (empty), -EINVAL (direct and the filesystem has no
+ * O_DIRECT). direct: read around the page cache (the chunk size must be a multiple of 4 KiB).
  */
-int fwp_image_open(const char *path);
+int fwp_image_open(const char *path, bool direct);
 
 /*
  * Pushes the image open at fd (the caller closes it). Returns 0 once the BMC confirmed the whole
