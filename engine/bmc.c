@@ -5,6 +5,7 @@
  * outside the window or outside the image it is receiving.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ struct fwp_bmc {
 	struct fwp_target *target;
 	struct fwp_window win;		/* private copy of the layout */
 	struct fwp_flash *flash;
+	struct fwp_nor_model nor;
 	uint64_t flash_capacity;
 	uint64_t last_seq;		/* highest sequence number answered in order */
 	uint32_t hint;			/* slot where the next message most likely is */
@@ -34,7 +36,34 @@ struct fwp_bmc {
 	uint64_t t_start;
 	unsigned char *staging;		/* the inactive flash bank */
 	struct fwp_hstate image_hs;
+	const volatile int *stop;
 };
+
+static void heartbeat(struct fwp_bmc *b)
+{
+	struct fwp_win_ctrl *c = b->win.ctrl;
+
+	fwp_store_release(&c->heartbeat, c->heartbeat + 1);
+}
+
+/*
+ * Waits for a slow flash part (see fwp_flash_ready), beating the heartbeat so the host sees
+ * the BMC working rather than gone. -EINTR if the BMC is told to stop.
+ */
+static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
+{
+	struct fwp_backoff bo;
+
+	fwp_backoff_reset(&bo);
+	while (!fwp_flash_ready(b->flash, upto, ahead)) {
+		if (*b->stop)
+			return -EINTR;
+		fwp_backoff_wait(&bo);
+		if (bo.sleep_ns)
+			heartbeat(b);
+	}
+	return 0;
+}
 
 static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type,
 		   enum fwp_status st, const struct fwp_hash128 *hash)
@@ -132,6 +161,8 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		st = FWP_ST_OUT_OF_RANGE;
 	else if (h->length != want)
 		st = FWP_ST_BAD_LENGTH;
+	if (!st && wait_flash(b, h->offset + want, true))
+		st = FWP_ST_BUSY;
 	if (st) {
 		answer(b, slot, h->seq, h->type, st, NULL);
 		return;
@@ -152,14 +183,8 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		return;
 	}
 	b->received += want;
+	fwp_flash_received(b->flash, b->received);
 	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
-}
-
-static void heartbeat(struct fwp_bmc *b)
-{
-	struct fwp_win_ctrl *c = b->win.ctrl;
-
-	fwp_store_release(&c->heartbeat, c->heartbeat + 1);
 }
 
 /* Makes the staged image durable and atomically the active one. */
@@ -191,6 +216,8 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 		    ((b->start.flags & FWP_START_HAS_HASH) &&
 		     !fwp_hash128_eq(&image, &b->start.image_hash))))
 		st = FWP_ST_VERIFY_FAILED;
+	if (!st && wait_flash(b, b->start.image_size, false))
+		st = FWP_ST_BUSY;
 	if (!st)
 		st = activate(b);
 	answer(b, slot, h->seq, h->type, st, &image);
@@ -284,6 +311,7 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 {
 	struct fwp_backoff bo;
 
+	b->stop = stop;
 	fwp_backoff_reset(&bo);
 	while (!*stop) {
 		if (poll_once(b))
@@ -293,6 +321,8 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 	}
 	return 0;
 }
+
+static const volatile int not_stopped;
 
 int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		   const struct fwp_bmc_opts *opts, struct fwp_bmc **out)
@@ -307,6 +337,7 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	if (!b)
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
+	b->stop = &not_stopped;
 	if (opts)
 		memcpy(&b->opts, opts, opts->sz < sizeof(b->opts) ? opts->sz : sizeof(b->opts));
 	b->flash_capacity = b->opts.flash_capacity ? b->opts.flash_capacity
@@ -316,7 +347,13 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 			      b->opts.slot_size ? b->opts.slot_size : FWP_BMC_DEFAULT_SLOT_SIZE);
 	if (ret)
 		goto err;
-	ret = fwp_flash_open(flash_path, &b->flash);
+	if (b->opts.nor) {
+		/* The buffer must hold a whole chunk beyond a part-programmed sector. */
+		b->nor = *b->opts.nor;
+		if (b->nor.buffer < layout.slot_size + b->nor.erase_size)
+			b->nor.buffer = layout.slot_size + b->nor.erase_size;
+	}
+	ret = fwp_flash_open(flash_path, b->opts.nor ? &b->nor : NULL, &b->flash);
 	if (ret)
 		goto err;
 	ret = fwp_target_create(window_uri, layout.window_size, &b->target);

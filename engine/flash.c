@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "flash.h"
+#include "fwpush/bmc.h"
+#include "fwpush/parse.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -20,13 +23,190 @@ struct bank {
 	uint64_t map_len;
 };
 
+/*
+ * Paces a NOR part: for each sector, erase (needs no data), then program once the sector's
+ * data has been received. Delays run on an absolute schedule so they do not drift; a part
+ * that waits for data earns no credit for it.
+ */
+struct programmer {
+	struct fwp_nor_model m;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t generation;	/* bumped by every new image: the thread starts over */
+	uint64_t size;
+	uint64_t received;
+	uint64_t programmed;	/* read without the lock by fwp_flash_ready() */
+	bool stop;
+	bool running;
+};
+
 struct fwp_flash {
 	char *path;
 	char *staging_path;
 	struct bank bank[2];
 	int inactive;		/* index of the bank named staging_path */
 	uint64_t size;		/* of the image being written */
+	struct programmer *prog;	/* NULL: no timing model */
 };
+
+static void now_ts(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+/* Sleeps until ns after *t and moves *t there: late wake-ups do not add up. */
+static void pace(struct timespec *t, double ns)
+{
+	double at = t->tv_nsec + ns;
+
+	t->tv_sec += (time_t)(at / 1e9);
+	t->tv_nsec = (long)(at - (double)(time_t)(at / 1e9) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
+		;
+}
+
+static void *program_loop(void *arg)
+{
+	struct programmer *p = arg;
+	double ns_per_byte = 1e3 / p->m.program_mbps * p->m.scale;
+	double erase_ns = p->m.erase_ms * 1e6 * p->m.scale;
+	uint64_t gen, done, end, seen_gen = 0;
+	struct timespec t;
+	bool idle;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		gen = p->generation;
+		done = __atomic_load_n(&p->programmed, __ATOMIC_RELAXED);
+		if (done >= p->size) {
+			pthread_cond_wait(&p->cond, &p->lock);
+			continue;
+		}
+		if (gen != seen_gen)
+			now_ts(&t);	/* a new image: the part starts now */
+		seen_gen = gen;
+		end = (done / p->m.erase_size + 1) * p->m.erase_size;
+		end = end < p->size ? end : p->size;
+		pthread_mutex_unlock(&p->lock);
+		pace(&t, erase_ns);
+		pthread_mutex_lock(&p->lock);
+		/* Waiting for data is idle time: the schedule restarts when the data is in. */
+		for (idle = false; !p->stop && p->generation == gen && p->received < end; idle = true)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->stop || p->generation != gen)
+			continue;
+		pthread_mutex_unlock(&p->lock);
+		if (idle)
+			now_ts(&t);
+		pace(&t, (double)(end - done) * ns_per_byte);
+		pthread_mutex_lock(&p->lock);
+		if (p->generation == gen)
+			__atomic_store_n(&p->programmed, end, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static int programmer_start(struct fwp_flash *f, const struct fwp_nor_model *m)
+{
+	struct programmer *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	p->m = *m;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	f->prog = p;
+	ret = pthread_create(&p->thread, NULL, program_loop, p);
+	p->running = ret == 0;
+	return -ret;
+}
+
+static void programmer_stop(struct programmer *p)
+{
+	if (!p)
+		return;
+	if (p->running) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = true;
+		pthread_cond_signal(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}
+
+/* Tells the programmer about a change: a new image (size) or more data received. */
+static void programmer_update(struct programmer *p, uint64_t size, uint64_t received)
+{
+	pthread_mutex_lock(&p->lock);
+	if (size) {
+		p->generation++;
+		p->size = size;
+		__atomic_store_n(&p->programmed, 0, __ATOMIC_RELEASE);
+	}
+	p->received = received;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static int nor_key(struct fwp_nor_model *m, const char *key, const char *val)
+{
+	uint64_t size;
+
+	if (!strcmp(key, "erase") || !strcmp(key, "buffer")) {
+		if (fwp_parse_size(val, &size) || size == 0 || size > UINT32_MAX)
+			return -EINVAL;
+		*(key[0] == 'e' ? &m->erase_size : &m->buffer) = (uint32_t)size;
+		return 0;
+	}
+	if (!strcmp(key, "erase-ms"))
+		return fwp_parse_positive(val, &m->erase_ms);
+	if (!strcmp(key, "program-mbps"))
+		return fwp_parse_positive(val, &m->program_mbps);
+	if (!strcmp(key, "scale"))
+		return fwp_parse_positive(val, &m->scale);
+	return -EINVAL;
+}
+
+int fwp_nor_parse(const char *spec, struct fwp_nor_model *m)
+{
+	/* A 64 KiB-sector SPI NOR part: sector erase ~400 KB/s, page program ~2 MB/s. */
+	struct fwp_nor_model d = {
+		.erase_size = 64u << 10, .buffer = 8u << 20,
+		.erase_ms = 160, .program_mbps = 2, .scale = 1,
+	};
+	char *copy, *item, *save = NULL, *eq;
+	int ret = 0;
+
+	if (strncmp(spec, "nor", 3) || (spec[3] && spec[3] != ':'))
+		return -EINVAL;
+	copy = strdup(spec[3] ? spec + 4 : "");
+	if (!copy)
+		return -ENOMEM;
+	for (item = strtok_r(copy, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save)) {
+		eq = strchr(item, '=');
+		if (eq)
+			*eq = 0;
+		ret = eq ? nor_key(&d, item, eq + 1) : -EINVAL;
+	}
+	free(copy);
+	if (!ret)
+		*m = d;
+	return ret;
+}
+
+uint64_t fwp_nor_time_ns(const struct fwp_nor_model *m, uint64_t size)
+{
+	uint64_t sectors = (size + m->erase_size - 1) / m->erase_size;
+
+	return (uint64_t)((sectors * m->erase_ms * 1e6 + size * 1e3 / m->program_mbps) *
+			  m->scale);
+}
 
 static void bank_close(struct bank *b)
 {
@@ -39,29 +219,35 @@ static void bank_close(struct bank *b)
 	b->fd = -1;
 }
 
-int fwp_flash_open(const char *path, struct fwp_flash **out)
+int fwp_flash_open(const char *path, const struct fwp_nor_model *nor, struct fwp_flash **out)
 {
 	struct fwp_flash *f = calloc(1, sizeof(*f));
 	size_t n = strlen(path) + sizeof(".staging");
+	int ret = -ENOMEM;
 
 	if (!f)
 		return -ENOMEM;
 	f->bank[0].fd = f->bank[1].fd = -1;
 	f->path = strdup(path);
 	f->staging_path = malloc(n);
-	if (!f->path || !f->staging_path) {
-		fwp_flash_close(f);
-		return -ENOMEM;
-	}
+	if (!f->path || !f->staging_path)
+		goto err;
 	snprintf(f->staging_path, n, "%s.staging", path);
+	ret = nor ? programmer_start(f, nor) : 0;
+	if (ret)
+		goto err;
 	*out = f;
 	return 0;
+err:
+	fwp_flash_close(f);
+	return ret;
 }
 
 void fwp_flash_close(struct fwp_flash *f)
 {
 	if (!f)
 		return;
+	programmer_stop(f->prog);
 	bank_close(&f->bank[0]);
 	bank_close(&f->bank[1]);
 	free(f->path);
@@ -106,8 +292,26 @@ int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging)
 	/* One system call instead of a page fault per page; older kernels just fault. */
 	madvise(b->map, size, MADV_POPULATE_WRITE);
 	f->size = size;
+	if (f->prog)
+		programmer_update(f->prog, size, 0);
 	*staging = b->map;
 	return 0;
+}
+
+void fwp_flash_received(struct fwp_flash *f, uint64_t upto)
+{
+	if (f->prog)
+		programmer_update(f->prog, 0, upto);
+}
+
+int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead)
+{
+	uint64_t done;
+
+	if (!f->prog)
+		return 1;
+	done = __atomic_load_n(&f->prog->programmed, __ATOMIC_ACQUIRE);
+	return ahead ? upto <= done + f->prog->m.buffer : done >= upto;
 }
 
 static int sync_dir_of(const char *path)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fwpush/parse.h"
+
 /* The exit codes, documented in the README and in `fwpush --help`. Never 77 (means SKIP). */
 enum fwp_exit {
 	FWP_EXIT_OK		= 0,
@@ -23,10 +25,6 @@ extern const char *fwp_prog;
 /* One line on stderr: "fwpush: <what>". Returns code, so callers can `return die(...)`. */
 int fwp_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "64M", "4K", "1G", "123": binary units. -EINVAL or -ERANGE. */
-int fwp_parse_size(const char *s, uint64_t *out);
-/* "5", "2.5s", "500ms": milliseconds out. */
-int fwp_parse_ms(const char *s, uint32_t *out);
 /* Parses an unsigned option value in [min, max] or prints a usage error naming opt. */
 int fwp_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out);
 int fwp_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);

@@ -20,6 +20,9 @@ void fwp_usage_bmc_sim(void)
 	       "  -s, --slots N          slots in the window (default %u, at most %u)\n"
 	       "  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 1M)\n"
 	       "      --flash-size SIZE  largest image accepted (default 2G)\n"
+	       "      --flash-model nor[:erase=SIZE,erase-ms=MS,program-mbps=MBPS,buffer=SIZE,scale=X]\n"
+	       "                         pace the flash like a NOR part (defaults: 64K sectors,\n"
+	       "                         160 ms erase, 2 MB/s program, 8M buffer, scale 1)\n"
 	       "  -q, --quiet            do not log sessions\n",
 	       FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
 }
@@ -52,19 +55,21 @@ static void log_session(void *arg, const struct fwp_bmc_session *s)
 
 int fwp_cmd_bmc_sim(int argc, char **argv)
 {
-	enum { OPT_FLASH_SIZE = 256 };
+	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, 'w' },
 		{ "flash", required_argument, NULL, 'f' },
 		{ "slots", required_argument, NULL, 's' },
 		{ "slot-size", required_argument, NULL, 'S' },
 		{ "flash-size", required_argument, NULL, OPT_FLASH_SIZE },
+		{ "flash-model", required_argument, NULL, OPT_FLASH_MODEL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct fwp_bmc_opts opts = { .sz = sizeof(opts), .on_session = log_session };
 	const char *window = NULL, *flash = NULL;
+	struct fwp_nor_model nor;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct fwp_bmc *b;
 	int c, ret = 0;
@@ -83,6 +88,12 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 			break;
 		case OPT_FLASH_SIZE:
 			ret = fwp_opt_size("flash-size", optarg, 1, UINT64_MAX, &opts.flash_capacity);
+			break;
+		case OPT_FLASH_MODEL:
+			if (fwp_nor_parse(optarg, &nor))
+				ret = fwp_die(FWP_EXIT_USAGE, "--flash-model %s: expected nor[:erase=64K,"
+					      "erase-ms=160,program-mbps=2,buffer=8M,scale=0.01]", optarg);
+			opts.nor = &nor;
 			break;
 		case 'q': opts.on_session = NULL; break;
 		case 'h': fwp_usage_bmc_sim(); return 0;

@@ -29,6 +29,25 @@ struct fwp_bmc_session {
 	uint64_t ns;		/* START_UPGRADE to the last answer */
 };
 
+/*
+ * Timing of a NOR flash part: sectors are erased, then programmed, one after another. The BMC
+ * holds at most buffer bytes received but not yet programmed, and acknowledges FINISH only
+ * once every byte is programmed. scale multiplies every delay (0.01: a hundred times faster
+ * than the part, so benchmarks finish in seconds).
+ */
+struct fwp_nor_model {
+	uint32_t erase_size;		/* bytes per erase sector */
+	uint32_t buffer;		/* bytes the BMC may hold ahead of the flash */
+	double erase_ms;		/* per sector */
+	double program_mbps;		/* MB/s (10^6 bytes) */
+	double scale;
+};
+
+/* "nor" or "nor:erase=64K,erase-ms=160,program-mbps=2,buffer=8M,scale=0.01"; -EINVAL. */
+int fwp_nor_parse(const char *spec, struct fwp_nor_model *m);
+/* The part's own time to erase and program size bytes, scale applied. */
+uint64_t fwp_nor_time_ns(const struct fwp_nor_model *m, uint64_t size);
+
 struct fwp_bmc_opts {
 	size_t sz;			/* sizeof(struct fwp_bmc_opts) */
 	uint32_t slot_count;		/* 0: FWP_BMC_DEFAULT_SLOTS */
@@ -36,8 +55,9 @@ struct fwp_bmc_opts {
 	uint64_t flash_capacity;	/* 0: FWP_BMC_DEFAULT_CAPACITY */
 	void (*on_session)(void *arg, const struct fwp_bmc_session *s);
 	void *cb_arg;
+	const struct fwp_nor_model *nor;	/* NULL: flash as fast as memory */
 };
-_Static_assert(sizeof(struct fwp_bmc_opts) == 40, "fwp_bmc_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_bmc_opts) == 48, "fwp_bmc_opts is frozen: add at the end");
 
 #define FWP_BMC_DEFAULT_SLOTS		4
 #define FWP_BMC_DEFAULT_SLOT_SIZE	(1u << 20)
