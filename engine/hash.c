@@ -61,3 +61,8 @@ int fwp_hash_select(const char *name)
 	}
 	return -ENOENT;
 }
+
+const char *fwp_xxh3_impl(void)
+{
+	return fwp_hash()->name;
+}

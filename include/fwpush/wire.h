@@ -163,6 +163,9 @@ enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_s
 const char *fwp_status_str(unsigned status);
 const char *fwp_msg_type_str(unsigned type);
 
+/* The XXH3 implementation this CPU runs: "avx512", "avx2" or "generic". */
+const char *fwp_xxh3_impl(void);
+
 /* Canonical big-endian hex, as `xxhsum -H2` prints it: 32 characters and a NUL. */
 void fwp_hash128_hex(const struct fwp_hash128 *h, char out[33]);
 /* Parses 32 hex digits; -EINVAL otherwise. */
