@@ -18,7 +18,7 @@ void fwp_usage_bmc_sim(void)
 	       "  -w, --window URI       window to create, e.g. shm:bmc0\n"
 	       "  -f, --flash PATH       the BMC's flash: where the active image lives\n"
 	       "  -s, --slots N          slots in the window (default %u, at most %u)\n"
-	       "  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 1M)\n"
+	       "  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 256K)\n"
 	       "      --flash-size SIZE  largest image accepted (default 2G)\n"
 	       "      --flash-model nor[:erase=SIZE,erase-ms=MS,program-mbps=MBPS,buffer=SIZE,scale=X]\n"
 	       "                         pace the flash like a NOR part (defaults: 64K sectors,\n"

@@ -60,7 +60,7 @@ struct fwp_bmc_opts {
 _Static_assert(sizeof(struct fwp_bmc_opts) == 48, "fwp_bmc_opts is frozen: add at the end");
 
 #define FWP_BMC_DEFAULT_SLOTS		4
-#define FWP_BMC_DEFAULT_SLOT_SIZE	(1u << 20)
+#define FWP_BMC_DEFAULT_SLOT_SIZE	(256u << 10)
 #define FWP_BMC_DEFAULT_CAPACITY	(2ull << 30)
 
 /*

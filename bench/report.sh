@@ -1,0 +1,15 @@
+#!/bin/sh
+# Runs the whole benchmark and writes a report into perf-reports/ (or DIR):
+#   bench.json   github-action-benchmark entries (name, unit, value)
+#   bench.md     the same as a Markdown table, with the machine it ran on
+#   sweep.dat    GB/s per chunk size x slot count; sweep.svg plots it (gnuplot)
+#   hyperfine.json, hyperfine.md   fwpush push vs cp, whole commands
+# usage: bench/report.sh [DIR]     (build first: meson compile -C build)
+set -eu
+cd "$(dirname "$0")/.."
+out=${1:-perf-reports}
+fwpush=build/fwpush
+mkdir -p "$out"
+"$fwpush" bench --sweep --runs 7 --report "$out"
+gnuplot -e "dat='$out/sweep.dat'; out='$out/sweep.svg'" bench/sweep.gp
+bench/hyperfine.sh "$fwpush" "$out" 64M
