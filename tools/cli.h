@@ -18,6 +18,9 @@ enum fwp_exit {
 	FWP_EXIT_TIMEOUT	= 5,	/* the BMC made no progress (gone, stalled, never there) */
 	FWP_EXIT_REFUSED	= 6,	/* the BMC answered with an error status */
 	FWP_EXIT_VERIFY		= 7,	/* hashes differ: the image is not what was sent */
+	FWP_EXIT_NOTHING	= 8,	/* rt-update: no warm start requested / nothing staged */
+	FWP_EXIT_STATE		= 9,	/* rt-update: a saved processor state failed its check */
+	FWP_EXIT_RENDEZVOUS	= 10,	/* rt-update: a processor did not reach the rendezvous */
 };
 
 extern const char *fwp_prog;
@@ -37,9 +40,12 @@ double fwp_gbps(uint64_t bytes, uint64_t ns);
 int fwp_cmd_push(int argc, char **argv);
 int fwp_cmd_bmc_sim(int argc, char **argv);
 int fwp_cmd_bench(int argc, char **argv);
+int fwp_cmd_bench_rt(int argc, char **argv);
+int fwp_cmd_rt_update(int argc, char **argv);
 
 void fwp_usage_push(void);
 void fwp_usage_bmc_sim(void);
 void fwp_usage_bench(void);
+void fwp_usage_rt_update(void);
 
 #endif

@@ -18,7 +18,10 @@ static const char exit_codes[] =
 	"  4  bad target: unknown scheme, not an fwpush window, wrong version, busy\n"
 	"  5  timeout: the BMC made no progress (not running, gone, stalled)\n"
 	"  6  the BMC refused a message (its status is printed)\n"
-	"  7  verification failed: a hash differs from the image's\n";
+	"  7  verification failed: a hash differs from the image's\n"
+	"  8  rt-update: nothing applied (no warm start requested, nothing staged)\n"
+	"  9  rt-update: a processor's saved state failed its integrity check\n"
+	" 10  rt-update: a processor did not reach the rendezvous in time\n";
 
 static void usage(void)
 {
@@ -30,6 +33,8 @@ static void usage(void)
 	       "  push IMAGE --target URI   push an image to a BMC\n"
 	       "  bmc-sim --window URI ...  run an emulated BMC on a shared-memory window\n"
 	       "  bench                     push benchmark against an embedded emulated BMC\n"
+	       "  bench rt                  per-core benchmark of the runtime update\n"
+	       "  rt-update IMAGE|URL ...   update a running multiprocessor (stage, activate)\n"
 	       "  help [COMMAND]            this text, or a command's\n"
 	       "\n"
 	       "  --bench     same as `fwpush bench`\n"
@@ -50,6 +55,8 @@ static int help(const char *cmd)
 		fwp_usage_bmc_sim();
 	else if (!strcmp(cmd, "bench"))
 		fwp_usage_bench();
+	else if (!strcmp(cmd, "rt-update"))
+		fwp_usage_rt_update();
 	else
 		return fwp_die(FWP_EXIT_USAGE, "help: unknown command '%s'", cmd);
 	if (cmd)
@@ -75,7 +82,11 @@ int main(int argc, char **argv)
 		return fwp_cmd_push(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bmc-sim"))
 		return fwp_cmd_bmc_sim(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench") && argc > 2 && !strcmp(argv[2], "rt"))
+		return fwp_cmd_bench_rt(argc - 2, argv + 2);
 	if (!strcmp(cmd, "bench"))
 		return fwp_cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rt-update"))
+		return fwp_cmd_rt_update(argc - 1, argv + 1);
 	return fwp_die(FWP_EXIT_USAGE, "unknown command '%s' (try fwpush --help)", cmd);
 }

@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime update sequence. Processor 0 is the controller, pinned to the first CPU of the
+ * list: it sends the interrupt (a real-time signal) to every other processor, then to itself,
+ * and runs the pre-OS phase inside its own handler once every processor has saved its state
+ * and parked, like Linux's late-microcode rendezvous. The controller must be one of the
+ * processors: on a machine with as many processors as CPUs, an extra spinning thread would
+ * turn microseconds into scheduler ticks.
+ *
+ * The handlers run our own code only: the workers interrupt nothing but their register
+ * workload, and the controller interrupts itself inside pthread_kill(). That is why the
+ * controller's pre-OS phase may do file I/O from its handler.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "flash.h"
+#include "fwpush/rt.h"
+#include "hash.h"
+#include "poll.h"
+#include "rt_cpu.h"
+#include "rt_state.h"
+
+#define RT_SIGNAL	(SIGRTMIN + 1)
+#define NO_CPU		(-1)
+
+struct proc {
+	int cpu;
+	pthread_t thread;
+	struct fwp_workload *wl;	/* NULL for the controller */
+	uint64_t t_sent, t_entry, t_saved, t_tagged, t_released, t_restored;
+	volatile int arrived;
+	volatile int restored;
+};
+
+static struct {
+	struct fwp_xsave_info xi;
+	struct fwp_rt_state st;
+	struct fwp_flash *flash;
+	const struct fwp_rt_opts *o;
+	struct fwp_rt_result *res;
+	unsigned n;
+	struct proc proc[FWP_RT_MAX_CPUS];
+	volatile int arrivals;
+	volatile int release;
+	volatile int parked;		/* index left unrestored, NO_CPU if none */
+	volatile int resumed;
+	volatile int stop;		/* ends the workloads */
+	uint64_t t_first;		/* first interrupt sent */
+} rt;
+
+static __thread int rt_self = NO_CPU;
+
+static struct fwp_hash128 slot_tag(unsigned i)
+{
+	struct fwp_rt_slot *s = fwp_rt_slot(&rt.st, i);
+	size_t from = offsetof(struct fwp_rt_slot, gregs);
+
+	return fwp_xxh128((unsigned char *)s + from, FWP_RT_SLOT_HDR - from + rt.xi.size);
+}
+
+/* Reads the staged update into the flash's inactive bank (or just hashes it) in one pass. */
+static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d)
+{
+	static unsigned char buf[1 << 16];
+	unsigned char *dst = NULL;
+	struct fwp_hstate hs;
+	struct fwp_hash128 got;
+	uint64_t off = 0;
+	struct stat sb;
+	ssize_t n = 1;
+	int fd;
+
+	fd = open(d->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) || (uint64_t)sb.st_size != d->size) {
+		if (fd >= 0)
+			close(fd);
+		return FWP_RT_NOTHING_STAGED;
+	}
+	if (rt.flash && fwp_flash_begin(rt.flash, d->size, &dst)) {
+		close(fd);
+		return FWP_RT_APPLY_FAILED;
+	}
+	fwp_hash()->reset(&hs);
+	while (off < d->size && n > 0) {
+		unsigned char *to = dst ? dst + off : buf;
+		size_t want = dst ? d->size - off : sizeof(buf);
+
+		n = read(fd, to, want);
+		if (n > 0) {
+			fwp_hash()->update(&hs, to, n);
+			off += n;
+		}
+	}
+	close(fd);
+	got = fwp_hash()->digest(&hs);
+	return off == d->size && fwp_hash128_eq(&got, &d->hash) ? FWP_RT_APPLIED
+								: FWP_RT_BAD_UPDATE;
+}
+
+static int wait_arrivals(void)
+{
+	uint64_t deadline = fwp_now_ns() + (uint64_t)(rt.o->timeout_ms ?: 1000) * 1000000u;
+	unsigned i;
+
+	while ((unsigned)__atomic_load_n(&rt.arrivals, __ATOMIC_ACQUIRE) < rt.n) {
+		if (fwp_now_ns() > deadline) {
+			for (i = 0; i < rt.n && rt.proc[i].arrived; i++)
+				;
+			rt.res->failed_cpu = rt.proc[i].cpu;
+			return -ETIMEDOUT;
+		}
+		fwp_cpu_relax();
+	}
+	return 0;
+}
+
+/* Every saved state must be intact before anything is applied or restored. */
+static int check_states(void)
+{
+	unsigned i;
+
+	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_STATE)
+		((unsigned char *)fwp_rt_slot_xsave(&rt.st, rt.o->inject_cpu))[200] ^= 0x40;
+	for (i = 0; i < rt.n; i++) {
+		uint64_t t = fwp_now_ns();
+		struct fwp_hash128 tag = slot_tag(i);
+		bool ok = fwp_hash128_eq(&tag, &fwp_rt_slot(&rt.st, i)->tag);
+
+		rt.res->core[i].check_ns = fwp_now_ns() - t;
+		if (!ok) {
+			rt.res->failed_cpu = rt.proc[i].cpu;
+			rt.parked = i;
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+/* The pre-OS phase: nothing but this runs while every processor is parked. */
+static enum fwp_rt_outcome pre_os(void)
+{
+	struct fwp_rt_hdr *h = rt.st.hdr;
+	enum fwp_rt_outcome out;
+	uint64_t t;
+
+	if (wait_arrivals())
+		return FWP_RT_TIMEOUT;
+	if (check_states())
+		return FWP_RT_BAD_STATE;
+	if (!(h->mailbox & FWP_RT_MB_WARM_START))
+		return FWP_RT_NO_WARM_START;
+	if (!(h->mailbox & FWP_RT_MB_STAGED) || !fwp_rt_desc_ok(&h->desc))
+		return FWP_RT_NOTHING_STAGED;
+	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_UPDATE) {
+		int fd = open(h->desc.path, O_RDWR | O_CLOEXEC);
+		unsigned char c = 0;
+
+		if (fd >= 0 && pread(fd, &c, 1, h->desc.size / 2) == 1) {
+			c ^= 0x01;
+			if (pwrite(fd, &c, 1, h->desc.size / 2) != 1)
+				c = 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	t = fwp_now_ns();
+	out = load_update(&h->desc);
+	if (out == FWP_RT_APPLIED && (!rt.flash || fwp_flash_commit(rt.flash)))
+		out = rt.flash ? FWP_RT_APPLY_FAILED : FWP_RT_NOTHING_STAGED;
+	rt.res->apply_ns = fwp_now_ns() - t;
+	return out;
+}
+
+static void on_ipi(int sig, siginfo_t *si, void *ctx)
+{
+	int i = rt_self;
+	struct proc *p;
+	struct fwp_rt_slot *s;
+
+	(void)sig;
+	(void)si;
+	if (i == NO_CPU)
+		return;
+	p = &rt.proc[i];
+	s = fwp_rt_slot(&rt.st, i);
+	p->t_entry = fwp_now_ns();
+	if (fwp_state_save(&rt.xi, ctx, s->gregs, fwp_rt_slot_xsave(&rt.st, i)))
+		return;		/* no XSAVE frame: this processor cannot take part */
+	s->cpu = p->cpu;
+	p->t_saved = fwp_now_ns();
+	s->tag = slot_tag(i);
+	p->t_tagged = fwp_now_ns();
+	/* From here the live registers and the frame are garbage: only the slot can save us. */
+	fwp_state_clobber(&rt.xi, ctx);
+	p->arrived = 1;
+	__atomic_add_fetch(&rt.arrivals, 1, __ATOMIC_RELEASE);
+	if (i == 0) {
+		rt.res->outcome = pre_os();
+		__atomic_store_n(&rt.release, 1, __ATOMIC_RELEASE);
+	}
+	while (!__atomic_load_n(&rt.release, __ATOMIC_ACQUIRE))
+		fwp_cpu_relax();
+	p->t_released = fwp_now_ns();
+	if (rt.parked == 0 && i == 0)
+		abort();	/* the controller's own state is bad: a machine check, not a return */
+	while (rt.parked == i)
+		fwp_cpu_relax();	/* never restore a state that failed its check */
+	fwp_state_restore(&rt.xi, ctx, s->gregs, fwp_rt_slot_xsave(&rt.st, i));
+	p->t_restored = fwp_now_ns();
+	p->restored = 1;
+	__atomic_add_fetch(&rt.resumed, 1, __ATOMIC_RELEASE);
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *worker(void *arg)
+{
+	struct proc *p = arg;
+	sigset_t block;
+
+	rt_self = (int)(p - rt.proc);
+	if (pin(p->cpu))
+		return NULL;
+	if (rt.o->inject == FWP_RT_INJECT_BLOCK && rt_self == rt.o->inject_cpu) {
+		sigemptyset(&block);
+		sigaddset(&block, RT_SIGNAL);
+		pthread_sigmask(SIG_BLOCK, &block, NULL);	/* this processor never arrives */
+	}
+	fwp_workload_run(p->wl, &rt.xi);
+	return NULL;
+}
+
+static int cpu_list(const struct fwp_rt_opts *o, int *cpus, unsigned *n)
+{
+	cpu_set_t allowed;
+	unsigned i;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return -errno;
+	*n = 0;
+	if (o->cpus) {
+		if (o->ncpus == 0 || o->ncpus > FWP_RT_MAX_CPUS)
+			return -EINVAL;
+		for (i = 0; i < o->ncpus; i++) {
+			if (o->cpus[i] < 0 || o->cpus[i] >= CPU_SETSIZE ||
+			    !CPU_ISSET(o->cpus[i], &allowed))
+				return -EINVAL;
+			cpus[(*n)++] = o->cpus[i];
+		}
+		return 0;
+	}
+	for (c = 0; c < CPU_SETSIZE && *n < FWP_RT_MAX_CPUS; c++) {
+		if (CPU_ISSET(c, &allowed))
+			cpus[(*n)++] = c;
+	}
+	return 0;
+}
+
+static int start_workers(void)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 1; i < rt.n; i++) {
+		struct proc *p = &rt.proc[i];
+
+		p->wl = aligned_alloc(64, sizeof(*p->wl));
+		if (!p->wl)
+			return -ENOMEM;
+		fwp_workload_init(p->wl, &rt.xi, p->cpu + 1);
+		p->wl->stop = &rt.stop;
+		ret = pthread_create(&p->thread, NULL, worker, p);
+		if (ret)
+			return -ret;
+	}
+	for (i = 1; i < rt.n; i++) {
+		while (!rt.proc[i].wl->in_loop)
+			sched_yield();
+	}
+	return 0;
+}
+
+static void stop_workers(void)
+{
+	size_t vec = rt.xi.avx512 ? 32 * 64 : rt.xi.avx ? 16 * 32 : 16 * 16;
+	unsigned i;
+
+	__atomic_store_n(&rt.stop, 1, __ATOMIC_RELEASE);
+	for (i = 1; i < rt.n; i++) {
+		struct proc *p = &rt.proc[i];
+
+		if (!p->wl)
+			continue;
+		if ((int)i == rt.parked) {
+			pthread_detach(p->thread);	/* parked for good: the caller ends us */
+			continue;
+		}
+		pthread_join(p->thread, NULL);
+		rt.res->core[i].regs_ok = p->restored && !fwp_workload_check(p->wl, vec);
+		free(p->wl);
+		p->wl = NULL;
+	}
+}
+
+static void interrupt_all(void)
+{
+	uint64_t deadline;
+	unsigned i, expect = 0;
+
+	rt.t_first = fwp_now_ns();
+	for (i = 1; i < rt.n; i++) {
+		rt.proc[i].t_sent = fwp_now_ns();
+		pthread_kill(rt.proc[i].thread, RT_SIGNAL);
+	}
+	rt.proc[0].t_sent = fwp_now_ns();
+	pthread_kill(pthread_self(), RT_SIGNAL);	/* runs on_ipi here, as processor 0 */
+	for (i = 0; i < rt.n; i++)
+		expect += rt.proc[i].arrived && (int)i != rt.parked;
+	deadline = fwp_now_ns() + 1000000000u;
+	while ((unsigned)__atomic_load_n(&rt.resumed, __ATOMIC_ACQUIRE) < expect &&
+	       fwp_now_ns() < deadline)
+		fwp_cpu_relax();
+}
+
+static void collect(void)
+{
+	struct fwp_rt_result *r = rt.res;
+	uint64_t last = 0;
+	unsigned i;
+
+	r->ncores = rt.n;
+	r->xsave_size = rt.xi.size;
+	for (i = 0; i < rt.n; i++) {
+		struct proc *p = &rt.proc[i];
+		struct fwp_rt_core *c = &r->core[i];
+
+		c->cpu = p->cpu;
+		c->arrived = p->arrived;
+		c->restored = p->restored;
+		if (i == 0)
+			c->regs_ok = p->restored;	/* the controller's proof is that it runs on */
+		if (!p->arrived)
+			continue;
+		c->ipi_ns = p->t_entry - p->t_sent;
+		c->save_ns = p->t_saved - p->t_entry;
+		c->tag_ns = p->t_tagged - p->t_saved;
+		c->wait_ns = p->t_released - p->t_tagged;
+		c->restore_ns = p->restored ? p->t_restored - p->t_released : 0;
+		if (p->restored && p->t_restored > last)
+			last = p->t_restored;
+	}
+	r->blackout_ns = last > rt.t_first ? last - rt.t_first : 0;
+}
+
+/* The mailbox after the pre-OS phase, for the OS to read: applied updates are consumed. */
+static void record(void)
+{
+	struct fwp_rt_hdr *h = rt.st.hdr;
+
+	h->last_outcome = rt.res->outcome;
+	h->mailbox &= ~FWP_RT_MB_WARM_START;
+	if (rt.res->outcome == FWP_RT_APPLIED)
+		h->mailbox &= ~FWP_RT_MB_STAGED;
+	msync(h, FWP_RT_HDR_SIZE, MS_SYNC);
+}
+
+static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cpus)
+{
+	struct sigaction sa = { .sa_sigaction = on_ipi, .sa_flags = SA_SIGINFO };
+	unsigned i;
+	int ret;
+
+	ret = fwp_xsave_probe(&rt.xi);
+	if (ret)
+		return ret;
+	ret = cpu_list(o, cpus, &rt.n);
+	if (ret)
+		return ret;
+	/* Faults go to a worker: the controller cannot stay away from its own rendezvous. */
+	if (o->inject != FWP_RT_INJECT_NONE && o->inject != FWP_RT_INJECT_CORRUPT_UPDATE &&
+	    (o->inject_cpu < 1 || o->inject_cpu >= (int)rt.n))
+		return -EINVAL;
+	rt.o = o;
+	rt.res = res;
+	rt.parked = NO_CPU;
+	for (i = 0; i < rt.n; i++)
+		rt.proc[i].cpu = cpus[i];
+	ret = fwp_rt_state_open(o->name ? o->name : FWP_RT_DEFAULT_NAME, rt.xi.size, &rt.st);
+	if (ret)
+		return ret;
+	if (!o->no_warm_start)
+		rt.st.hdr->mailbox |= FWP_RT_MB_WARM_START;
+	if (o->flash_path) {
+		ret = fwp_flash_open(o->flash_path, NULL, &rt.flash);
+		if (ret)
+			return ret;
+	}
+	sigaction(RT_SIGNAL, &sa, NULL);
+	rt_self = 0;
+	return pin(cpus[0]);
+}
+
+int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
+{
+	struct fwp_rt_opts o = { .sz = sizeof(o) };
+	int cpus[FWP_RT_MAX_CPUS];
+	cpu_set_t saved;
+	int ret;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	memset(res, 0, sizeof(*res));
+	memset(&rt, 0, sizeof(rt));
+	res->failed_cpu = NO_CPU;
+	sched_getaffinity(0, sizeof(saved), &saved);
+	ret = setup(&o, res, cpus);
+	if (!ret)
+		ret = start_workers();
+	if (!ret) {
+		interrupt_all();
+		collect();
+		record();
+	}
+	stop_workers();
+	signal(RT_SIGNAL, SIG_DFL);
+	rt_self = NO_CPU;
+	fwp_flash_close(rt.flash);
+	fwp_rt_state_close(&rt.st);
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return ret;
+}
+
+int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
+		 struct fwp_hash128 *hash, uint64_t *size, char *detail, size_t detail_len)
+{
+	struct fwp_xsave_info xi = { .size = FWP_PAGE };
+	struct fwp_rt_state st;
+	char img[128], scratch[128];
+	int ret;
+
+	if (!detail) {
+		detail = scratch;
+		detail_len = sizeof(scratch);
+	}
+	detail[0] = 0;
+	name = name ? name : FWP_RT_DEFAULT_NAME;
+	ret = fwp_rt_paths(name, img, NULL, sizeof(img));
+	if (ret)
+		return ret;
+	ret = fwp_fetch(source, img, hash, size, detail, detail_len);
+	if (ret)
+		return ret;
+	if (expect && !fwp_hash128_eq(expect, hash)) {
+		unlink(img);
+		snprintf(detail, detail_len, "XXH3-128 differs from the expected hash");
+		return -EBADMSG;
+	}
+	fwp_xsave_probe(&xi);
+	ret = fwp_rt_state_open(name, xi.size, &st);
+	if (ret)
+		return ret;
+	memset(&st.hdr->desc, 0, sizeof(st.hdr->desc));
+	snprintf(st.hdr->desc.path, sizeof(st.hdr->desc.path), "%s", img);
+	st.hdr->desc.size = *size;
+	st.hdr->desc.hash = *hash;
+	fwp_rt_desc_seal(&st.hdr->desc);
+	st.hdr->mailbox |= FWP_RT_MB_STAGED;
+	ret = msync(st.hdr, FWP_RT_HDR_SIZE, MS_SYNC) ? -errno : 0;
+	fwp_rt_state_close(&st);
+	return ret;
+}
+
+int fwp_rt_remove(const char *name)
+{
+	char img[128], state[128];
+	int ret = fwp_rt_paths(name ? name : FWP_RT_DEFAULT_NAME, img, state, sizeof(img));
+
+	if (ret)
+		return ret;
+	unlink(img);
+	return unlink(state) && errno != ENOENT ? -errno : 0;
+}
+
+const char *fwp_rt_outcome_str(enum fwp_rt_outcome o)
+{
+	switch (o) {
+	case FWP_RT_APPLIED:		return "update applied";
+	case FWP_RT_NO_WARM_START:	return "no warm start requested: nothing applied";
+	case FWP_RT_NOTHING_STAGED:	return "no update staged: nothing applied";
+	case FWP_RT_BAD_UPDATE:		return "staged update failed its integrity check: "
+					       "nothing applied";
+	case FWP_RT_BAD_STATE:		return "a processor's saved state failed its integrity "
+					       "check: nothing applied";
+	case FWP_RT_TIMEOUT:		return "a processor did not reach the rendezvous: "
+					       "nothing applied";
+	case FWP_RT_APPLY_FAILED:	return "writing the update to flash failed";
+	}
+	return "unknown outcome";
+}
+
+static volatile int bare_flag;
+
+static void on_bare(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&bare_flag, 1, __ATOMIC_RELEASE);
+}
+
+static void *spinner(void *arg)
+{
+	pin(*(int *)arg);
+	while (!__atomic_load_n(&rt.stop, __ATOMIC_ACQUIRE))
+		fwp_cpu_relax();
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *t, unsigned n)
+{
+	qsort(t, n, sizeof(*t), cmp_u64);
+	return t[n / 2];
+}
+
+int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out)
+{
+	struct sigaction sa = { .sa_handler = on_bare }, old;
+	struct fwp_xsave_info xi;
+	uint64_t *t, t0;
+	pthread_t th;
+	void *area;
+	unsigned i;
+	int target = ncpus > 1 ? cpus[1] : cpus[0], ret;
+
+	ret = fwp_xsave_probe(&xi);
+	if (ret || !runs)
+		return ret ? ret : -EINVAL;
+	t = calloc(runs, sizeof(*t));
+	area = aligned_alloc(64, (xi.size + 63) & ~63u);
+	if (!t || !area) {
+		free(t);
+		free(area);
+		return -ENOMEM;
+	}
+	memset(area, 0, xi.size);
+	for (i = 0; i < runs; i++) {
+		t0 = fwp_now_ns();
+		fwp_xsave_cycle(&xi, area);
+		fwp_xxh128(area, xi.size);
+		t[i] = fwp_now_ns() - t0;
+	}
+	out->xsave_xrstor_hash_ns = median(t, runs);
+
+	rt.stop = 0;
+	sigaction(RT_SIGNAL, &sa, &old);
+	pin(cpus[0]);
+	ret = -pthread_create(&th, NULL, spinner, &target);
+	for (i = 0; !ret && i < runs; i++) {
+		__atomic_store_n(&bare_flag, 0, __ATOMIC_RELEASE);
+		t0 = fwp_now_ns();
+		pthread_kill(th, RT_SIGNAL);
+		while (!__atomic_load_n(&bare_flag, __ATOMIC_ACQUIRE))
+			fwp_cpu_relax();
+		t[i] = fwp_now_ns() - t0;
+	}
+	if (!ret) {
+		__atomic_store_n(&rt.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(th, NULL);
+		out->signal_rtt_ns = median(t, runs);
+	}
+	sigaction(RT_SIGNAL, &old, NULL);
+	free(t);
+	free(area);
+	return ret;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runtime update of a running multiprocessor, in userspace: one pinned thread per selected CPU
+ * is a processor, a signal is the inter-processor interrupt, and each processor's general
+ * registers and XSAVE state are saved, checked and restored around a pre-OS phase that applies
+ * a staged update.
+ *
+ * Two defined storage locations, both under /dev/shm so they outlive the process:
+ *   fwpush-rt-NAME.img    the staged update
+ *   fwpush-rt-NAME.state  the state area: versioned header, warm-start mailbox, a descriptor
+ *                         pointing at the staged update, one slot per processor
+ */
+#ifndef FWPUSH_RT_H
+#define FWPUSH_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwpush/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FWP_RT_MAX_CPUS		256
+#define FWP_RT_DEFAULT_NAME	"default"
+
+/*
+ * Receives an update from a file or an http(s):// URL into the staging location and points
+ * the state area's descriptor at it (hash computed while receiving). expect: if set, the
+ * update must hash to it. Errors: -ENOENT, -EACCES (file), -EHOSTUNREACH (URL unreachable),
+ * -ENOENT (HTTP 404), -EIO (truncated or failed transfer), -ENODATA (empty), -EBADMSG (hash).
+ * detail (may be NULL) gets a one-line reason for URL errors.
+ */
+int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
+		 struct fwp_hash128 *hash, uint64_t *size, char *detail, size_t detail_len);
+
+enum fwp_rt_inject {
+	FWP_RT_INJECT_NONE,
+	FWP_RT_INJECT_BLOCK,		/* inject_cpu never takes the interrupt */
+	FWP_RT_INJECT_CORRUPT_STATE,	/* flip a byte of inject_cpu's saved state */
+	FWP_RT_INJECT_CORRUPT_UPDATE,	/* flip a byte of the staged update */
+};
+
+struct fwp_rt_opts {
+	size_t sz;			/* sizeof(struct fwp_rt_opts) */
+	const char *name;		/* NULL: FWP_RT_DEFAULT_NAME */
+	const char *flash_path;		/* where an update is applied; NULL: never apply */
+	const int *cpus;		/* cpus[0] runs the controller; NULL: all allowed CPUs */
+	unsigned ncpus;
+	uint32_t timeout_ms;		/* rendezvous; 0: 1000 */
+	bool no_warm_start;		/* do not request a warm start */
+	enum fwp_rt_inject inject;	/* fault injection, for tests */
+	int inject_cpu;			/* index into the CPU list */
+};
+_Static_assert(sizeof(struct fwp_rt_opts) == 56, "fwp_rt_opts is frozen: add at the end");
+
+enum fwp_rt_outcome {
+	FWP_RT_APPLIED,
+	FWP_RT_NO_WARM_START,		/* resumed, nothing applied */
+	FWP_RT_NOTHING_STAGED,		/* resumed, nothing applied */
+	FWP_RT_BAD_UPDATE,		/* the staged update failed its check: resumed */
+	FWP_RT_BAD_STATE,		/* a saved state failed its check: that CPU not restored */
+	FWP_RT_TIMEOUT,			/* a processor did not arrive: resumed, nothing applied */
+	FWP_RT_APPLY_FAILED,		/* writing the flash failed: resumed */
+};
+
+struct fwp_rt_core {
+	int cpu;
+	bool arrived;
+	bool restored;
+	bool regs_ok;			/* its workload's registers came back bit-exact */
+	uint64_t ipi_ns;		/* signal sent to handler entered */
+	uint64_t save_ns;		/* registers + XSAVE */
+	uint64_t tag_ns;		/* XXH3 of the saved bytes */
+	uint64_t wait_ns;		/* parked at the rendezvous */
+	uint64_t check_ns;		/* the controller re-hashing this slot */
+	uint64_t restore_ns;		/* XRSTOR + registers */
+};
+
+struct fwp_rt_result {
+	enum fwp_rt_outcome outcome;
+	int failed_cpu;			/* BAD_STATE, TIMEOUT: the CPU concerned */
+	uint64_t blackout_ns;		/* first interrupt sent to last processor resumed */
+	uint64_t apply_ns;		/* of which applying the update */
+	uint32_t xsave_size;
+	unsigned ncores;
+	struct fwp_rt_core core[FWP_RT_MAX_CPUS];
+};
+
+/*
+ * Interrupts every processor, saves their state, runs the pre-OS phase (warm start requested?
+ * update staged? update intact? every saved state intact?), applies the update only if all
+ * hold, restores every processor and resumes. Returns 0 when the sequence ran (the outcome
+ * says what it did) or -errno if it could not start (-ENOTSUP: no XSAVE; -EINVAL: bad CPU
+ * list). After FWP_RT_BAD_STATE the processor concerned is left parked, never restored from
+ * garbage: the caller must end the process.
+ */
+int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res);
+
+/* Bare costs on one CPU, for the benchmark: medians over runs. */
+struct fwp_rt_bare {
+	uint64_t signal_rtt_ns;		/* signal to a spinning thread and back */
+	uint64_t xsave_xrstor_hash_ns;	/* XSAVE + XRSTOR + XXH3 of the area */
+};
+int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out);
+
+/* Removes both storage locations of name (a staged update is dropped). */
+int fwp_rt_remove(const char *name);
+
+const char *fwp_rt_outcome_str(enum fwp_rt_outcome o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

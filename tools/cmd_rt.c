@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/* fwpush rt-update and fwpush bench rt: the runtime update of a running multiprocessor. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fwpush/rt.h"
+
+void fwp_usage_rt_update(void)
+{
+	printf("usage: fwpush rt-update IMAGE|URL --flash PATH [OPTIONS]   stage, then activate\n"
+	       "       fwpush rt-update --stage IMAGE|URL [OPTIONS]          stage only\n"
+	       "       fwpush rt-update --activate --flash PATH [OPTIONS]    activate what is staged\n"
+	       "\n"
+	       "Stages an update (a file, or an http(s) URL) in /dev/shm/fwpush-rt-NAME.img and points\n"
+	       "the state area /dev/shm/fwpush-rt-NAME.state at it. Activation pins one thread per\n"
+	       "CPU, interrupts them all with a signal, saves each one's registers and XSAVE state,\n"
+	       "checks in a pre-OS phase that a warm start was requested, an update is staged and\n"
+	       "intact and every saved state is intact, applies the update to the flash only then,\n"
+	       "restores every processor and resumes. Prints per-core timings.\n"
+	       "\n"
+	       "      --stage SOURCE       stage only (a later --activate finds it)\n"
+	       "      --activate           activate what an earlier --stage left\n"
+	       "  -f, --flash PATH         flash to apply to (active image at PATH, as bmc-sim)\n"
+	       "  -n, --name NAME          names the storage locations (default \"default\")\n"
+	       "  -c, --cpus LIST          e.g. 0,1 or 0-3; the first runs the controller\n"
+	       "                           (default: every CPU this process may use)\n"
+	       "  -T, --timeout DURATION   rendezvous timeout (default 1s)\n"
+	       "      --expect-hash HEX    refuse to stage an update whose XXH3-128 is not HEX\n"
+	       "      --no-warm-start      do not request a warm start (nothing will be applied)\n"
+	       "      --inject KIND:INDEX  test faults: block, corrupt-state (INDEX >= 1 of the\n"
+	       "                           CPU list), corrupt-update\n"
+	       "      --json               print the result as JSON\n"
+	       "  -q, --quiet              print only errors\n");
+}
+
+/* "0,2,4-7" into cpus; the count, or -1. */
+static int parse_cpus(const char *s, int *cpus, unsigned max)
+{
+	unsigned n = 0;
+	char *end;
+
+	while (*s) {
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				return -1;
+		}
+		for (; a <= b; a++) {
+			if (n == max)
+				return -1;
+			cpus[n++] = (int)a;
+		}
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return n ? (int)n : -1;
+}
+
+struct rt_args {
+	struct fwp_rt_opts o;
+	int cpus[FWP_RT_MAX_CPUS];
+	const char *source;
+	bool stage;
+	bool activate;
+	struct fwp_hash128 expect;
+	bool has_expect;
+	unsigned runs;
+	int json;
+	int quiet;
+};
+
+static int parse_inject(const char *v, struct fwp_rt_opts *o)
+{
+	static const struct { const char *name; enum fwp_rt_inject kind; } kinds[] = {
+		{ "block", FWP_RT_INJECT_BLOCK },
+		{ "corrupt-state", FWP_RT_INJECT_CORRUPT_STATE },
+		{ "corrupt-update", FWP_RT_INJECT_CORRUPT_UPDATE },
+	};
+	const char *colon = strchr(v, ':');
+	size_t i, n = colon ? (size_t)(colon - v) : strlen(v);
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strlen(kinds[i].name) == n && !strncmp(v, kinds[i].name, n)) {
+			o->inject = kinds[i].kind;
+			o->inject_cpu = colon ? atoi(colon + 1) : 1;
+			return 0;
+		}
+	}
+	return fwp_die(FWP_EXIT_USAGE, "--inject %s: expected block:N, corrupt-state:N or "
+		       "corrupt-update", v);
+}
+
+static int parse(int argc, char **argv, struct rt_args *a, bool bench)
+{
+	enum { OPT_STAGE = 256, OPT_ACTIVATE, OPT_EXPECT, OPT_NO_WARM, OPT_INJECT, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "activate", no_argument, NULL, OPT_ACTIVATE },
+		{ "flash", required_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "expect-hash", required_argument, NULL, OPT_EXPECT },
+		{ "no-warm-start", no_argument, NULL, OPT_NO_WARM },
+		{ "inject", required_argument, NULL, OPT_INJECT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, n, ret = 0;
+
+	a->o.sz = sizeof(a->o);
+	a->runs = 200;
+	while ((c = getopt_long(argc, argv, "f:n:c:T:r:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STAGE: a->stage = true; a->source = optarg; break;
+		case OPT_ACTIVATE: a->activate = true; break;
+		case 'f': a->o.flash_path = optarg; break;
+		case 'n': a->o.name = optarg; break;
+		case 'c':
+			n = parse_cpus(optarg, a->cpus, FWP_RT_MAX_CPUS);
+			if (n < 0)
+				ret = fwp_die(FWP_EXIT_USAGE, "--cpus %s: expected a list such as "
+					      "0,1 or 0-3", optarg);
+			a->o.cpus = a->cpus;
+			a->o.ncpus = n;
+			break;
+		case 'T':
+			if (fwp_parse_ms(optarg, &a->o.timeout_ms))
+				ret = fwp_die(FWP_EXIT_USAGE, "--timeout %s: expected a duration", optarg);
+			break;
+		case 'r': ret = fwp_opt_u32("runs", optarg, 1, 100000, &a->runs); break;
+		case OPT_EXPECT:
+			if (fwp_hash128_parse(optarg, &a->expect))
+				ret = fwp_die(FWP_EXIT_USAGE, "--expect-hash %s: expected 32 hex digits",
+					      optarg);
+			a->has_expect = true;
+			break;
+		case OPT_NO_WARM: a->o.no_warm_start = true; break;
+		case OPT_INJECT: ret = parse_inject(optarg, &a->o); break;
+		case OPT_JSON: a->json = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'h':
+			bench ? fwp_usage_bench() : fwp_usage_rt_update();
+			return -1;
+		default: return FWP_EXIT_USAGE;
+		}
+		if (ret)
+			return ret;
+	}
+	if (bench)
+		return optind == argc ? 0 : fwp_die(FWP_EXIT_USAGE, "bench rt: unexpected argument "
+						    "'%s'", argv[optind]);
+	if (optind + 1 == argc && !a->source) {
+		a->source = argv[optind];
+		a->stage = a->activate = true;
+	} else if (optind != argc) {
+		return fwp_die(FWP_EXIT_USAGE, "rt-update: unexpected argument '%s'", argv[optind]);
+	}
+	if (!a->stage && !a->activate)
+		return fwp_die(FWP_EXIT_USAGE, "rt-update: give an IMAGE|URL, --stage or --activate");
+	if (a->activate && !a->o.flash_path)
+		return fwp_die(FWP_EXIT_USAGE, "rt-update: --flash is required to activate");
+	return 0;
+}
+
+static int stage(const struct rt_args *a)
+{
+	char detail[160];
+	struct fwp_hash128 hash;
+	uint64_t size;
+	char hex[33];
+	int ret;
+
+	ret = fwp_rt_stage(a->o.name, a->source, a->has_expect ? &a->expect : NULL, &hash, &size,
+			   detail, sizeof(detail));
+	switch (ret) {
+	case 0:
+		break;
+	case -EINVAL:
+		return fwp_die(FWP_EXIT_USAGE, "--name %s: letters, digits, '.', '_', '-' only",
+			       a->o.name);
+	case -EBADMSG:
+		return fwp_die(FWP_EXIT_VERIFY, "update %s: %s", a->source, detail);
+	case -ENOENT:
+	case -EACCES:
+	case -EHOSTUNREACH:
+	case -EIO:
+	case -ENODATA:
+		return fwp_die(FWP_EXIT_IMAGE, "update %s: %s", a->source, detail);
+	default:
+		return fwp_die(FWP_EXIT_FAILURE, "update %s: cannot stage: %s", a->source,
+			       strerror(-ret));
+	}
+	fwp_hash128_hex(&hash, hex);
+	if (!a->quiet && !a->json)
+		printf("staged %s: %llu bytes, XXH3-128 %s\n", a->source, (unsigned long long)size,
+		       hex);
+	return 0;
+}
+
+static void print_cores(const struct fwp_rt_result *r)
+{
+	unsigned i;
+
+	printf("  cpu  arrived  ipi_us  save_ns  tag_ns  wait_us  check_ns  restore_ns  registers\n");
+	for (i = 0; i < r->ncores; i++) {
+		const struct fwp_rt_core *c = &r->core[i];
+
+		printf("  %3d  %-7s  %6.2f  %7llu  %6llu  %7.2f  %8llu  %10llu  %s\n", c->cpu,
+		       c->arrived ? "yes" : "NO", c->ipi_ns / 1e3, (unsigned long long)c->save_ns,
+		       (unsigned long long)c->tag_ns, c->wait_ns / 1e3,
+		       (unsigned long long)c->check_ns, (unsigned long long)c->restore_ns,
+		       !c->restored ? "not restored" : c->regs_ok ? (i ? "bit-exact" : "resumed")
+								 : "DIFFER");
+	}
+}
+
+static void print_json(const struct fwp_rt_result *r)
+{
+	unsigned i;
+
+	printf("{\"outcome\":\"%s\",\"applied\":%s,\"blackout_us\":%.3f,\"apply_us\":%.3f,"
+	       "\"xsave_bytes\":%u,\"cores\":[", fwp_rt_outcome_str(r->outcome),
+	       r->outcome == FWP_RT_APPLIED ? "true" : "false", r->blackout_ns / 1e3,
+	       r->apply_ns / 1e3, r->xsave_size);
+	for (i = 0; i < r->ncores; i++) {
+		const struct fwp_rt_core *c = &r->core[i];
+
+		printf("%s{\"cpu\":%d,\"arrived\":%s,\"restored\":%s,\"registers_ok\":%s,"
+		       "\"ipi_ns\":%llu,\"save_ns\":%llu,\"tag_ns\":%llu,\"wait_ns\":%llu,"
+		       "\"check_ns\":%llu,\"restore_ns\":%llu}", i ? "," : "", c->cpu,
+		       c->arrived ? "true" : "false", c->restored ? "true" : "false",
+		       c->regs_ok ? "true" : "false", (unsigned long long)c->ipi_ns,
+		       (unsigned long long)c->save_ns, (unsigned long long)c->tag_ns,
+		       (unsigned long long)c->wait_ns, (unsigned long long)c->check_ns,
+		       (unsigned long long)c->restore_ns);
+	}
+	printf("]}\n");
+}
+
+/* Exit codes 8-10 exist for rt-update only; see `fwpush --help`. */
+static int outcome_exit(const struct fwp_rt_result *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->ncores; i++) {
+		if (r->core[i].restored && !r->core[i].regs_ok)
+			return fwp_die(FWP_EXIT_FAILURE, "cpu %d: registers differ after resume",
+				       r->core[i].cpu);
+	}
+	switch (r->outcome) {
+	case FWP_RT_APPLIED:
+		return 0;
+	case FWP_RT_NO_WARM_START:
+	case FWP_RT_NOTHING_STAGED:
+		return fwp_die(FWP_EXIT_NOTHING, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
+	case FWP_RT_BAD_UPDATE:
+		return fwp_die(FWP_EXIT_VERIFY, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
+	case FWP_RT_BAD_STATE:
+		return fwp_die(FWP_EXIT_STATE, "rt-update: cpu %d: saved state failed its "
+			       "integrity check; nothing applied, not restoring it", r->failed_cpu);
+	case FWP_RT_TIMEOUT:
+		return fwp_die(FWP_EXIT_RENDEZVOUS, "rt-update: cpu %d did not reach the "
+			       "rendezvous; nothing applied, the others resumed", r->failed_cpu);
+	default:
+		return fwp_die(FWP_EXIT_FAILURE, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
+	}
+}
+
+static int activate(const struct rt_args *a)
+{
+	struct fwp_rt_result *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r)
+		return fwp_die(FWP_EXIT_FAILURE, "rt-update: out of memory");
+	ret = fwp_rt_activate(&a->o, r);
+	if (ret == -ENOTSUP)
+		ret = fwp_die(FWP_EXIT_FAILURE, "rt-update: this CPU or OS has no XSAVE");
+	else if (ret == -EINVAL)
+		ret = fwp_die(FWP_EXIT_USAGE, "rt-update: bad CPU list or --inject index");
+	else if (ret)
+		ret = fwp_die(FWP_EXIT_FAILURE, "rt-update: %s", strerror(-ret));
+	if (ret)
+		goto out;
+	if (a->json) {
+		print_json(r);
+	} else if (!a->quiet) {
+		printf("rt-update: %s; blackout %.2f us (apply %.2f us), %u processors, "
+		       "XSAVE area %u bytes\n", fwp_rt_outcome_str(r->outcome), r->blackout_ns / 1e3,
+		       r->apply_ns / 1e3, r->ncores, r->xsave_size);
+		print_cores(r);
+	}
+	fflush(stdout);
+	ret = outcome_exit(r);
+	/* A processor left parked with bad state must not run again: end here, now. */
+	if (r->outcome == FWP_RT_BAD_STATE)
+		_exit(ret);
+out:
+	free(r);
+	return ret;
+}
+
+int fwp_cmd_rt_update(int argc, char **argv)
+{
+	struct rt_args a = { 0 };
+	int ret = parse(argc, argv, &a, false);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (a.stage) {
+		ret = stage(&a);
+		if (ret)
+			return ret;
+	}
+	return a.activate ? activate(&a) : 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static uint64_t pct(uint64_t *v, unsigned n, unsigned p)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[(uint64_t)(n - 1) * p / 100];
+}
+
+struct series {
+	const char *name;
+	uint64_t *v;
+};
+
+static void metric(int first, const char *name, const char *unit, double value)
+{
+	printf("%s  {\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.4g}", first ? "" : ",\n",
+	       name, unit, value);
+}
+
+/* Runs the sequence runs times (nothing staged: apply excluded) and reports percentiles. */
+int fwp_cmd_bench_rt(int argc, char **argv)
+{
+	enum { K_IPI, K_SAVE, K_TAG, K_WAIT, K_CHECK, K_RESTORE, K_SCR, K_N };
+	static const char *const kname[K_N] = { "ipi", "save", "tag", "wait", "check", "restore",
+						 "save_check_restore" };
+	struct rt_args a = { 0 };
+	struct fwp_rt_result *r = calloc(1, sizeof(*r));
+	uint64_t *blackout = NULL, *per[K_N] = { 0 }, *all[K_N] = { 0 };
+	struct fwp_rt_bare bare;
+	char name[64], state[128];
+	unsigned run, i, k, n = 0;
+	int ret;
+
+	ret = r ? parse(argc, argv, &a, true) : FWP_EXIT_FAILURE;
+	if (ret)
+		goto out;
+	snprintf(name, sizeof(name), "bench-%d", (int)getpid());
+	a.o.name = name;
+	blackout = calloc(a.runs, sizeof(*blackout));
+	for (k = 0; k < K_N; k++) {
+		per[k] = calloc((size_t)a.runs * FWP_RT_MAX_CPUS, sizeof(uint64_t));
+		all[k] = calloc((size_t)a.runs * FWP_RT_MAX_CPUS, sizeof(uint64_t));
+	}
+	for (run = 0; run < a.runs && !ret; run++) {
+		ret = fwp_rt_activate(&a.o, r);
+		if (!ret && r->outcome != FWP_RT_NOTHING_STAGED)
+			ret = -EPROTO;
+		for (i = 0; !ret && i < r->ncores; i++) {
+			const struct fwp_rt_core *c = &r->core[i];
+			uint64_t v[K_N] = { c->ipi_ns, c->save_ns, c->tag_ns, c->wait_ns,
+					    c->check_ns, c->restore_ns,
+					    c->save_ns + c->check_ns + c->restore_ns };
+
+			if (!c->regs_ok)
+				ret = -EPROTO;
+			for (k = 0; k < K_N; k++) {
+				per[k][(size_t)i * a.runs + run] = v[k];
+				all[k][n] = v[k];
+			}
+			n++;
+		}
+		blackout[run] = r->blackout_ns;
+	}
+	fwp_rt_remove(name);
+	if (!ret)
+		ret = fwp_rt_bare(a.o.cpus ? a.o.cpus : (int[]){ r->core[0].cpu, r->core[1 % r->ncores].cpu },
+				  a.o.cpus ? a.o.ncpus : r->ncores, a.runs, &bare);
+	if (ret) {
+		ret = fwp_die(FWP_EXIT_FAILURE, "bench rt: %s", ret == -EPROTO ?
+			      "a run did not resume every processor intact" : strerror(-ret));
+		goto out;
+	}
+	if (a.json) {
+		printf("[\n");
+		metric(1, "rt.blackout.p50_us", "us", pct(blackout, a.runs, 50) / 1e3);
+		metric(0, "rt.blackout.p99_us", "us", pct(blackout, a.runs, 99) / 1e3);
+		metric(0, "rt.signal_rtt.p50_us", "us", bare.signal_rtt_ns / 1e3);
+		metric(0, "rt.raw_xsave_xrstor_hash.p50_ns", "ns", bare.xsave_xrstor_hash_ns);
+		for (k = 0; k < K_N; k++) {
+			snprintf(state, sizeof(state), "rt.%s.p50_ns", kname[k]);
+			metric(0, state, "ns", pct(all[k], n, 50));
+			snprintf(state, sizeof(state), "rt.%s.p99_ns", kname[k]);
+			metric(0, state, "ns", pct(all[k], n, 99));
+		}
+		for (i = 0; i < r->ncores; i++) {
+			for (k = 0; k < K_N; k++) {
+				snprintf(state, sizeof(state), "rt.cpu%d.%s.p50_ns", r->core[i].cpu,
+					 kname[k]);
+				metric(0, state, "ns", pct(per[k] + (size_t)i * a.runs, a.runs, 50));
+			}
+		}
+		metric(0, "rt.ratio_blackout_signal", "ratio",
+		       (double)pct(blackout, a.runs, 50) / bare.signal_rtt_ns);
+		metric(0, "rt.ratio_core_raw", "ratio",
+		       (double)pct(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
+		printf("\n]\n");
+	} else {
+		printf("fwpush bench rt: %u runs, %u processors, XSAVE area %u bytes\n", a.runs,
+		       r->ncores, r->xsave_size);
+		printf("  %-22s %10s %10s\n", "per core", "p50 ns", "p99 ns");
+		for (k = 0; k < K_N; k++)
+			printf("  %-22s %10llu %10llu\n", kname[k],
+			       (unsigned long long)pct(all[k], n, 50),
+			       (unsigned long long)pct(all[k], n, 99));
+		for (i = 0; i < r->ncores; i++) {
+			printf("  cpu %-3d p50:", r->core[i].cpu);
+			for (k = 0; k < K_N; k++)
+				printf(" %s %llu", kname[k],
+				       (unsigned long long)pct(per[k] + (size_t)i * a.runs, a.runs, 50));
+			printf("\n");
+		}
+		printf("  blackout p50 %.2f us, p99 %.2f us\n", pct(blackout, a.runs, 50) / 1e3,
+		       pct(blackout, a.runs, 99) / 1e3);
+		printf("  bare signal round trip %.2f us -> blackout / signal = %.2f (target <= 1.5)\n",
+		       bare.signal_rtt_ns / 1e3,
+		       (double)pct(blackout, a.runs, 50) / bare.signal_rtt_ns);
+		printf("  raw XSAVE+XRSTOR+XXH3 %llu ns -> save+check+restore / raw = %.2f "
+		       "(target <= 2)\n", (unsigned long long)bare.xsave_xrstor_hash_ns,
+		       (double)pct(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
+	}
+out:
+	for (k = 0; k < K_N; k++) {
+		free(per[k]);
+		free(all[k]);
+	}
+	free(blackout);
+	free(r);
+	return ret < 0 ? 0 : ret;
+}
