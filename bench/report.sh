@@ -4,6 +4,7 @@
 #   bench.md     the same as a Markdown table, with the machine it ran on
 #   sweep.dat    GB/s per chunk size x slot count; sweep.svg plots it (gnuplot)
 #   hyperfine.json, hyperfine.md   fwpush push vs cp, whole commands
+#   rt.json      fwpush bench rt: per-core runtime-update timings (same format as bench.json)
 # usage: bench/report.sh [DIR]     (build first: meson compile -C build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,3 +14,4 @@ mkdir -p "$out"
 "$fwpush" bench --sweep --runs 7 --report "$out"
 gnuplot -e "dat='$out/sweep.dat'; out='$out/sweep.svg'" bench/sweep.gp
 bench/hyperfine.sh "$fwpush" "$out" 64M
+"$fwpush" bench rt --runs 500 --json >"$out/rt.json"
