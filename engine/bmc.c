@@ -34,6 +34,8 @@ struct fwp_bmc {
 	struct fwp_start_body start;
 	uint64_t received;
 	uint64_t t_start;
+	uint64_t t_last;		/* last message of the session */
+	uint64_t idle_ns;
 	unsigned char *staging;		/* the inactive flash bank */
 	struct fwp_hstate image_hs;
 	const volatile int *stop;
@@ -234,6 +236,7 @@ static void on_abort(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr 
 static void handle(struct fwp_bmc *b, uint32_t slot, uint64_t seq,
 		   const struct fwp_msg_hdr *h)
 {
+	b->t_last = fwp_now_ns();
 	b->last_seq = seq;
 	b->hint = (slot + 1) % b->win.layout.slot_count;
 	switch (h->type) {
@@ -314,10 +317,13 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 	b->stop = stop;
 	fwp_backoff_reset(&bo);
 	while (!*stop) {
-		if (poll_once(b))
+		if (poll_once(b)) {
 			fwp_backoff_reset(&bo);
-		else
-			fwp_backoff_wait(&bo);
+			continue;
+		}
+		fwp_backoff_wait(&bo);
+		if (bo.sleep_ns && b->state != BMC_IDLE && fwp_now_ns() - b->t_last > b->idle_ns)
+			session_end(b, FWP_ST_IDLE_TIMEOUT, 0, NULL);
 	}
 	return 0;
 }
@@ -342,6 +348,8 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		memcpy(&b->opts, opts, opts->sz < sizeof(b->opts) ? opts->sz : sizeof(b->opts));
 	b->flash_capacity = b->opts.flash_capacity ? b->opts.flash_capacity
 						    : FWP_BMC_DEFAULT_CAPACITY;
+	b->idle_ns = (uint64_t)(b->opts.idle_timeout_ms ? b->opts.idle_timeout_ms
+							 : FWP_BMC_DEFAULT_IDLE_MS) * 1000000u;
 	ret = fwp_layout_init(&layout,
 			      b->opts.slot_count ? b->opts.slot_count : FWP_BMC_DEFAULT_SLOTS,
 			      b->opts.slot_size ? b->opts.slot_size : FWP_BMC_DEFAULT_SLOT_SIZE);

@@ -28,6 +28,7 @@ struct fwp_host {
 };
 
 struct slot {
+	struct fwp_hstate image_before;	/* DATA: the image hash before this chunk */
 	uint64_t seq;
 	uint64_t offset;
 	struct fwp_hash128 hash;	/* what we sent, to compare with the BMC's answer */
@@ -35,15 +36,22 @@ struct slot {
 	bool busy;
 };
 
+/* A stalled wait rings the doorbells in flight again this often: a lost one costs a delay. */
+#define RERING_NS	(20u * 1000000u)
+
 struct push {
 	struct fwp_host *h;
+	const struct fwp_push_opts *o;
 	uint32_t nslots;
 	uint32_t chunk;
 	bool direct;			/* the image is open with O_DIRECT */
 	uint64_t timeout_ns;
 	uint64_t msgs;			/* messages sent; the next goes to slot msgs % nslots */
 	uint64_t last_progress;
+	uint64_t last_ring;
 	uint64_t heartbeat;
+	uint64_t retry_offset;		/* the chunk being retried, and how often */
+	uint32_t retries;
 	struct fwp_push_result *res;
 	struct slot slots[FWP_SLOTS_MAX];
 };
@@ -160,6 +168,19 @@ uint64_t fwp_host_flash_capacity(const struct fwp_host *h)
 	return h->flash_capacity;
 }
 
+/* Rings every doorbell in flight again; the sequence numbers make it harmless. */
+static void rering(struct push *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nslots; i++) {
+		if (p->slots[i].busy) {
+			fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, p->slots[i].seq);
+			p->res->rerings++;
+		}
+	}
+}
+
 /* Slow path of a wait: has the BMC shown any sign of life within the timeout? */
 static int check_progress(struct push *p)
 {
@@ -169,6 +190,10 @@ static int check_progress(struct push *p)
 	if (hb != p->heartbeat) {
 		p->heartbeat = hb;
 		p->last_progress = now;
+	}
+	if (now - p->last_progress > RERING_NS && now - p->last_ring > RERING_NS) {
+		rering(p);
+		p->last_ring = now;
 	}
 	return now - p->last_progress > p->timeout_ns ? -ETIMEDOUT : 0;
 }
@@ -230,6 +255,27 @@ static int next_slot(struct push *p, uint32_t *slot)
 	return reap(p, *slot);
 }
 
+/* The test hook; true if the doorbell must not be rung. */
+static bool inject(struct push *p, uint32_t i, uint64_t offset, uint32_t len)
+{
+	unsigned char *body = fwp_win_body(&p->h->win, i);
+	uint32_t prev = (i + p->nslots - 1) % p->nslots;
+
+	switch (p->o->fault ? p->o->fault(p->o->fault_arg, offset) : FWP_FAULT_NONE) {
+	case FWP_FAULT_FLIP:
+		body[(offset * 7919 + 13) % len] ^= 0x10;
+		return false;
+	case FWP_FAULT_LOSE:
+		return true;
+	case FWP_FAULT_DUP:
+		fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, p->slots[i].seq);
+		fwp_store_release(&fwp_win_host_db(&p->h->win, prev)->seq, p->slots[prev].seq);
+		return false;
+	default:
+		return false;
+	}
+}
+
 /* Header, then doorbell: the BMC sees the message only once it is whole. */
 static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, uint32_t len,
 		   const struct fwp_hash128 *body_hash, const struct fwp_hash128 *expect)
@@ -244,7 +290,8 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, offset, len, body_hash);
 	if (p->h->wc)
 		fwp_wc_fence();
-	fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, s->seq);
+	if (type != FWP_MSG_DATA || !inject(p, i, offset, len))
+		fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, s->seq);
 	p->msgs++;
 }
 
@@ -305,52 +352,130 @@ static int try_reap(struct push *p, uint32_t i)
 }
 
 /*
- * Chunk k goes to slot (first + k) % nslots. Reads run ahead of sending by up to nslots
- * chunks, each into a slot whose last message the BMC has answered; the chunk being sent
- * next always gets its slot, waiting for the BMC if it must.
+ * Where the image stream stands. Chunk k goes to slot (base_msg + k - base_chunk) % nslots;
+ * reads run ahead of sending by up to nslots chunks, each into a slot whose last message the
+ * BMC has answered; the chunk sent next always gets its slot, waiting for the BMC if it must.
  */
-static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs)
+struct cursor {
+	uint64_t nchunks;
+	uint64_t next_read;
+	uint64_t next_send;
+	uint64_t base_msg;
+	uint64_t base_chunk;
+};
+
+static uint32_t chunk_slot(const struct push *p, const struct cursor *c, uint64_t k)
 {
-	uint64_t size = p->res->image_size, nchunks = (size + p->chunk - 1) / p->chunk;
-	uint64_t first = p->msgs, next_read = 0, next_send = 0;
-	struct fwp_hstate chunk_hs;
-	struct fwp_hash128 hash;
-	unsigned char *body;
-	uint32_t i, len;
+	return (c->base_msg + k - c->base_chunk) % p->nslots;
+}
+
+static uint32_t chunk_len(const struct push *p, const struct cursor *c, uint64_t k)
+{
+	return k == c->nchunks - 1 ? p->res->image_size - k * p->chunk : p->chunk;
+}
+
+static int read_ahead(struct push *p, struct fwp_reader *rd, struct cursor *c)
+{
+	uint32_t i;
 	int ret;
 
-	while (next_send < nchunks) {
-		while (next_read < nchunks && next_read - next_send < p->nslots) {
-			i = (first + next_read) % p->nslots;
-			ret = next_read == next_send ? reap(p, i) : try_reap(p, i);
-			if (ret == -EAGAIN)
-				break;
-			if (ret)
-				return ret;
-			len = next_read == nchunks - 1 ? size - next_read * p->chunk : p->chunk;
-			ret = fwp_reader_queue(rd, i, fwp_win_body(&p->h->win, i), len,
-					       next_read * p->chunk);
-			if (ret)
-				return ret;
-			next_read++;
-		}
-		ret = fwp_reader_submit(rd);
+	while (c->next_read < c->nchunks && c->next_read - c->next_send < p->nslots) {
+		i = chunk_slot(p, c, c->next_read);
+		ret = c->next_read == c->next_send ? reap(p, i) : try_reap(p, i);
+		if (ret == -EAGAIN)
+			break;
 		if (ret)
 			return ret;
-		i = (first + next_send) % p->nslots;
-		ret = fwp_reader_wait(rd, i);
+		ret = fwp_reader_queue(rd, i, fwp_win_body(&p->h->win, i),
+				       chunk_len(p, c, c->next_read), c->next_read * p->chunk);
 		if (ret)
-			return fail(p, ret, &(struct slot){ .offset = next_send * p->chunk }, 0);
-		len = next_send == nchunks - 1 ? size - next_send * p->chunk : p->chunk;
-		body = fwp_win_body(&p->h->win, i);
-		fwp_hash()->reset(&chunk_hs);
-		fwp_hash()->copy_hash(body, body, len, &chunk_hs, image_hs);
-		hash = fwp_hash()->digest(&chunk_hs);
-		submit(p, i, FWP_MSG_DATA, next_send * p->chunk, len, &hash, &hash);
-		p->res->chunks++;
-		next_send++;
+			return ret;
+		c->next_read++;
 	}
-	return drain(p);
+	return fwp_reader_submit(rd);
+}
+
+static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
+		     struct fwp_hstate *image_hs)
+{
+	uint32_t i = chunk_slot(p, c, c->next_send), len = chunk_len(p, c, c->next_send);
+	unsigned char *body = fwp_win_body(&p->h->win, i);
+	struct fwp_hstate chunk_hs;
+	struct fwp_hash128 hash;
+	int ret;
+
+	ret = fwp_reader_wait(rd, i);
+	if (ret)
+		return fail(p, ret, &(struct slot){ .offset = c->next_send * p->chunk }, 0);
+	p->slots[i].image_before = *image_hs;
+	fwp_hash()->reset(&chunk_hs);
+	fwp_hash()->copy_hash(body, body, len, &chunk_hs, image_hs);
+	hash = fwp_hash()->digest(&chunk_hs);
+	submit(p, i, FWP_MSG_DATA, c->next_send * p->chunk, len, &hash, &hash);
+	p->res->chunks++;
+	c->next_send++;
+	return 0;
+}
+
+/*
+ * The BMC found a chunk corrupted. Everything sent after it is answered OUT_OF_RANGE (the BMC
+ * still waits for it), so: finish the reads in flight, collect those answers, rewind the image
+ * hash to before the chunk, and go on from it. At most FWP_PUSH_RETRIES times per chunk.
+ */
+static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor *c,
+			    struct fwp_hstate *image_hs)
+{
+	uint64_t k, off = p->res->failed_offset;
+	uint32_t i;
+	int ret;
+
+	if (p->res->failed_type != FWP_MSG_DATA || p->res->bmc_status != FWP_ST_BAD_HASH)
+		return -EREMOTEIO;
+	p->retries = off == p->retry_offset ? p->retries + 1 : 1;
+	p->retry_offset = off;
+	if (p->retries > FWP_PUSH_RETRIES)
+		return -EREMOTEIO;
+	ret = fwp_reader_submit(rd);	/* the failure may have cut read_ahead short */
+	if (ret)
+		return ret;
+	for (k = c->next_send; k < c->next_read; k++) {
+		ret = fwp_reader_wait(rd, chunk_slot(p, c, k));
+		if (ret)
+			return ret;
+	}
+	*image_hs = p->slots[chunk_slot(p, c, off / p->chunk)].image_before;
+	for (i = 0; i < p->nslots; i++) {
+		if (reap(p, i) == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	p->res->bmc_status = p->res->failed_type = 0;
+	p->res->failed_offset = 0;
+	p->res->resends++;
+	c->next_read = c->next_send = c->base_chunk = off / p->chunk;
+	c->base_msg = p->msgs;
+	return 0;
+}
+
+static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs)
+{
+	struct cursor c = {
+		.nchunks = (p->res->image_size + p->chunk - 1) / p->chunk,
+		.base_msg = p->msgs,
+	};
+	int ret;
+
+	for (;;) {
+		ret = 0;
+		while (!ret && c.next_send < c.nchunks)
+			ret = read_ahead(p, rd, &c) ?: send_next(p, rd, &c, image_hs);
+		if (!ret)
+			ret = drain(p);
+		if (ret != -EREMOTEIO)
+			return ret;
+		ret = rewind_to_failed(p, rd, &c, image_hs);
+		if (ret)
+			return ret;
+	}
 }
 
 static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
@@ -436,7 +561,8 @@ static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_o
 		return -EINVAL;
 	p->res->slots = p->nslots;
 	p->res->chunk_size = p->chunk;
-	p->last_progress = fwp_now_ns();
+	p->last_progress = p->last_ring = fwp_now_ns();
+	p->retry_offset = UINT64_MAX;
 	p->heartbeat = fwp_load_acquire(&h->win.ctrl->heartbeat);
 	return 0;
 }
@@ -476,10 +602,13 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		return -ENODATA;
 	if (res->image_size > h->flash_capacity)
 		return -EFBIG;
-	p = calloc(1, sizeof(*p));
+	/* aligned_alloc: the hash states in the slots want their 64-byte alignment. */
+	p = aligned_alloc(_Alignof(struct push), sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	memset(p, 0, sizeof(*p));
 	p->res = res;
+	p->o = &o;
 	ret = configure(p, h, &o, fd);
 	if (!ret)
 		ret = wait_idle(p);

@@ -127,6 +127,7 @@ const char *fwp_status_str(unsigned status)
 		[FWP_ST_STORAGE_ERROR] = "flash write failed",
 		[FWP_ST_ABORTED] = "aborted",
 		[FWP_ST_BUSY] = "busy",
+		[FWP_ST_IDLE_TIMEOUT] = "session idle too long",
 	};
 
 	if (status < sizeof(names) / sizeof(names[0]) && names[status])

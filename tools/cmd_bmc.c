@@ -23,6 +23,8 @@ void fwp_usage_bmc_sim(void)
 	       "      --flash-model nor[:erase=SIZE,erase-ms=MS,program-mbps=MBPS,buffer=SIZE,scale=X]\n"
 	       "                         pace the flash like a NOR part (defaults: 64K sectors,\n"
 	       "                         160 ms erase, 2 MB/s program, 8M buffer, scale 1)\n"
+	       "      --idle-timeout DURATION  drop a session that sees no message this long\n"
+	       "                         (default 60s; the active image stays as it was)\n"
 	       "  -q, --quiet            do not log sessions\n",
 	       FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
 }
@@ -46,16 +48,17 @@ static void log_session(void *arg, const struct fwp_bmc_session *s)
 			"XXH3-128 %s\n", fwp_prog, (unsigned long long)s->image_size,
 			s->component, s->ns / 1e6, hex);
 	} else {
-		fprintf(stderr, "%s bmc-sim: session dropped after %llu of %llu bytes: %s on %s\n",
+		fprintf(stderr, "%s bmc-sim: session dropped after %llu of %llu bytes: %s%s%s\n",
 			fwp_prog, (unsigned long long)s->bytes_received,
 			(unsigned long long)s->image_size, fwp_status_str(s->status),
-			fwp_msg_type_str(s->failed_type));
+			s->failed_type ? " on " : "",
+			s->failed_type ? fwp_msg_type_str(s->failed_type) : "");
 	}
 }
 
 int fwp_cmd_bmc_sim(int argc, char **argv)
 {
-	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL };
+	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, 'w' },
 		{ "flash", required_argument, NULL, 'f' },
@@ -63,6 +66,7 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 		{ "slot-size", required_argument, NULL, 'S' },
 		{ "flash-size", required_argument, NULL, OPT_FLASH_SIZE },
 		{ "flash-model", required_argument, NULL, OPT_FLASH_MODEL },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -94,6 +98,11 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 				ret = fwp_die(FWP_EXIT_USAGE, "--flash-model %s: expected nor[:erase=64K,"
 					      "erase-ms=160,program-mbps=2,buffer=8M,scale=0.01]", optarg);
 			opts.nor = &nor;
+			break;
+		case OPT_IDLE:
+			if (fwp_parse_ms(optarg, &opts.idle_timeout_ms))
+				ret = fwp_die(FWP_EXIT_USAGE, "--idle-timeout %s: expected a duration "
+					      "such as 60, 1.5s or 500ms", optarg);
 			break;
 		case 'q': opts.on_session = NULL; break;
 		case 'h': fwp_usage_bmc_sim(); return 0;

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +27,9 @@ void fwp_usage_push(void)
 	       "      --direct             read the image with O_DIRECT, around the page cache\n"
 	       "                           (the chunk size must be a multiple of 4K)\n"
 	       "      --json               print the result as JSON\n"
+	       "      --inject flip:PCT,lose:PCT,dup:PCT   tests only: corrupt a body after hashing,\n"
+	       "                           drop or duplicate doorbells, at random per DATA message\n"
+	       "      --seed N             the random sequence of --inject (default 1)\n"
 	       "  -q, --quiet              print nothing on success\n");
 }
 
@@ -38,11 +42,61 @@ struct push_args {
 	int json;
 	int quiet;
 	bool direct;
+	/* --inject: percent chance per DATA message of each fault, and what was injected. */
+	unsigned pct[4];
+	unsigned injected[4];
+	uint64_t rng;
 };
+
+static const char *const fault_names[] = { "none", "flip", "lose", "dup" };
+
+/* "flip:10,lose:2,dup:5": percent per DATA message. */
+static int parse_inject(const char *spec, struct push_args *a)
+{
+	char buf[128], *item, *save = NULL;
+	unsigned k;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':');
+
+		for (k = 1; k < 4 && colon; k++) {
+			if (!strncmp(item, fault_names[k], colon - item) &&
+			    strlen(fault_names[k]) == (size_t)(colon - item))
+				break;
+		}
+		if (!colon || k == 4 || atoi(colon + 1) < 0 || atoi(colon + 1) > 100)
+			return fwp_die(FWP_EXIT_USAGE, "--inject %s: expected flip:PCT,lose:PCT,"
+				       "dup:PCT", spec);
+		a->pct[k] = atoi(colon + 1);
+	}
+	return 0;
+}
+
+/* xorshift64*: reproducible from --seed. */
+static enum fwp_fault pick_fault(void *arg, uint64_t offset)
+{
+	struct push_args *a = arg;
+	unsigned k, roll;
+
+	(void)offset;
+	a->rng ^= a->rng >> 12;
+	a->rng ^= a->rng << 25;
+	a->rng ^= a->rng >> 27;
+	roll = (unsigned)((a->rng * 0x2545f4914f6cdd1dull) >> 33) % 100;
+	for (k = 1; k < 4; k++) {
+		if (roll < a->pct[k]) {
+			a->injected[k]++;
+			return (enum fwp_fault)k;
+		}
+		roll -= a->pct[k];
+	}
+	return FWP_FAULT_NONE;
+}
 
 static int parse(int argc, char **argv, struct push_args *a)
 {
-	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT };
+	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "slots", required_argument, NULL, 's' },
@@ -52,6 +106,8 @@ static int parse(int argc, char **argv, struct push_args *a)
 		{ "expect-hash", required_argument, NULL, OPT_EXPECT },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "direct", no_argument, NULL, OPT_DIRECT },
+		{ "inject", required_argument, NULL, OPT_INJECT },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -84,6 +140,11 @@ static int parse(int argc, char **argv, struct push_args *a)
 			break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_DIRECT: a->direct = true; break;
+		case OPT_INJECT: ret = parse_inject(optarg, a); break;
+		case OPT_SEED:
+			if (fwp_parse_size(optarg, &a->rng))
+				ret = fwp_die(FWP_EXIT_USAGE, "--seed %s: expected a number", optarg);
+			break;
 		case 'q': a->quiet = 1; break;
 		case 'h': fwp_usage_push(); return -1;
 		default: return FWP_EXIT_USAGE;
@@ -97,6 +158,13 @@ static int parse(int argc, char **argv, struct push_args *a)
 		return fwp_die(FWP_EXIT_USAGE, "push: --target is required (e.g. --target shm:bmc0)");
 	a->image = argv[optind];
 	a->opts.sz = sizeof(a->opts);
+	if (a->pct[1] + a->pct[2] + a->pct[3]) {
+		if (a->pct[1] + a->pct[2] + a->pct[3] > 100)
+			return fwp_die(FWP_EXIT_USAGE, "--inject: the percentages add up past 100");
+		a->rng = a->rng ? a->rng : 1;
+		a->opts.fault = pick_fault;
+		a->opts.fault_arg = a;
+	}
 	a->opts.timeout_ms = a->timeout_ms;
 	return 0;
 }
@@ -161,9 +229,11 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 	if (a->json) {
 		printf("{\"image\":\"%s\",\"target\":\"%s\",\"bytes\":%llu,\"chunks\":%llu,"
 		       "\"slots\":%u,\"chunk_size\":%u,\"seconds\":%.6f,\"gbps\":%.3f,"
-		       "\"xxh128\":\"%s\",\"verified\":true}\n", a->image, a->target,
+		       "\"xxh128\":\"%s\",\"verified\":true,\"resends\":%u,\"rerings\":%u,"
+		       "\"injected\":{\"flip\":%u,\"lose\":%u,\"dup\":%u}}\n", a->image, a->target,
 		       (unsigned long long)r->image_size, (unsigned long long)r->chunks, r->slots,
-		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex);
+		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex, r->resends,
+		       r->rerings, a->injected[1], a->injected[2], a->injected[3]);
 	} else if (!a->quiet) {
 		printf("pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u bytes, "
 		       "XXH3-128 %s verified by the BMC\n", a->image, a->target,

@@ -56,8 +56,11 @@ struct fwp_bmc_opts {
 	void (*on_session)(void *arg, const struct fwp_bmc_session *s);
 	void *cb_arg;
 	const struct fwp_nor_model *nor;	/* NULL: flash as fast as memory */
+	uint32_t idle_timeout_ms;	/* drop a session with no message this long; 0: 60 s */
 };
-_Static_assert(sizeof(struct fwp_bmc_opts) == 48, "fwp_bmc_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_bmc_opts) == 56, "fwp_bmc_opts is frozen: add at the end");
+
+#define FWP_BMC_DEFAULT_IDLE_MS		60000
 
 #define FWP_BMC_DEFAULT_SLOTS		4
 #define FWP_BMC_DEFAULT_SLOT_SIZE	(256u << 10)

@@ -33,6 +33,17 @@ uint32_t fwp_host_slot_count(const struct fwp_host *h);
 uint32_t fwp_host_slot_size(const struct fwp_host *h);
 uint64_t fwp_host_flash_capacity(const struct fwp_host *h);
 
+/* What a fault-injection hook may do to a DATA message (tests only). */
+enum fwp_fault {
+	FWP_FAULT_NONE,
+	FWP_FAULT_FLIP,		/* flip a bit of the body after it was hashed */
+	FWP_FAULT_LOSE,		/* write the message but never ring its doorbell */
+	FWP_FAULT_DUP,		/* ring its doorbell twice, and the previous one again */
+};
+
+/* A chunk the BMC reports corrupted (BAD_HASH) is sent again at most this often. */
+#define FWP_PUSH_RETRIES	3
+
 struct fwp_push_opts {
 	size_t sz;			/* sizeof(struct fwp_push_opts) */
 	uint32_t slots;			/* slots to keep busy; 0: all of the window's */
@@ -40,8 +51,11 @@ struct fwp_push_opts {
 	uint32_t timeout_ms;		/* no progress for this long fails; 0: default */
 	uint32_t component;
 	const struct fwp_hash128 *expect_hash;	/* if set: the image must hash to this */
+	/* Test hook, asked before each DATA doorbell; NULL in production. */
+	enum fwp_fault (*fault)(void *arg, uint64_t offset);
+	void *fault_arg;
 };
-_Static_assert(sizeof(struct fwp_push_opts) == 32, "fwp_push_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_push_opts) == 48, "fwp_push_opts is frozen: add at the end");
 
 struct fwp_push_result {
 	uint64_t image_size;
@@ -54,6 +68,9 @@ struct fwp_push_result {
 	uint16_t bmc_status;		/* status of the answer that failed it */
 	uint16_t failed_type;		/* message being sent or waited on */
 	uint64_t failed_offset;
+	/* Recovery. */
+	uint32_t resends;		/* chunks sent again after a BAD_HASH answer */
+	uint32_t rerings;		/* doorbells rung again after a stall */
 };
 
 /*

@@ -43,6 +43,7 @@ enum fwp_status {
 	FWP_ST_STORAGE_ERROR	= 9,
 	FWP_ST_ABORTED		= 10,
 	FWP_ST_BUSY		= 11,
+	FWP_ST_IDLE_TIMEOUT	= 12,	/* the session saw no message for the BMC's idle timeout */
 };
 
 struct fwp_hash128 {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Recovery on both sides: corrupted chunks are sent again, lost doorbells rung again,
+# duplicated ones ignored; retries are bounded; a BMC drops a session whose host went away.
+. "$(dirname "$0")/lib.sh"
+
+flash="$T_DIR/flash.bin"
+img="$T_DIR/img"
+make_image "$img" $((5 << 20))
+start_bmc rec "$flash" --slots 4 --slot-size 64K --idle-timeout 300ms
+
+# field FILE NAME: a number from push's JSON.
+field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
+
+push_inject() { "$FWPUSH" push "$img" --target "$WINDOW" --json --inject "$1" --seed "$2" >"$T_DIR/out"; }
+
+check "bit flips after hashing: push completes" push_inject flip:10 3
+check "bit flips: flash equals the image" cmp -s "$img" "$flash"
+check "bit flips: every one caught and resent (flips $(field "$T_DIR/out" 'injected["flip"]'), resends $(field "$T_DIR/out" resends))" \
+	[ "$(field "$T_DIR/out" 'int(resends >= 1 and resends <= injected["flip"])')" = 1 ]
+check "lost doorbells: push completes" push_inject lose:10 5
+check "lost doorbells: rung again ($(field "$T_DIR/out" rerings) times)" \
+	[ "$(field "$T_DIR/out" 'int(rerings >= injected["lose"] > 0)')" = 1 ]
+check "lost doorbells: flash equals the image" cmp -s "$img" "$flash"
+check "duplicated doorbells: push completes" push_inject dup:50 9
+check "duplicated doorbells: nothing sent twice" [ "$(field "$T_DIR/out" resends)" = 0 ]
+check "duplicated doorbells: flash equals the image" cmp -s "$img" "$flash"
+
+# Every chunk corrupted: retries run out, one clear line, exit 6, active image untouched.
+cp "$img" "$T_DIR/before"
+make_image "$T_DIR/img2" $((1 << 20))
+expect_fail "corrupted beyond retries" 6 "chunk hash mismatch" \
+	"$FWPUSH" push "$T_DIR/img2" --target "$WINDOW" --inject flip:100
+check "corrupted beyond retries: active image untouched" cmp -s "$T_DIR/before" "$flash"
+
+# The host dies mid-push; the BMC drops the session after its idle timeout, logs it, and
+# serves the next push.
+stop_bmc
+"$FWPUSH" bmc-sim --window "$WINDOW" --flash "$flash" --slots 4 --slot-size 64K \
+	--idle-timeout 300ms 2>"$T_DIR/bmc.log" &
+BMC_PID=$!
+"$FWPUSH" push "$img" --target "$WINDOW" --inject lose:100 --timeout 5 -q &
+host=$!
+sleep 0.3
+kill -9 $host; wait $host 2>/dev/null
+sleep 0.6
+check "BMC dropped the dead host's session after its idle timeout" \
+	grep -q "session idle too long" "$T_DIR/bmc.log"
+check "and serves the next push" "$FWPUSH" push "$T_DIR/img2" --target "$WINDOW" -q
+check "flash equals the new image" cmp -s "$T_DIR/img2" "$flash"
+done_testing
