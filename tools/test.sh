@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what is needed, builds, and runs every test twice: a release build, then a build
-# with AddressSanitizer and UndefinedBehaviorSanitizer. Ends with "tests: N passed, N failed".
+# with AddressSanitizer and UndefinedBehaviorSanitizer; then the libFuzzer targets for a short
+# while, built with clang. Ends with "tests: N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 tools/deps.sh
@@ -29,6 +30,9 @@ run_suite build || status=1
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suite build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 	|| status=1
-set -- $(count build) $(count build-san)
-echo "tests: $(($1 + $4)) passed, $(($2 + $5)) failed, $(($3 + $6)) skipped"
+[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dbuildtype=debugoptimized
+meson test -C build-fuzz --suite fuzz --print-errorlogs || status=1
+set -- $(count build) $(count build-san) $(count build-fuzz)
+echo "tests: $(($1 + $4 + $7)) passed, $(($2 + $5 + $8)) failed, $(($3 + $6 + $9)) skipped"
 exit $status
