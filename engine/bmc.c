@@ -13,6 +13,7 @@
 #include "fwpush/bmc.h"
 #include "fwpush/target.h"
 #include "flash.h"
+#include "fwpush/sign.h"
 #include "hash.h"
 #include "poll.h"
 #include "window.h"
@@ -23,6 +24,7 @@ struct fwp_bmc {
 	struct fwp_target *target;
 	struct fwp_window win;		/* private copy of the layout */
 	struct fwp_flash *flash;
+	struct fwp_verifier *verifier;	/* NULL: images need no signature */
 	struct fwp_nor_model nor;
 	uint64_t flash_capacity;
 	uint64_t last_seq;		/* highest sequence number answered in order */
@@ -200,9 +202,27 @@ static enum fwp_status activate(struct fwp_bmc *b)
 	return ret ? FWP_ST_STORAGE_ERROR : FWP_ST_OK;
 }
 
+/* With a key configured, only an image its signature verifies is activated. */
+static enum fwp_status check_signature(struct fwp_bmc *b, const struct fwp_finish_signed *fb,
+				       bool signed_finish)
+{
+	enum fwp_status st;
+
+	if (!b->verifier)
+		return FWP_ST_OK;
+	if (!signed_finish)
+		return FWP_ST_AUTH_REQUIRED;
+	heartbeat(b);
+	st = fwp_verify(b->verifier, b->staging, b->start.image_size, fb->signature) ?
+	     FWP_ST_AUTH_FAILED : FWP_ST_OK;
+	heartbeat(b);
+	return st;
+}
+
 static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
 {
-	struct fwp_finish_body fb;
+	bool signed_finish = h->length == sizeof(struct fwp_finish_signed);
+	struct fwp_finish_signed fb;
 	struct fwp_hash128 image;
 	enum fwp_status st;
 
@@ -210,7 +230,8 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 		answer(b, slot, h->seq, h->type, FWP_ST_BAD_STATE, NULL);
 		return;
 	}
-	st = read_small_body(b, slot, h, &fb, sizeof(fb));
+	st = read_small_body(b, slot, h, &fb, signed_finish ? sizeof(fb)
+							     : sizeof(struct fwp_finish_body));
 	image = fwp_hash()->digest(&b->image_hs);
 	if (!st && b->received != b->start.image_size)
 		st = FWP_ST_BAD_STATE;
@@ -220,6 +241,8 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 		st = FWP_ST_VERIFY_FAILED;
 	if (!st && wait_flash(b, b->start.image_size, false))
 		st = FWP_ST_BUSY;
+	if (!st)
+		st = check_signature(b, &fb, signed_finish);
 	if (!st)
 		st = activate(b);
 	answer(b, slot, h->seq, h->type, st, &image);
@@ -361,6 +384,9 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		if (b->nor.buffer < layout.slot_size + b->nor.erase_size)
 			b->nor.buffer = layout.slot_size + b->nor.erase_size;
 	}
+	ret = b->opts.pubkey_path ? fwp_verifier_open(b->opts.pubkey_path, &b->verifier) : 0;
+	if (ret)
+		goto err;
 	ret = fwp_flash_open(flash_path, b->opts.nor ? &b->nor : NULL, &b->flash);
 	if (ret)
 		goto err;
@@ -391,5 +417,6 @@ void fwp_bmc_destroy(struct fwp_bmc *b)
 		fwp_target_close(b->target);
 	}
 	fwp_flash_close(b->flash);
+	fwp_verifier_close(b->verifier);
 	free(b);
 }

@@ -486,7 +486,7 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 		.component = o->component,
 	};
 	const struct fwp_layout *l = &p->h->win.layout;
-	struct fwp_finish_body finish;
+	struct fwp_finish_signed finish;
 	struct fwp_reader *rd = NULL;
 	struct fwp_hstate image_hs;
 	uint64_t t0 = fwp_now_ns();
@@ -514,7 +514,11 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 		ret = -EBADMSG;
 		goto abort;
 	}
-	ret = send_small(p, FWP_MSG_FINISH, &finish, sizeof(finish), &finish.image_hash);
+	if (o->signature)
+		memcpy(finish.signature, o->signature, sizeof(finish.signature));
+	ret = send_small(p, FWP_MSG_FINISH, &finish,
+			 o->signature ? sizeof(finish) : sizeof(struct fwp_finish_body),
+			 &finish.image_hash);
 	p->res->ns = fwp_now_ns() - t0;
 	return ret;
 abort:

@@ -128,6 +128,8 @@ const char *fwp_status_str(unsigned status)
 		[FWP_ST_ABORTED] = "aborted",
 		[FWP_ST_BUSY] = "busy",
 		[FWP_ST_IDLE_TIMEOUT] = "session idle too long",
+		[FWP_ST_AUTH_REQUIRED] = "image not signed; the BMC requires a signature",
+		[FWP_ST_AUTH_FAILED] = "signature does not verify with the BMC's key",
 	};
 
 	if (status < sizeof(names) / sizeof(names[0]) && names[status])

@@ -42,10 +42,14 @@ int fwp_cmd_bmc_sim(int argc, char **argv);
 int fwp_cmd_bench(int argc, char **argv);
 int fwp_cmd_bench_rt(int argc, char **argv);
 int fwp_cmd_rt_update(int argc, char **argv);
+int fwp_cmd_keygen(int argc, char **argv);
+int fwp_cmd_sign(int argc, char **argv);
 
 void fwp_usage_push(void);
 void fwp_usage_bmc_sim(void);
 void fwp_usage_bench(void);
 void fwp_usage_rt_update(void);
+void fwp_usage_keygen(void);
+void fwp_usage_sign(void);
 
 #endif

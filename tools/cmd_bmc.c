@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ void fwp_usage_bmc_sim(void)
 	       "                         160 ms erase, 2 MB/s program, 8M buffer, scale 1)\n"
 	       "      --idle-timeout DURATION  drop a session that sees no message this long\n"
 	       "                         (default 60s; the active image stays as it was)\n"
+	       "      --pubkey KEY.pub   activate only images signed with this Ed25519 key\n"
+	       "                         (fwpush keygen, fwpush sign, push --signature)\n"
 	       "  -q, --quiet            do not log sessions\n",
 	       FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
 }
@@ -58,7 +61,7 @@ static void log_session(void *arg, const struct fwp_bmc_session *s)
 
 int fwp_cmd_bmc_sim(int argc, char **argv)
 {
-	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE };
+	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, 'w' },
 		{ "flash", required_argument, NULL, 'f' },
@@ -67,6 +70,7 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 		{ "flash-size", required_argument, NULL, OPT_FLASH_SIZE },
 		{ "flash-model", required_argument, NULL, OPT_FLASH_MODEL },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -104,6 +108,7 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 				ret = fwp_die(FWP_EXIT_USAGE, "--idle-timeout %s: expected a duration "
 					      "such as 60, 1.5s or 500ms", optarg);
 			break;
+		case OPT_PUBKEY: opts.pubkey_path = optarg; break;
 		case 'q': opts.on_session = NULL; break;
 		case 'h': fwp_usage_bmc_sim(); return 0;
 		default: return FWP_EXIT_USAGE;
@@ -118,6 +123,9 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	ret = fwp_bmc_create(window, flash, &opts, &b);
+	if (ret && opts.pubkey_path && (ret == -ENOENT || ret == -EINVAL))
+		return fwp_die(FWP_EXIT_USAGE, "--pubkey %s: %s", opts.pubkey_path,
+			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
 	if (ret)
 		return fwp_target_error(window, ret, 0);
 	ret = fwp_bmc_run(b, &stop);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "fwpush/push.h"
+#include "fwpush/sign.h"
 
 void fwp_usage_push(void)
 {
@@ -26,6 +28,7 @@ void fwp_usage_push(void)
 	       "      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
 	       "      --direct             read the image with O_DIRECT, around the page cache\n"
 	       "                           (the chunk size must be a multiple of 4K)\n"
+	       "      --signature SIG      send this Ed25519 signature (fwpush sign) with the image\n"
 	       "      --json               print the result as JSON\n"
 	       "      --inject flip:PCT,lose:PCT,dup:PCT   tests only: corrupt a body after hashing,\n"
 	       "                           drop or duplicate doorbells, at random per DATA message\n"
@@ -42,6 +45,7 @@ struct push_args {
 	int json;
 	int quiet;
 	bool direct;
+	uint8_t signature[FWP_SIG_SIZE];
 	/* --inject: percent chance per DATA message of each fault, and what was injected. */
 	unsigned pct[4];
 	unsigned injected[4];
@@ -49,6 +53,23 @@ struct push_args {
 };
 
 static const char *const fault_names[] = { "none", "flip", "lose", "dup" };
+
+static int read_signature(const char *path, struct push_args *a)
+{
+	uint8_t extra;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return fwp_die(FWP_EXIT_IMAGE, "signature %s: %s", path, strerror(errno));
+	ok = read(fd, a->signature, sizeof(a->signature)) == sizeof(a->signature) &&
+	     read(fd, &extra, 1) == 0;
+	close(fd);
+	if (!ok)
+		return fwp_die(FWP_EXIT_IMAGE, "signature %s: not an Ed25519 signature (%d bytes)",
+			       path, FWP_SIG_SIZE);
+	a->opts.signature = a->signature;
+	return 0;
+}
 
 /* "flip:10,lose:2,dup:5": percent per DATA message. */
 static int parse_inject(const char *spec, struct push_args *a)
@@ -96,7 +117,7 @@ static enum fwp_fault pick_fault(void *arg, uint64_t offset)
 
 static int parse(int argc, char **argv, struct push_args *a)
 {
-	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED };
+	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED, OPT_SIG };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "slots", required_argument, NULL, 's' },
@@ -108,6 +129,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "inject", required_argument, NULL, OPT_INJECT },
 		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "signature", required_argument, NULL, OPT_SIG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -141,6 +163,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		case OPT_JSON: a->json = 1; break;
 		case OPT_DIRECT: a->direct = true; break;
 		case OPT_INJECT: ret = parse_inject(optarg, a); break;
+		case OPT_SIG: ret = read_signature(optarg, a); break;
 		case OPT_SEED:
 			if (fwp_parse_size(optarg, &a->rng))
 				ret = fwp_die(FWP_EXIT_USAGE, "--seed %s: expected a number", optarg);

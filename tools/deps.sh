@@ -3,7 +3,7 @@
 # only when something is missing.
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev xxhash \
-libcurl4-openssl-dev clang libclang-rt-dev \
+libcurl4-openssl-dev libssl-dev clang libclang-rt-dev \
 hyperfine gnuplot-nox"
 missing=
 for p in $pkgs; do

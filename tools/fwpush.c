@@ -35,6 +35,8 @@ static void usage(void)
 	       "  bench                     push benchmark against an embedded emulated BMC\n"
 	       "  bench rt                  per-core benchmark of the runtime update\n"
 	       "  rt-update IMAGE|URL ...   update a running multiprocessor (stage, activate)\n"
+	       "  keygen --out KEY          new Ed25519 key pair for signed images\n"
+	       "  sign IMAGE --key KEY      detached signature IMAGE.sig\n"
 	       "  help [COMMAND]            this text, or a command's\n"
 	       "\n"
 	       "  --bench     same as `fwpush bench`\n"
@@ -57,6 +59,10 @@ static int help(const char *cmd)
 		fwp_usage_bench();
 	else if (!strcmp(cmd, "rt-update"))
 		fwp_usage_rt_update();
+	else if (!strcmp(cmd, "keygen"))
+		fwp_usage_keygen();
+	else if (!strcmp(cmd, "sign"))
+		fwp_usage_sign();
 	else
 		return fwp_die(FWP_EXIT_USAGE, "help: unknown command '%s'", cmd);
 	if (cmd)
@@ -88,5 +94,9 @@ int main(int argc, char **argv)
 		return fwp_cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rt-update"))
 		return fwp_cmd_rt_update(argc - 1, argv + 1);
+	if (!strcmp(cmd, "keygen"))
+		return fwp_cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sign"))
+		return fwp_cmd_sign(argc - 1, argv + 1);
 	return fwp_die(FWP_EXIT_USAGE, "unknown command '%s' (try fwpush --help)", cmd);
 }

@@ -57,8 +57,9 @@ struct fwp_bmc_opts {
 	void *cb_arg;
 	const struct fwp_nor_model *nor;	/* NULL: flash as fast as memory */
 	uint32_t idle_timeout_ms;	/* drop a session with no message this long; 0: 60 s */
+	const char *pubkey_path;	/* Ed25519 public key (PEM): images must be signed */
 };
-_Static_assert(sizeof(struct fwp_bmc_opts) == 56, "fwp_bmc_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_bmc_opts) == 64, "fwp_bmc_opts is frozen: add at the end");
 
 #define FWP_BMC_DEFAULT_IDLE_MS		60000
 
@@ -69,7 +70,8 @@ _Static_assert(sizeof(struct fwp_bmc_opts) == 56, "fwp_bmc_opts is frozen: add a
 /*
  * Creates the window at window_uri and prepares to store images at flash_path (written through
  * flash_path.staging and renamed into place only once verified and synced).
- * -EADDRINUSE: another BMC serves that window; -EINVAL: bad options.
+ * -EADDRINUSE: another BMC serves that window; -EINVAL: bad options or not an Ed25519 public
+ * key at opts->pubkey_path; -ENOENT: no such key file.
  */
 int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		   const struct fwp_bmc_opts *opts, struct fwp_bmc **out);

@@ -54,8 +54,9 @@ struct fwp_push_opts {
 	/* Test hook, asked before each DATA doorbell; NULL in production. */
 	enum fwp_fault (*fault)(void *arg, uint64_t offset);
 	void *fault_arg;
+	const uint8_t *signature;	/* 64-byte Ed25519 signature of the image, or NULL */
 };
-_Static_assert(sizeof(struct fwp_push_opts) == 48, "fwp_push_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_push_opts) == 56, "fwp_push_opts is frozen: add at the end");
 
 struct fwp_push_result {
 	uint64_t image_size;

@@ -44,6 +44,8 @@ enum fwp_status {
 	FWP_ST_ABORTED		= 10,
 	FWP_ST_BUSY		= 11,
 	FWP_ST_IDLE_TIMEOUT	= 12,	/* the session saw no message for the BMC's idle timeout */
+	FWP_ST_AUTH_REQUIRED	= 13,	/* the BMC requires a signature and FINISH had none */
+	FWP_ST_AUTH_FAILED	= 14,	/* the signature does not verify with the BMC's key */
 };
 
 struct fwp_hash128 {
@@ -113,12 +115,19 @@ struct fwp_finish_body {
 	struct fwp_hash128 image_hash;
 };
 
+/* FINISH with a detached Ed25519 signature of the whole image. */
+struct fwp_finish_signed {
+	struct fwp_hash128 image_hash;
+	uint8_t signature[64];
+};
+
 _Static_assert(sizeof(struct fwp_win_ctrl) == FWP_LINE, "control block is one line");
 _Static_assert(sizeof(struct fwp_host_db) == FWP_LINE, "host doorbell is one line");
 _Static_assert(sizeof(struct fwp_ack) == FWP_LINE, "BMC doorbell is one line");
 _Static_assert(sizeof(struct fwp_msg_hdr) == FWP_LINE, "message header is one line");
 _Static_assert(sizeof(struct fwp_start_body) == 48, "START_UPGRADE body is frozen");
 _Static_assert(sizeof(struct fwp_finish_body) == 16, "FINISH body is frozen");
+_Static_assert(sizeof(struct fwp_finish_signed) == 80, "signed FINISH body is frozen");
 
 /* Where everything lives in a window of a given shape (section 1 of PROTOCOL.md). */
 struct fwp_layout {
