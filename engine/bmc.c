@@ -135,17 +135,32 @@ static enum fwp_status read_small_body(struct fwp_bmc *b, uint32_t slot,
 	return fwp_hash128_eq(&got, &h->body_hash) ? FWP_ST_OK : FWP_ST_BAD_HASH;
 }
 
+/* Is this START_UPGRADE asking to continue the open session, for the very same image? */
+static bool resumes(const struct fwp_bmc *b, const struct fwp_start_body *sb)
+{
+	const struct fwp_start_body *o = &b->start;
+
+	return b->state == BMC_DOWNLOAD && (sb->flags & FWP_START_RESUME) &&
+	       (o->flags & FWP_START_HAS_HASH) && sb->image_size == o->image_size &&
+	       sb->chunk_size == o->chunk_size && sb->component == o->component &&
+	       fwp_hash128_eq(&sb->image_hash, &o->image_hash);
+}
+
 static void on_start(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
 {
 	struct fwp_start_body sb;
 	enum fwp_status st;
 
-	if (b->state != BMC_IDLE)
-		session_end(b, FWP_ST_ABORTED, FWP_MSG_START, NULL);
-	b->received = 0;
 	st = read_small_body(b, slot, h, &sb, sizeof(sb));
 	if (!st)
 		st = fwp_start_decode(&sb, b->win.layout.slot_size, b->flash_capacity);
+	if (!st && resumes(b, &sb)) {
+		answer(b, slot, h->seq, h->type, FWP_ST_OK, NULL);	/* offset: what we hold */
+		return;
+	}
+	if (b->state != BMC_IDLE)
+		session_end(b, FWP_ST_ABORTED, FWP_MSG_START, NULL);
+	b->received = 0;
 	if (!st)
 		st = session_open(b, &sb);
 	answer(b, slot, h->seq, h->type, st, NULL);

@@ -456,11 +456,15 @@ static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor
 	return 0;
 }
 
-static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs)
+static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs,
+		      uint64_t from)
 {
 	struct cursor c = {
 		.nchunks = (p->res->image_size + p->chunk - 1) / p->chunk,
+		.next_read = from / p->chunk,
+		.next_send = from / p->chunk,
 		.base_msg = p->msgs,
+		.base_chunk = from / p->chunk,
 	};
 	int ret;
 
@@ -478,6 +482,41 @@ static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *
 	}
 }
 
+/* Hashes the image through slot 0's body: for resume, before and after the session starts. */
+static int hash_range(struct push *p, int fd, uint64_t len, struct fwp_hstate *hs)
+{
+	unsigned char *buf = fwp_win_body(&p->h->win, 0);
+	uint64_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = pread(fd, buf, len - off < p->chunk ? len - off : p->chunk, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		fwp_hash()->update(hs, buf, n);
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Resume: the BMC continues only for the very same image, so the host names it by hash first.
+ * The BMC answers with how much it holds; the host hashes that prefix itself, so its whole-image
+ * hash still covers every byte, and sends the rest.
+ */
+static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uint64_t *from)
+{
+	uint64_t held = fwp_win_ack(&p->h->win, p->msgs ? (p->msgs - 1) % p->nslots : 0)->offset;
+
+	if (held > p->res->image_size || held % p->chunk)
+		return fail(p, -EPROTO, &(struct slot){ .type = FWP_MSG_START }, 0);
+	*from = held;
+	p->res->resumed_from = held;
+	return hash_range(p, fd, held, image_hs);
+}
+
 static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 {
 	struct fwp_start_body start = {
@@ -489,22 +528,37 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 	struct fwp_finish_signed finish;
 	struct fwp_reader *rd = NULL;
 	struct fwp_hstate image_hs;
-	uint64_t t0 = fwp_now_ns();
+	uint64_t t0 = fwp_now_ns(), from = 0;
 	int ret;
 
+	if (o->resume && !o->expect_hash) {
+		fwp_hash()->reset(&image_hs);
+		ret = hash_range(p, fd, p->res->image_size, &image_hs);
+		if (ret)
+			return ret;
+		start.image_hash = fwp_hash()->digest(&image_hs);
+		start.flags = FWP_START_HAS_HASH;
+	}
 	if (o->expect_hash) {
 		start.flags = FWP_START_HAS_HASH;
 		start.image_hash = *o->expect_hash;
 	}
+	if (o->resume)
+		start.flags |= FWP_START_RESUME;
 	ret = send_small(p, FWP_MSG_START, &start, sizeof(start), NULL);
 	if (ret)
 		return ret;
+	fwp_hash()->reset(&image_hs);
+	if (o->resume) {
+		ret = resume_point(p, fd, &image_hs, &from);
+		if (ret)
+			return ret;
+	}
 	ret = fwp_reader_open(&rd, fd, fwp_win_body(&p->h->win, 0),
 			      (size_t)l->slot_stride * l->slot_count, p->nslots, p->direct);
 	if (ret)
 		goto abort;
-	fwp_hash()->reset(&image_hs);
-	ret = send_image(p, rd, &image_hs);
+	ret = send_image(p, rd, &image_hs, from);
 	fwp_reader_close(rd);
 	if (ret)
 		goto abort;

@@ -101,8 +101,10 @@ enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size)
 enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,
 				 uint64_t flash_capacity)
 {
-	if (b->reserved0 || b->reserved1 || (b->flags & ~FWP_START_HAS_HASH))
+	if (b->reserved0 || b->reserved1 || (b->flags & ~(FWP_START_HAS_HASH | FWP_START_RESUME)))
 		return FWP_ST_BAD_HEADER;
+	if ((b->flags & FWP_START_RESUME) && !(b->flags & FWP_START_HAS_HASH))
+		return FWP_ST_BAD_HEADER;	/* resuming needs to know it is the same image */
 	if (b->image_size == 0)
 		return FWP_ST_BAD_LENGTH;
 	if (b->image_size > flash_capacity)

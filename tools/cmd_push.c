@@ -29,6 +29,9 @@ void fwp_usage_push(void)
 	       "      --direct             read the image with O_DIRECT, around the page cache\n"
 	       "                           (the chunk size must be a multiple of 4K)\n"
 	       "      --signature SIG      send this Ed25519 signature (fwpush sign) with the image\n"
+	       "      --resume             continue where an interrupted push of this image left\n"
+	       "                           off; the image is hashed first to name it, so a push\n"
+	       "                           started with --resume (or --expect-hash) can be resumed\n"
 	       "      --json               print the result as JSON\n"
 	       "      --inject flip:PCT,lose:PCT,dup:PCT   tests only: corrupt a body after hashing,\n"
 	       "                           drop or duplicate doorbells, at random per DATA message\n"
@@ -117,7 +120,8 @@ static enum fwp_fault pick_fault(void *arg, uint64_t offset)
 
 static int parse(int argc, char **argv, struct push_args *a)
 {
-	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED, OPT_SIG };
+	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED, OPT_SIG,
+	       OPT_RESUME };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "slots", required_argument, NULL, 's' },
@@ -130,6 +134,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		{ "inject", required_argument, NULL, OPT_INJECT },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "signature", required_argument, NULL, OPT_SIG },
+		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -164,6 +169,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		case OPT_DIRECT: a->direct = true; break;
 		case OPT_INJECT: ret = parse_inject(optarg, a); break;
 		case OPT_SIG: ret = read_signature(optarg, a); break;
+		case OPT_RESUME: a->opts.resume = true; break;
 		case OPT_SEED:
 			if (fwp_parse_size(optarg, &a->rng))
 				ret = fwp_die(FWP_EXIT_USAGE, "--seed %s: expected a number", optarg);
@@ -252,10 +258,11 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 	if (a->json) {
 		printf("{\"image\":\"%s\",\"target\":\"%s\",\"bytes\":%llu,\"chunks\":%llu,"
 		       "\"slots\":%u,\"chunk_size\":%u,\"seconds\":%.6f,\"gbps\":%.3f,"
-		       "\"xxh128\":\"%s\",\"verified\":true,\"resends\":%u,\"rerings\":%u,"
+		       "\"xxh128\":\"%s\",\"verified\":true,\"resumed_from\":%llu,\"resends\":%u,\"rerings\":%u,"
 		       "\"injected\":{\"flip\":%u,\"lose\":%u,\"dup\":%u}}\n", a->image, a->target,
 		       (unsigned long long)r->image_size, (unsigned long long)r->chunks, r->slots,
-		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex, r->resends,
+		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex,
+		       (unsigned long long)r->resumed_from, r->resends,
 		       r->rerings, a->injected[1], a->injected[2], a->injected[3]);
 	} else if (!a->quiet) {
 		printf("pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u bytes, "

@@ -55,8 +55,9 @@ struct fwp_push_opts {
 	enum fwp_fault (*fault)(void *arg, uint64_t offset);
 	void *fault_arg;
 	const uint8_t *signature;	/* 64-byte Ed25519 signature of the image, or NULL */
+	bool resume;			/* continue the BMC's open session for this image */
 };
-_Static_assert(sizeof(struct fwp_push_opts) == 56, "fwp_push_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_push_opts) == 64, "fwp_push_opts is frozen: add at the end");
 
 struct fwp_push_result {
 	uint64_t image_size;
@@ -72,6 +73,7 @@ struct fwp_push_result {
 	/* Recovery. */
 	uint32_t resends;		/* chunks sent again after a BAD_HASH answer */
 	uint32_t rerings;		/* doorbells rung again after a stall */
+	uint64_t resumed_from;		/* resume: bytes the BMC already held */
 };
 
 /*

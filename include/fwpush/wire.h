@@ -100,6 +100,8 @@ struct fwp_msg_hdr {
 };
 
 #define FWP_START_HAS_HASH	(1u << 0)
+/* Continue the open session for this image if there is one (needs FWP_START_HAS_HASH). */
+#define FWP_START_RESUME	(1u << 1)
 
 struct fwp_start_body {
 	uint64_t image_size;
