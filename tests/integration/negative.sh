@@ -30,6 +30,19 @@ head -c 8192 /dev/urandom >"/dev/shm/$T_NAME-junk"
 expect_fail "window with wrong magic" 4 "not an fwpush window" \
 	"$FWPUSH" push "$img" --target "shm:$T_NAME-junk" --timeout 1
 
+# A formatted window of another protocol version, with something holding the BMC's lock
+# (byte 0) so it is not taken for a dead BMC's leftover.
+expect_fail "window of another protocol version" 4 "another protocol version" \
+	python3 -c '
+import fcntl, os, struct, subprocess, sys
+name, fwpush, img = sys.argv[1:]
+fd = os.open("/dev/shm/" + name, os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, 1 << 20)
+os.pwrite(fd, struct.pack("<QHHIIII", 0x3157485355505746, 2, 64, 4, 65536, 65536, 4096), 0)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+p = subprocess.run([fwpush, "push", img, "--target", "shm:" + name, "--timeout", "1"])
+sys.exit(p.returncode)' "$T_NAME-v2" "$FWPUSH" "$img"
+
 # Image larger than the flash area; options that do not fit the window.
 start_bmc small "$flash" --flash-size 100000 --slots 2 --slot-size 64K
 expect_fail "image larger than the flash" 3 "larger than the BMC's flash" \
@@ -43,6 +56,27 @@ expect_fail "--expect-hash mismatch" 7 "differs from --expect-hash" \
 	"$FWPUSH" push "$T_DIR/img-small" --target "$WINDOW" \
 	--expect-hash 00000000000000000000000000000000
 check "nothing activated by the refused pushes" [ ! -e "$flash" ]
+
+# No permission on the window: an unprivileged user against root's 0600 window.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	pub="/tmp/$T_NAME-public.img"
+	head -c 5000 /dev/urandom >"$pub"
+	chmod 644 "$pub"
+	expect_fail "no permission on the window" 4 "permission denied" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$FWPUSH" push "$pub" --target "$WINDOW" --timeout 1
+	rm -f "$pub"
+	check "nothing activated by the unprivileged push" [ ! -e "$flash" ]
+else
+	echo "skip - no permission on the window: needs root and setpriv to switch to nobody"
+fi
+
+# A truncated image: the host cannot know, unless told what the image must hash to.
+head -c 4000 "$T_DIR/img-small" >"$T_DIR/img-truncated"
+expect_fail "truncated image (hash given)" 7 "differs from --expect-hash" \
+	"$FWPUSH" push "$T_DIR/img-truncated" --target "$WINDOW" \
+	--expect-hash "$(xxhsum -H2 "$T_DIR/img-small" | cut -d' ' -f1)"
+check "nothing activated by the truncated image" [ ! -e "$flash" ]
 expect_fail "second bmc-sim on the same window" 4 "another BMC already serves it" \
 	"$FWPUSH" bmc-sim --window "$WINDOW" --flash "$T_DIR/other"
 check "a good push still works after all that" \
