@@ -47,6 +47,7 @@ static struct {
 	struct fwp_xsave_info xi;
 	struct fwp_rt_state st;
 	struct fwp_flash *flash;
+	struct fwp_verifier *verifier;
 	const struct fwp_rt_opts *o;
 	struct fwp_rt_result *res;
 	unsigned n;
@@ -70,7 +71,7 @@ static struct fwp_hash128 slot_tag(unsigned i)
 }
 
 /* Reads the staged update into the flash's inactive bank (or just hashes it) in one pass. */
-static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d)
+static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d, unsigned char **loaded)
 {
 	static unsigned char buf[1 << 16];
 	unsigned char *dst = NULL;
@@ -103,6 +104,7 @@ static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d)
 		}
 	}
 	close(fd);
+	*loaded = dst;
 	got = fwp_hash()->digest(&hs);
 	return off == d->size && fwp_hash128_eq(&got, &d->hash) ? FWP_RT_APPLIED
 								: FWP_RT_BAD_UPDATE;
@@ -151,6 +153,7 @@ static int check_states(void)
 static enum fwp_rt_outcome pre_os(void)
 {
 	struct fwp_rt_hdr *h = rt.st.hdr;
+	unsigned char *loaded = NULL;
 	enum fwp_rt_outcome out;
 	uint64_t t;
 
@@ -175,7 +178,11 @@ static enum fwp_rt_outcome pre_os(void)
 			close(fd);
 	}
 	t = fwp_now_ns();
-	out = load_update(&h->desc);
+	out = load_update(&h->desc, &loaded);
+	if (out == FWP_RT_APPLIED && rt.verifier && loaded &&
+	    (!h->desc.has_signature ||
+	     fwp_verify(rt.verifier, loaded, h->desc.size, h->desc.signature)))
+		out = FWP_RT_BAD_SIGNATURE;
 	if (out == FWP_RT_APPLIED && (!rt.flash || fwp_flash_commit(rt.flash)))
 		out = rt.flash ? FWP_RT_APPLY_FAILED : FWP_RT_NOTHING_STAGED;
 	rt.res->apply_ns = fwp_now_ns() - t;
@@ -414,6 +421,11 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 		if (ret)
 			return ret;
 	}
+	if (o->pubkey_path) {
+		ret = fwp_verifier_open(o->pubkey_path, &rt.verifier);
+		if (ret)
+			return ret;
+	}
 	sigaction(RT_SIGNAL, &sa, NULL);
 	rt_self = 0;
 	return pin(cpus[0]);
@@ -444,13 +456,15 @@ int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
 	signal(RT_SIGNAL, SIG_DFL);
 	rt_self = NO_CPU;
 	fwp_flash_close(rt.flash);
+	fwp_verifier_close(rt.verifier);
 	fwp_rt_state_close(&rt.st);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	return ret;
 }
 
 int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
-		 struct fwp_hash128 *hash, uint64_t *size, char *detail, size_t detail_len)
+		 const uint8_t *signature, struct fwp_hash128 *hash, uint64_t *size,
+		 char *detail, size_t detail_len)
 {
 	struct fwp_xsave_info xi = { .size = FWP_PAGE };
 	struct fwp_rt_state st;
@@ -482,6 +496,10 @@ int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 
 	snprintf(st.hdr->desc.path, sizeof(st.hdr->desc.path), "%s", img);
 	st.hdr->desc.size = *size;
 	st.hdr->desc.hash = *hash;
+	if (signature) {
+		memcpy(st.hdr->desc.signature, signature, FWP_SIG_SIZE);
+		st.hdr->desc.has_signature = 1;
+	}
 	fwp_rt_desc_seal(&st.hdr->desc);
 	st.hdr->mailbox |= FWP_RT_MB_STAGED;
 	ret = msync(st.hdr, FWP_RT_HDR_SIZE, MS_SYNC) ? -errno : 0;
@@ -513,6 +531,8 @@ const char *fwp_rt_outcome_str(enum fwp_rt_outcome o)
 	case FWP_RT_TIMEOUT:		return "a processor did not reach the rendezvous: "
 					       "nothing applied";
 	case FWP_RT_APPLY_FAILED:	return "writing the update to flash failed";
+	case FWP_RT_BAD_SIGNATURE:	return "staged update is unsigned or its signature does "
+					       "not verify: nothing applied";
 	}
 	return "unknown outcome";
 }

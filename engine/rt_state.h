@@ -10,10 +10,11 @@
 #include <stdint.h>
 
 #include "fwpush/rt.h"
+#include "fwpush/sign.h"
 #include "rt_cpu.h"
 
 #define FWP_RT_STATE_MAGIC	0x3154535452505746ull	/* "FWPRTST1" */
-#define FWP_RT_STATE_VERSION	1
+#define FWP_RT_STATE_VERSION	2
 #define FWP_RT_HDR_SIZE		4096
 #define FWP_RT_SLOT_HDR		256	/* tag, cpu, registers; the XSAVE area follows */
 
@@ -26,6 +27,9 @@ struct fwp_rt_desc {
 	char path[232];
 	uint64_t size;
 	struct fwp_hash128 hash;
+	uint8_t signature[64];	/* Ed25519 of the update, when has_signature */
+	uint32_t has_signature;
+	uint32_t reserved;
 	uint64_t check;		/* XXH3-64 of the fields above */
 };
 

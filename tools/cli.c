@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fwpush/wire.h"
@@ -73,6 +75,21 @@ int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
 	default:
 		return fwp_die(FWP_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
 	}
+}
+
+int fwp_read_signature(const char *path, uint8_t sig[64])
+{
+	uint8_t extra;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return fwp_die(FWP_EXIT_IMAGE, "signature %s: %s", path, strerror(errno));
+	ok = read(fd, sig, 64) == 64 && read(fd, &extra, 1) == 0;
+	close(fd);
+	if (!ok)
+		return fwp_die(FWP_EXIT_IMAGE, "signature %s: not an Ed25519 signature (64 bytes)",
+			       path);
+	return 0;
 }
 
 double fwp_gbps(uint64_t bytes, uint64_t ns)

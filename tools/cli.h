@@ -37,6 +37,9 @@ int fwp_target_error(const char *uri, int err, uint32_t timeout_ms);
 
 double fwp_gbps(uint64_t bytes, uint64_t ns);
 
+/* Reads a detached Ed25519 signature file (exactly 64 bytes); 0 or an exit code. */
+int fwp_read_signature(const char *path, uint8_t sig[64]);
+
 int fwp_cmd_push(int argc, char **argv);
 int fwp_cmd_bmc_sim(int argc, char **argv);
 int fwp_cmd_bench(int argc, char **argv);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,23 +55,6 @@ struct push_args {
 };
 
 static const char *const fault_names[] = { "none", "flip", "lose", "dup" };
-
-static int read_signature(const char *path, struct push_args *a)
-{
-	uint8_t extra;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return fwp_die(FWP_EXIT_IMAGE, "signature %s: %s", path, strerror(errno));
-	ok = read(fd, a->signature, sizeof(a->signature)) == sizeof(a->signature) &&
-	     read(fd, &extra, 1) == 0;
-	close(fd);
-	if (!ok)
-		return fwp_die(FWP_EXIT_IMAGE, "signature %s: not an Ed25519 signature (%d bytes)",
-			       path, FWP_SIG_SIZE);
-	a->opts.signature = a->signature;
-	return 0;
-}
 
 /* "flip:10,lose:2,dup:5": percent per DATA message. */
 static int parse_inject(const char *spec, struct push_args *a)
@@ -168,7 +150,10 @@ static int parse(int argc, char **argv, struct push_args *a)
 		case OPT_JSON: a->json = 1; break;
 		case OPT_DIRECT: a->direct = true; break;
 		case OPT_INJECT: ret = parse_inject(optarg, a); break;
-		case OPT_SIG: ret = read_signature(optarg, a); break;
+		case OPT_SIG:
+			ret = fwp_read_signature(optarg, a->signature);
+			a->opts.signature = a->signature;
+			break;
 		case OPT_RESUME: a->opts.resume = true; break;
 		case OPT_SEED:
 			if (fwp_parse_size(optarg, &a->rng))

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "fwpush/rt.h"
+#include "fwpush/sign.h"
 
 void fwp_usage_rt_update(void)
 {
@@ -32,6 +33,8 @@ void fwp_usage_rt_update(void)
 	       "  -T, --timeout DURATION   rendezvous timeout (default 1s)\n"
 	       "      --expect-hash HEX    refuse to stage an update whose XXH3-128 is not HEX\n"
 	       "      --no-warm-start      do not request a warm start (nothing will be applied)\n"
+	       "      --signature SIG      stage this Ed25519 signature (fwpush sign) with the update\n"
+	       "      --pubkey KEY.pub     activate only an update whose signature this key verifies\n"
 	       "      --inject KIND:INDEX  test faults: block, corrupt-state (INDEX >= 1 of the\n"
 	       "                           CPU list), corrupt-update\n"
 	       "      --json               print the result as JSON\n"
@@ -75,6 +78,8 @@ struct rt_args {
 	bool activate;
 	struct fwp_hash128 expect;
 	bool has_expect;
+	uint8_t signature[FWP_SIG_SIZE];
+	bool has_signature;
 	unsigned runs;
 	int json;
 	int quiet;
@@ -103,7 +108,8 @@ static int parse_inject(const char *v, struct fwp_rt_opts *o)
 
 static int parse(int argc, char **argv, struct rt_args *a, bool bench)
 {
-	enum { OPT_STAGE = 256, OPT_ACTIVATE, OPT_EXPECT, OPT_NO_WARM, OPT_INJECT, OPT_JSON };
+	enum { OPT_STAGE = 256, OPT_ACTIVATE, OPT_EXPECT, OPT_NO_WARM, OPT_INJECT, OPT_JSON,
+	       OPT_SIG, OPT_PUBKEY };
 	static const struct option longopts[] = {
 		{ "stage", required_argument, NULL, OPT_STAGE },
 		{ "activate", no_argument, NULL, OPT_ACTIVATE },
@@ -116,6 +122,8 @@ static int parse(int argc, char **argv, struct rt_args *a, bool bench)
 		{ "no-warm-start", no_argument, NULL, OPT_NO_WARM },
 		{ "inject", required_argument, NULL, OPT_INJECT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "signature", required_argument, NULL, OPT_SIG },
+		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -152,6 +160,11 @@ static int parse(int argc, char **argv, struct rt_args *a, bool bench)
 		case OPT_NO_WARM: a->o.no_warm_start = true; break;
 		case OPT_INJECT: ret = parse_inject(optarg, &a->o); break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_SIG:
+			ret = fwp_read_signature(optarg, a->signature);
+			a->has_signature = true;
+			break;
+		case OPT_PUBKEY: a->o.pubkey_path = optarg; break;
 		case 'q': a->quiet = 1; break;
 		case 'h':
 			bench ? fwp_usage_bench() : fwp_usage_rt_update();
@@ -185,8 +198,9 @@ static int stage(const struct rt_args *a)
 	char hex[33];
 	int ret;
 
-	ret = fwp_rt_stage(a->o.name, a->source, a->has_expect ? &a->expect : NULL, &hash, &size,
-			   detail, sizeof(detail));
+	ret = fwp_rt_stage(a->o.name, a->source, a->has_expect ? &a->expect : NULL,
+			   a->has_signature ? a->signature : NULL, &hash, &size, detail,
+			   sizeof(detail));
 	switch (ret) {
 	case 0:
 		break;
@@ -269,6 +283,7 @@ static int outcome_exit(const struct fwp_rt_result *r)
 	case FWP_RT_NOTHING_STAGED:
 		return fwp_die(FWP_EXIT_NOTHING, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
 	case FWP_RT_BAD_UPDATE:
+	case FWP_RT_BAD_SIGNATURE:
 		return fwp_die(FWP_EXIT_VERIFY, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
 	case FWP_RT_BAD_STATE:
 		return fwp_die(FWP_EXIT_STATE, "rt-update: cpu %d: saved state failed its "
@@ -281,6 +296,22 @@ static int outcome_exit(const struct fwp_rt_result *r)
 	}
 }
 
+/* A bad key is a usage error, found before any processor is stopped. */
+static int check_pubkey(const char *path)
+{
+	struct fwp_verifier *v;
+	int ret;
+
+	if (!path)
+		return 0;
+	ret = fwp_verifier_open(path, &v);
+	if (ret)
+		return fwp_die(FWP_EXIT_USAGE, "--pubkey %s: %s", path,
+			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
+	fwp_verifier_close(v);
+	return 0;
+}
+
 static int activate(const struct rt_args *a)
 {
 	struct fwp_rt_result *r = calloc(1, sizeof(*r));
@@ -288,6 +319,9 @@ static int activate(const struct rt_args *a)
 
 	if (!r)
 		return fwp_die(FWP_EXIT_FAILURE, "rt-update: out of memory");
+	ret = check_pubkey(a->o.pubkey_path);
+	if (ret)
+		goto out;
 	ret = fwp_rt_activate(&a->o, r);
 	if (ret == -ENOTSUP)
 		ret = fwp_die(FWP_EXIT_FAILURE, "rt-update: this CPU or OS has no XSAVE");

@@ -29,12 +29,14 @@ extern "C" {
 /*
  * Receives an update from a file or an http(s):// URL into the staging location and points
  * the state area's descriptor at it (hash computed while receiving). expect: if set, the
- * update must hash to it. Errors: -ENOENT, -EACCES (file), -EHOSTUNREACH (URL unreachable),
+ * update must hash to it. signature: if set, a 64-byte Ed25519 signature of the update, kept
+ * with it for activation to check. Errors: -ENOENT, -EACCES (file), -EHOSTUNREACH (URL unreachable),
  * -ENOENT (HTTP 404), -EIO (truncated or failed transfer), -ENODATA (empty), -EBADMSG (hash).
  * detail (may be NULL) gets a one-line reason for URL errors.
  */
 int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
-		 struct fwp_hash128 *hash, uint64_t *size, char *detail, size_t detail_len);
+		 const uint8_t *signature, struct fwp_hash128 *hash, uint64_t *size,
+		 char *detail, size_t detail_len);
 
 enum fwp_rt_inject {
 	FWP_RT_INJECT_NONE,
@@ -53,8 +55,9 @@ struct fwp_rt_opts {
 	bool no_warm_start;		/* do not request a warm start */
 	enum fwp_rt_inject inject;	/* fault injection, for tests */
 	int inject_cpu;			/* index into the CPU list */
+	const char *pubkey_path;	/* Ed25519 public key: apply only updates it verifies */
 };
-_Static_assert(sizeof(struct fwp_rt_opts) == 56, "fwp_rt_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_rt_opts) == 64, "fwp_rt_opts is frozen: add at the end");
 
 enum fwp_rt_outcome {
 	FWP_RT_APPLIED,
@@ -64,6 +67,8 @@ enum fwp_rt_outcome {
 	FWP_RT_BAD_STATE,		/* a saved state failed its check: that CPU not restored */
 	FWP_RT_TIMEOUT,			/* a processor did not arrive: resumed, nothing applied */
 	FWP_RT_APPLY_FAILED,		/* writing the flash failed: resumed */
+	FWP_RT_BAD_SIGNATURE,		/* a key is configured and the update's signature is
+					 * missing or does not verify: resumed, nothing applied */
 };
 
 struct fwp_rt_core {
@@ -94,7 +99,8 @@ struct fwp_rt_result {
  * update staged? update intact? every saved state intact?), applies the update only if all
  * hold, restores every processor and resumes. Returns 0 when the sequence ran (the outcome
  * says what it did) or -errno if it could not start (-ENOTSUP: no XSAVE; -EINVAL: bad CPU
- * list). After FWP_RT_BAD_STATE the processor concerned is left parked, never restored from
+ * list; -ENOENT, -EINVAL: pubkey_path unreadable or not an Ed25519 public key). After
+ * FWP_RT_BAD_STATE the processor concerned is left parked, never restored from
  * garbage: the caller must end the process.
  */
 int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res);

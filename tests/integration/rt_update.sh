@@ -87,6 +87,25 @@ expect_fail "--expect-hash mismatch" 7 "differs from the expected hash" \
 	--expect-hash 00000000000000000000000000000000
 check "nothing applied by the failed stagings" cmp -s "$T_DIR/v1" "$flash"
 
+# Signature where configured: with --pubkey only an update its signature verifies is applied.
+( cd "$T_DIR" && "$FWPUSH" keygen --out key >/dev/null && "$FWPUSH" keygen --out other >/dev/null &&
+  "$FWPUSH" sign v2 --key key >/dev/null && "$FWPUSH" sign v2 --key other --out v2.bad >/dev/null )
+"$FWPUSH" rt-update --stage "$T_DIR/v2" --name "$name" -q
+expect_fail "unsigned update with --pubkey: refused" 7 "unsigned or its signature does not verify" \
+	"$FWPUSH" rt-update --activate --pubkey "$T_DIR/key.pub" --name "$name" --flash "$flash"
+"$FWPUSH" rt-update --stage "$T_DIR/v2" --signature "$T_DIR/v2.bad" --name "$name" -q
+expect_fail "update signed by another key: refused" 7 "unsigned or its signature does not verify" \
+	"$FWPUSH" rt-update --activate --pubkey "$T_DIR/key.pub" --name "$name" --flash "$flash"
+check "refused updates: flash still v1" cmp -s "$T_DIR/v1" "$flash"
+"$FWPUSH" rt-update --stage "$T_DIR/v2" --signature "$T_DIR/v2.sig" --name "$name" -q
+rt --activate --pubkey "$T_DIR/key.pub"; rc=$?
+check "signed update with --pubkey: applied (exit $rc)" [ "$rc" -eq 0 ]
+check "signed update: v2 is active" \
+	sh -c 'cmp -s "$1" "$2"' _ "$T_DIR/v2" "$flash"
+check "signed update: registers bit-exact" all_resumed "$T_DIR/rt.json"
+expect_fail "--pubkey that is not a public key" 2 "not an Ed25519 public key" \
+	"$FWPUSH" rt-update --activate --pubkey "$T_DIR/key" --name "$name" --flash "$flash"
+
 "$FWPUSH" bench rt --runs 20 --json >"$T_DIR/bench.json"; rc=$?
 check "bench rt: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "bench rt: the figures the dashboards read" python3 -c '
