@@ -261,7 +261,10 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 	if (!st)
 		st = activate(b);
 	answer(b, slot, h->seq, h->type, st, &image);
-	session_end(b, st, FWP_MSG_FINISH, &image);
+	/* A verdict on the image ends the session; a FINISH garbled on the way can be resent. */
+	if (st == FWP_ST_OK || st == FWP_ST_VERIFY_FAILED || st == FWP_ST_AUTH_REQUIRED ||
+	    st == FWP_ST_AUTH_FAILED || st == FWP_ST_STORAGE_ERROR)
+		session_end(b, st, FWP_MSG_FINISH, &image);
 }
 
 static void on_abort(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)

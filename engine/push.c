@@ -62,17 +62,19 @@ static uint64_t timeout_ns(uint32_t ms)
 }
 
 /*
- * Maps the window once it exists, is formatted (magic set last) and has a live BMC attached.
- * 1: not ready yet, try again; 0: mapped; -errno: final.
+ * Maps the window once it exists, is formatted (magic set last), has a live BMC attached and
+ * no other host. 1: not ready yet, try again (*busy: another host holds it); 0: mapped;
+ * -errno: final.
  */
-static int try_map(struct fwp_host *h, const char *uri)
+static int try_map(struct fwp_host *h, const char *uri, bool *busy)
 {
 	uint64_t magic;
 	int ret;
 
 	ret = fwp_target_open(uri, &h->target);
+	*busy = ret == -EBUSY;
 	if (ret)
-		return ret == -ENOENT || ret == -EAGAIN ? 1 : ret;
+		return ret == -ENOENT || ret == -EAGAIN || ret == -EBUSY ? 1 : ret;
 	ret = fwp_target_size(h->target) < sizeof(struct fwp_win_ctrl) ? -EPROTO : 0;
 	magic = ret ? 0 : fwp_load_acquire(fwp_target_base(h->target));
 	if (!ret && magic && magic != FWP_WINDOW_MAGIC)
@@ -93,10 +95,13 @@ static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline
 	struct fwp_layout layout;
 	int ret;
 
+	bool busy = false;
+
 	fwp_backoff_reset(&bo);
-	while ((ret = try_map(h, uri)) == 1) {
+	/* Another host's push is waited out like a BMC that is not up yet: queue, then give up. */
+	while ((ret = try_map(h, uri, &busy)) == 1) {
 		if (fwp_now_ns() > deadline)
-			return -ETIMEDOUT;
+			return busy ? -EBUSY : -ETIMEDOUT;
 		fwp_backoff_wait(&bo);
 	}
 	if (ret)

@@ -21,7 +21,8 @@ struct fwp_host;
 #define FWP_DEFAULT_TIMEOUT_MS	5000
 
 /*
- * Maps the window at uri, waiting up to timeout_ms (0: the default) for a BMC to format it.
+ * Maps the window at uri, waiting up to timeout_ms (0: the default) for a BMC to format it
+ * and for any other host pushing to it to finish (-EBUSY if one still is).
  * -ETIMEDOUT: no BMC formatted it in time; -EPROTO: not an fwpush window;
  * -EPROTONOSUPPORT: other protocol version; -EBADMSG, -EMSGSIZE: inconsistent window;
  * and the errors of fwp_target_open().

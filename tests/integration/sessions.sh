@@ -24,6 +24,19 @@ check "next host resynchronises and pushes" "$FWPUSH" push "$big" --target "$WIN
 	--timeout 10
 check "flash equals the second image" cmp -s "$big" "$flash"
 
+# Two hosts at once: the second waits for the first's push (its timeout allowing), else exit 4.
+make_image "$T_DIR/mid" $((40 << 20))
+"$FWPUSH" push "$T_DIR/mid" --target "$WINDOW" -q --inject lose:100 --timeout 10 &
+first=$!
+sleep 0.2
+expect_fail "a second host, out of patience: another host is pushing" 4 \
+	"another host is pushing" "$FWPUSH" push "$img" --target "$WINDOW" --timeout 100ms
+check "a second host with time to wait queues and pushes" \
+	"$FWPUSH" push "$img" --target "$WINDOW" -q --timeout 60
+wait $first; rc=$?
+check "the first host's push completed too (exit $rc)" [ "$rc" -eq 0 ]
+check "the last push is the active image" cmp -s "$img" "$flash"
+
 # The BMC dies and leaves its window behind. A host that comes first must not take the stale
 # window for a live one: it waits, and pushes once a new bmc-sim has replaced it.
 kill -9 "$BMC_PID"; BMC_PID=

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile host, one field at a time: every field of every message, set wrong, gets the
+ * status the protocol promises, and never an access outside the window (the window is an
+ * exact-size heap buffer: the sanitizer build catches any), nor a change of the active image.
+ */
+#include "../bmc_rig.h"
+#include "check.h"
+
+static struct rig r;
+static uint64_t seq;
+#define IMAGE_SIZE	(3 * RIG_SLOT_SIZE + 100)
+static uint8_t image[4 * RIG_SLOT_SIZE];	/* room for messages that overrun the image */
+
+/* Recomputes the header check, so only the field under test is wrong. */
+static void seal(struct fwp_msg_hdr *h)
+{
+	h->check = fwp_xxh64(h, offsetof(struct fwp_msg_hdr, check));
+}
+
+static struct fwp_msg_hdr msg(uint16_t type, uint64_t off, const void *body, uint32_t len)
+{
+	struct fwp_hash128 bh = fwp_xxh128(body, len);
+	struct fwp_msg_hdr h;
+
+	fwp_msg_encode(&h, type, ++seq, off, len, &bh);
+	return h;
+}
+
+/* Sends h (as is) with body; returns the status the BMC answered. */
+static unsigned send(struct fwp_msg_hdr *h, const void *body, uint32_t len)
+{
+	uint32_t slot = seq % RIG_SLOTS;
+
+	rig_send(&r, slot, seq, h, body, len, 0);
+	if (rig_ack(&r, slot)->seq != seq)
+		return 999;	/* not answered */
+	return rig_ack(&r, slot)->status;
+}
+
+static struct fwp_start_body start_body(void)
+{
+	return (struct fwp_start_body){ .image_size = IMAGE_SIZE, .chunk_size = RIG_SLOT_SIZE };
+}
+
+static unsigned start(struct fwp_start_body sb)
+{
+	struct fwp_msg_hdr h = msg(FWP_MSG_START, 0, &sb, sizeof(sb));
+
+	return send(&h, &sb, sizeof(sb));
+}
+
+static unsigned data(uint64_t off, uint32_t len)
+{
+	struct fwp_msg_hdr h = msg(FWP_MSG_DATA, off, image + off, len);
+
+	return send(&h, image + off, len);
+}
+
+static void header_fields(void)
+{
+	uint8_t body[16] = { 0 };
+	struct fwp_msg_hdr h;
+
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.magic ^= 1, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.version = 7, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.check ^= 1;
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.type = 9, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.reserved = 1, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.flags = 1, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.seq += 5, seal(&h);	/* header vs doorbell */
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.length = RIG_SLOT_SIZE + 1, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_LENGTH);	/* past the slot */
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.length = UINT32_MAX, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_LENGTH);
+	h = msg(FWP_MSG_DATA, UINT64_MAX - 4, body, 16);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_OUT_OF_RANGE);	/* offset + length wraps */
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.body_hash.lo ^= 1, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_STATE);		/* no session yet */
+}
+
+static void start_fields(void)
+{
+	struct fwp_start_body sb;
+
+	sb = start_body(), sb.image_size = 0;
+	CHECK_EQ(start(sb), FWP_ST_BAD_LENGTH);
+	sb = start_body(), sb.image_size = RIG_CAPACITY + 1;
+	CHECK_EQ(start(sb), FWP_ST_TOO_LARGE);			/* image outside the flash */
+	sb = start_body(), sb.image_size = UINT64_MAX;
+	CHECK_EQ(start(sb), FWP_ST_TOO_LARGE);
+	sb = start_body(), sb.chunk_size = 0;
+	CHECK_EQ(start(sb), FWP_ST_BAD_LENGTH);
+	sb = start_body(), sb.chunk_size = RIG_SLOT_SIZE + 1;
+	CHECK_EQ(start(sb), FWP_ST_BAD_LENGTH);			/* chunk larger than a slot */
+	sb = start_body(), sb.flags = 0x80;
+	CHECK_EQ(start(sb), FWP_ST_BAD_HEADER);
+	sb = start_body(), sb.flags = FWP_START_RESUME;		/* resume without naming */
+	CHECK_EQ(start(sb), FWP_ST_BAD_HEADER);
+	sb = start_body(), sb.reserved1 = 1;
+	CHECK_EQ(start(sb), FWP_ST_BAD_HEADER);
+	CHECK(r.bmc->state == BMC_IDLE);
+}
+
+static void data_fields(void)
+{
+	struct fwp_msg_hdr h;
+	uint8_t junk[RIG_SLOT_SIZE];
+
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	CHECK_EQ(data(RIG_SLOT_SIZE, RIG_SLOT_SIZE), FWP_ST_OUT_OF_RANGE);	/* ahead */
+	CHECK_EQ(data(0, RIG_SLOT_SIZE - 1), FWP_ST_BAD_LENGTH);	/* not the chunk size */
+	memset(junk, 0x5a, sizeof(junk));
+	h = msg(FWP_MSG_DATA, 0, junk, RIG_SLOT_SIZE);
+	h.body_hash.hi ^= 1, seal(&h);
+	CHECK_EQ(send(&h, junk, RIG_SLOT_SIZE), FWP_ST_BAD_HASH);	/* body corrupted */
+	CHECK_EQ(r.bmc->received, 0);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OUT_OF_RANGE);		/* again: behind */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, RIG_SLOT_SIZE);
+}
+
+static void control_block_scribbled(void)
+{
+	/* The host rewrites the control block: the BMC addresses only from its own copy. */
+	r.bmc->win.ctrl->slot_count = 64;
+	r.bmc->win.ctrl->slot_size = FWP_SLOT_SIZE_MAX;
+	r.bmc->win.ctrl->body_offset = 0;
+	CHECK_EQ(data(RIG_SLOT_SIZE, RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(data(2 * RIG_SLOT_SIZE, RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(data(3 * RIG_SLOT_SIZE, 200), FWP_ST_BAD_LENGTH);	/* last chunk is 100 */
+	CHECK_EQ(data(3 * RIG_SLOT_SIZE, 100), FWP_ST_OK);
+	CHECK_EQ(data(3 * RIG_SLOT_SIZE + 100, 1), FWP_ST_OUT_OF_RANGE);	/* past the end */
+}
+
+static void finish_fields(void)
+{
+	struct fwp_finish_body fb = { .image_hash = fwp_xxh128(image, IMAGE_SIZE) };
+	struct fwp_finish_body wrong = fb;
+	struct fwp_msg_hdr h;
+
+	h = msg(FWP_MSG_FINISH, 0, &fb, 15);
+	CHECK_EQ(send(&h, &fb, 15), FWP_ST_BAD_LENGTH);
+	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
+	h.body_hash.lo ^= 1, seal(&h);
+	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_HASH);	/* garbled: may be resent */
+	CHECK(r.bmc->state == BMC_DOWNLOAD);
+	wrong.image_hash.lo ^= 1;
+	h = msg(FWP_MSG_FINISH, 0, &wrong, sizeof(wrong));
+	CHECK_EQ(send(&h, &wrong, sizeof(wrong)), FWP_ST_VERIFY_FAILED);
+	CHECK(access(r.flash, F_OK) != 0);		/* nothing activated */
+	CHECK(r.bmc->state == BMC_IDLE);		/* the session is over */
+	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
+	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_STATE);
+}
+
+static void finish_early_and_good(void)
+{
+	struct fwp_finish_body fb = { .image_hash = fwp_xxh128(image, IMAGE_SIZE) };
+	struct fwp_msg_hdr h;
+	uint64_t off;
+
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);
+	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
+	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_STATE);	/* image incomplete */
+	for (off = RIG_SLOT_SIZE; off < IMAGE_SIZE; off += RIG_SLOT_SIZE)
+		CHECK_EQ(data(off, IMAGE_SIZE - off < RIG_SLOT_SIZE ? IMAGE_SIZE - off
+								    : RIG_SLOT_SIZE), FWP_ST_OK);
+	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
+	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_OK);
+	CHECK(access(r.flash, F_OK) == 0);
+}
+
+static void stale_sequence(void)
+{
+	struct fwp_start_body sb = start_body();
+	struct fwp_msg_hdr h = msg(FWP_MSG_START, 0, &sb, sizeof(sb));
+	uint32_t slot = (seq + 2) % RIG_SLOTS;	/* last answered seq - 2 there */
+
+	h.seq = seq - 3;	/* an old number, in a slot whose last answer was another */
+	seal(&h);
+	rig_send(&r, slot, seq - 3, &h, &sb, sizeof(sb), 0);
+	CHECK_EQ(rig_ack(&r, slot)->seq, seq - 3);
+	CHECK_EQ(rig_ack(&r, slot)->status, FWP_ST_BAD_SEQ);
+}
+
+int main(void)
+{
+	size_t i;
+
+	for (i = 0; i < IMAGE_SIZE; i++)
+		image[i] = (uint8_t)(i * 131 + 7);
+	rig_open(&r);
+	header_fields();
+	start_fields();
+	data_fields();
+	control_block_scribbled();
+	finish_fields();
+	finish_early_and_good();
+	stale_sequence();
+	rig_close(&r);
+	return check_done("test_bmc");
+}
