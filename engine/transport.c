@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,8 @@ static int target_new(const char *uri, struct fwp_target **out)
 	return 0;
 }
 
-int fwp_target_open(const char *uri, struct fwp_target **out)
+/* Host side opens, BMC side creates; both build the handle the same way. */
+static int target_start(const char *uri, bool create, size_t size, struct fwp_target **out)
 {
 	struct fwp_target *t;
 	int ret;
@@ -48,32 +50,26 @@ int fwp_target_open(const char *uri, struct fwp_target **out)
 	ret = target_new(uri, &t);
 	if (ret)
 		return ret;
-	ret = t->ops->open(t);
-	if (ret)
-		goto err;
+	if (create)
+		ret = t->ops->create ? t->ops->create(t, size) : -EOPNOTSUPP;
+	else
+		ret = t->ops->open(t);
+	if (ret) {
+		fwp_target_close(t);
+		return ret;
+	}
 	*out = t;
 	return 0;
-err:
-	fwp_target_close(t);
-	return ret;
+}
+
+int fwp_target_open(const char *uri, struct fwp_target **out)
+{
+	return target_start(uri, false, 0, out);
 }
 
 int fwp_target_create(const char *uri, size_t size, struct fwp_target **out)
 {
-	struct fwp_target *t;
-	int ret;
-
-	ret = target_new(uri, &t);
-	if (ret)
-		return ret;
-	ret = t->ops->create ? t->ops->create(t, size) : -EOPNOTSUPP;
-	if (ret)
-		goto err;
-	*out = t;
-	return 0;
-err:
-	fwp_target_close(t);
-	return ret;
+	return target_start(uri, true, size, out);
 }
 
 void fwp_target_close(struct fwp_target *t)

@@ -325,7 +325,6 @@ static int measure_memcpy(struct bench *b, const unsigned char *img)
 }
 
 struct kind {
-	const char *name;
 	struct fwp_push_opts opts;
 	uint64_t t[64];
 };
@@ -375,27 +374,25 @@ static int run_kinds(struct bench *b, struct fwp_host *h, struct kind *k, unsign
 	return 0;
 }
 
-static int connect(struct bench *b, struct bmc_proc *p, struct fwp_host **h)
+static int connect_bmc(const struct bmc_proc *p, struct fwp_host **h)
 {
 	int ret = fwp_host_open(p->window, 0, h);
 
-	(void)b;
 	return ret ? fwp_target_error(p->window, ret, FWP_DEFAULT_TIMEOUT_MS) : 0;
 }
 
 static int measure_push(struct bench *b, const unsigned char *img)
 {
 	struct kind k[2] = {
-		{ .name = "push.stopwait", .opts = { .sz = sizeof(k[0].opts), .slots = 1,
-						     .chunk_size = STOPWAIT_CHUNK } },
-		{ .name = "push.emulated", .opts = { .sz = sizeof(k[1].opts) } },
+		{ .opts = { .sz = sizeof(k[0].opts), .slots = 1, .chunk_size = STOPWAIT_CHUNK } },
+		{ .opts = { .sz = sizeof(k[1].opts) } },
 	};
 	struct fwp_host *h = NULL;
 	struct bmc_proc *p;
 	char extra[96];
 	int ret;
 
-	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect(b, p, &h);
+	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
 	if (!ret)
 		ret = run_kinds(b, h, k, 2);
 	fwp_host_close(h);
@@ -430,7 +427,7 @@ static int measure_nor(struct bench *b)
 	if (fwp_nor_parse(spec, &m))
 		return fwp_die(FWP_EXIT_USAGE, "bench: bad NOR model %s", spec);
 	flash_ns = fwp_nor_time_ns(&m, b->size);
-	ret = start_bmc(b, b->slots, b->slot_size, spec, &p) ?: connect(b, p, &h);
+	ret = start_bmc(b, b->slots, b->slot_size, spec, &p) ?: connect_bmc(p, &h);
 	if (!ret)
 		ret = push_once(b, h, &o, &ns);
 	fwp_host_close(h);
@@ -462,7 +459,7 @@ static int measure_rss(struct bench *b)
 		ret = fwp_die(FWP_EXIT_FAILURE, "bench: cannot make %s", image);
 		goto out;
 	}
-	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect(b, p, &h);
+	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
 	fwp_host_close(h);	/* only waited for the window: the child pushes */
 	if (ret)
 		goto out;
@@ -496,14 +493,14 @@ out:
 
 static int sweep_point(struct bench *b, uint32_t slot_size, uint32_t slots)
 {
-	struct kind k = { .name = "sweep", .opts = { .sz = sizeof(k.opts) } };
+	struct kind k = { .opts = { .sz = sizeof(k.opts) } };
 	struct fwp_host *h = NULL;
 	struct bmc_proc *p;
 	char name[48], extra[64];
 	double gbps;
 	int ret;
 
-	ret = start_bmc(b, slots, slot_size, NULL, &p) ?: connect(b, p, &h);
+	ret = start_bmc(b, slots, slot_size, NULL, &p) ?: connect_bmc(p, &h);
 	if (!ret)
 		ret = run_kinds(b, h, &k, 1);
 	fwp_host_close(h);
