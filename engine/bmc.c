@@ -424,6 +424,11 @@ err:
 	return ret;
 }
 
+int fwp_bmc_flash_remove(const char *flash_path)
+{
+	return fwp_flash_remove(flash_path);
+}
+
 void fwp_bmc_destroy(struct fwp_bmc *b)
 {
 	if (!b)

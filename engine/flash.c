@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "flash.h"
+#include "hash.h"
 #include "fwpush/bmc.h"
 #include "fwpush/parse.h"
 
@@ -41,11 +43,31 @@ struct programmer {
 	bool running;
 };
 
+/*
+ * The activation record. Two copies live in PATH.meta, one per 4 KiB sector; an update writes
+ * the copy the current record is not in, so a write torn at any byte leaves the current one
+ * whole, and the torn one fails its check. The valid copy with the highest sequence wins.
+ */
+#define META_MAGIC	0x3141544d50575046ull	/* "FWPMTA1" */
+#define META_SECTOR	4096
+
+struct meta_rec {
+	uint64_t magic;
+	uint64_t seq;		/* 0: no image activated yet */
+	uint32_t bank;		/* 0: PATH.a, 1: PATH.b */
+	uint32_t reserved;
+	uint64_t size;
+	uint64_t check;		/* XXH3-64 of the fields above */
+};
+
 struct fwp_flash {
-	char *path;
-	char *staging_path;
+	char *path;		/* the view: a symbolic link to the active bank */
+	char *bank_path[2];	/* PATH.a, PATH.b */
+	char *meta_path;	/* PATH.meta: the activation record */
+	int meta_fd;
 	struct bank bank[2];
-	int inactive;		/* index of the bank named staging_path */
+	int inactive;		/* the bank the next image goes to */
+	struct meta_rec cur;	/* the record in force (seq 0: none yet) */
 	uint64_t size;		/* of the image being written */
 	struct programmer *prog;	/* NULL: no timing model */
 };
@@ -219,21 +241,91 @@ static void bank_close(struct bank *b)
 	b->fd = -1;
 }
 
+static uint64_t meta_check(const struct meta_rec *r)
+{
+	return fwp_xxh64(r, offsetof(struct meta_rec, check));
+}
+
+static bool meta_valid(const struct meta_rec *r)
+{
+	return r->magic == META_MAGIC && r->seq && r->bank < 2 && !r->reserved &&
+	       r->check == meta_check(r);
+}
+
+/* The record in force, from the two copies as read; seq 0 if neither is valid. */
+static struct meta_rec meta_pick(const struct meta_rec *a, const struct meta_rec *b)
+{
+	struct meta_rec none = { 0 };
+	bool va = meta_valid(a), vb = meta_valid(b);
+
+	if (va && (!vb || a->seq > b->seq))
+		return *a;
+	return vb ? *b : none;
+}
+
+static int meta_read(struct fwp_flash *f)
+{
+	struct meta_rec r[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ssize_t n = pread(f->meta_fd, &r[i], sizeof(r[i]), (off_t)i * META_SECTOR);
+
+		if (n < 0)
+			return -errno;
+		if (n != sizeof(r[i]))
+			memset(&r[i], 0, sizeof(r[i]));
+	}
+	f->cur = meta_pick(&r[0], &r[1]);
+	f->inactive = f->cur.seq ? !f->cur.bank : 0;
+	return 0;
+}
+
+/* PATH is a symbolic link to the active bank, derived from the record and re-made from it. */
+static int update_view(struct fwp_flash *f)
+{
+	char tmp[4200];
+	const char *target = strrchr(f->bank_path[f->cur.bank], '/');
+
+	target = target ? target + 1 : f->bank_path[f->cur.bank];
+	snprintf(tmp, sizeof(tmp), "%s.view", f->path);
+	unlink(tmp);
+	if (symlink(target, tmp) || rename(tmp, f->path))
+		return -errno;
+	return 0;
+}
+
+static char *suffixed(const char *path, const char *suffix)
+{
+	size_t n = strlen(path) + strlen(suffix) + 1;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s%s", path, suffix);
+	return p;
+}
+
 int fwp_flash_open(const char *path, const struct fwp_nor_model *nor, struct fwp_flash **out)
 {
 	struct fwp_flash *f = calloc(1, sizeof(*f));
-	size_t n = strlen(path) + sizeof(".staging");
 	int ret = -ENOMEM;
 
 	if (!f)
 		return -ENOMEM;
-	f->bank[0].fd = f->bank[1].fd = -1;
+	f->bank[0].fd = f->bank[1].fd = f->meta_fd = -1;
 	f->path = strdup(path);
-	f->staging_path = malloc(n);
-	if (!f->path || !f->staging_path)
+	f->bank_path[0] = suffixed(path, ".a");
+	f->bank_path[1] = suffixed(path, ".b");
+	f->meta_path = suffixed(path, ".meta");
+	if (!f->path || !f->bank_path[0] || !f->bank_path[1] || !f->meta_path)
 		goto err;
-	snprintf(f->staging_path, n, "%s.staging", path);
-	ret = nor ? programmer_start(f, nor) : 0;
+	f->meta_fd = open(f->meta_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ret = f->meta_fd < 0 ? -errno : meta_read(f);
+	/* A crash between the record and its view: the record is the truth. */
+	if (!ret && f->cur.seq)
+		ret = update_view(f);
+	if (!ret && nor)
+		ret = programmer_start(f, nor);
 	if (ret)
 		goto err;
 	*out = f;
@@ -250,9 +342,31 @@ void fwp_flash_close(struct fwp_flash *f)
 	programmer_stop(f->prog);
 	bank_close(&f->bank[0]);
 	bank_close(&f->bank[1]);
+	if (f->meta_fd >= 0)
+		close(f->meta_fd);
 	free(f->path);
-	free(f->staging_path);
+	free(f->bank_path[0]);
+	free(f->bank_path[1]);
+	free(f->meta_path);
 	free(f);
+}
+
+int fwp_flash_remove(const char *path)
+{
+	static const char *const suffixes[] = { "", ".a", ".b", ".meta", ".view" };
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *p = suffixed(path, suffixes[i]);
+
+		if (!p)
+			return -ENOMEM;
+		if (unlink(p) && errno != ENOENT)
+			ret = -errno;
+		free(p);
+	}
+	return ret;
 }
 
 /* Maps at least size bytes of the bank, in 2 MiB steps so similar images reuse the mapping. */
@@ -280,7 +394,7 @@ int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging)
 	int ret;
 
 	if (b->fd < 0) {
-		b->fd = open(f->staging_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		b->fd = open(f->bank_path[f->inactive], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (b->fd < 0)
 			return -errno;
 	}
@@ -330,20 +444,24 @@ static int sync_dir_of(const char *path)
 	return ret;
 }
 
+/* The bank is synced first; the record write that follows is the one atomic switch. */
 int fwp_flash_commit(struct fwp_flash *f)
 {
 	struct bank *b = &f->bank[f->inactive];
+	struct meta_rec r = {
+		.magic = META_MAGIC,
+		.seq = f->cur.seq + 1,
+		.bank = (uint32_t)f->inactive,
+		.size = f->size,
+	};
 
 	if (msync(b->map, f->size, MS_SYNC) || fsync(b->fd))
 		return -errno;
-	if (renameat2(AT_FDCWD, f->staging_path, AT_FDCWD, f->path, RENAME_EXCHANGE)) {
-		if (errno != ENOENT)
-			return -errno;
-		/* No active image yet: a plain rename, and no inactive bank until next time. */
-		if (renameat2(AT_FDCWD, f->staging_path, AT_FDCWD, f->path, RENAME_NOREPLACE))
-			return -errno;
-		bank_close(&f->bank[!f->inactive]);
-	}
+	r.check = meta_check(&r);
+	if (pwrite(f->meta_fd, &r, sizeof(r), (off_t)(r.seq % 2) * META_SECTOR) != sizeof(r) ||
+	    fdatasync(f->meta_fd))
+		return -EIO;
+	f->cur = r;
 	f->inactive = !f->inactive;
-	return sync_dir_of(f->path);
+	return update_view(f) ?: sync_dir_of(f->path);
 }

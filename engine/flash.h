@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The emulated BMC's non-volatile memory: two banks, the active image at PATH and the inactive
- * one at PATH.staging. An update is written into the inactive bank, synced, then the two names
- * are swapped atomically (renameat2 RENAME_EXCHANGE), so PATH is always a whole image: the old
- * one or the new one. Each bank stays mapped, so after the first update the inactive bank's
- * pages exist and writing an image is one copy with no page faults, as on real flash.
+ * The emulated BMC's non-volatile memory: two banks, PATH.a and PATH.b, and an activation
+ * record in PATH.meta naming the active one (sequence number + checksum, two copies, written
+ * alternately: a write torn at any byte leaves the previous record in force). An update is
+ * written into the inactive bank and synced; writing the record is the one atomic switch.
+ * PATH is a symbolic link to the active bank, re-made from the record on open. Each bank stays
+ * mapped, so after the first update writing an image is one copy with no page faults.
  */
 #ifndef FWP_FLASH_H
 #define FWP_FLASH_H
@@ -33,5 +34,8 @@ int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead);
 
 /* Syncs the inactive bank and makes it the active image (call once fwp_flash_ready). */
 int fwp_flash_commit(struct fwp_flash *f);
+
+/* Removes every file of the flash at path. */
+int fwp_flash_remove(const char *path);
 
 #endif

@@ -116,15 +116,17 @@ static int wait_arrivals(void)
 	unsigned i;
 
 	while ((unsigned)__atomic_load_n(&rt.arrivals, __ATOMIC_ACQUIRE) < rt.n) {
-		if (fwp_now_ns() > deadline) {
-			for (i = 0; i < rt.n && rt.proc[i].arrived; i++)
-				;
-			rt.res->failed_cpu = rt.proc[i].cpu;
-			return -ETIMEDOUT;
-		}
+		if (fwp_now_ns() > deadline)
+			break;
 		fwp_cpu_relax();
 	}
-	return 0;
+	/* Scan, don't trust the counter read before the deadline: a late arrival still counts. */
+	for (i = 0; i < rt.n && rt.proc[i].arrived; i++)
+		;
+	if (i == rt.n)
+		return 0;
+	rt.res->failed_cpu = rt.proc[i].cpu;
+	return -ETIMEDOUT;
 }
 
 /* Every saved state must be intact before anything is applied or restored. */

@@ -51,12 +51,8 @@ __attribute__((unused)) static void rig_reset(struct rig *r)
 
 static void rig_close(struct rig *r)
 {
-	char staging[80];
-
-	snprintf(staging, sizeof(staging), "%s.staging", r->flash);
 	fwp_flash_close(r->bmc->flash);
-	unlink(r->flash);
-	unlink(staging);
+	fwp_flash_remove(r->flash);
 	free(r->bmc);
 	free(r->window);
 }

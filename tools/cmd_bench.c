@@ -223,16 +223,12 @@ static int start_bmc(struct bench *b, uint32_t slots, uint32_t slot_size, const 
 
 static void stop_bmc(struct bench *b, struct bmc_proc *p)
 {
-	char staging[340];
-
 	if (p->pid > 0) {
 		kill(p->pid, SIGTERM);
 		waitpid(p->pid, NULL, 0);
 	}
 	p->pid = 0;
-	snprintf(staging, sizeof(staging), "%s.staging", p->flash);
-	unlink(p->flash);
-	unlink(staging);
+	fwp_bmc_flash_remove(p->flash);
 	if (p == &b->bmc[b->nbmc - 1])
 		b->nbmc--;
 }

@@ -68,8 +68,10 @@ _Static_assert(sizeof(struct fwp_bmc_opts) == 64, "fwp_bmc_opts is frozen: add a
 #define FWP_BMC_DEFAULT_CAPACITY	(2ull << 30)
 
 /*
- * Creates the window at window_uri and prepares to store images at flash_path (written through
- * flash_path.staging and renamed into place only once verified and synced).
+ * Creates the window at window_uri and prepares to store images at flash_path: two banks,
+ * flash_path.a and .b, an activation record flash_path.meta, and flash_path itself, a symbolic
+ * link to the active bank. An image goes to the inactive bank and becomes active only once
+ * verified and synced, by one atomic write of the record.
  * -EADDRINUSE: another BMC serves that window; -EINVAL: bad options or not an Ed25519 public
  * key at opts->pubkey_path; -ENOENT: no such key file.
  */
@@ -81,6 +83,9 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop);
 
 /* Unformats and removes the window, drops any open session. NULL is fine. */
 void fwp_bmc_destroy(struct fwp_bmc *b);
+
+/* Removes every file of the emulated flash at flash_path (no BMC may be using it). */
+int fwp_bmc_flash_remove(const char *flash_path);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,14 @@ stop_bmc() {
 	BMC_PID=
 }
 
+# inactive_bank FLASH: the bank file of an emulated flash that the next image goes to.
+inactive_bank() {
+	case "$(readlink "$1" 2>/dev/null)" in
+	*.a) echo "$1.b" ;;
+	*) echo "$1.a" ;;
+	esac
+}
+
 # make_image PATH SIZE: random bytes.
 make_image() {
 	head -c "$2" /dev/urandom >"$1"

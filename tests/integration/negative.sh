@@ -89,17 +89,18 @@ stop_bmc
 start_bmc killed "$flash" --slots 4 --slot-size 1M
 big="$T_DIR/big"
 make_image "$big" $((768 << 20))
+bank=$(inactive_bank "$flash")
 "$FWPUSH" push "$big" --target "$WINDOW" --timeout 1 >"$T_DIR/kout" 2>"$T_DIR/kerr" &
 push_pid=$!
 for _ in $(seq 2000); do
-	[ -s "$flash.staging" ] && break
+	[ -s "$bank" ] && break
 	sleep 0.001
 done
 kill -9 "$BMC_PID"
 BMC_PID=
 timeout 20 tail --pid=$push_pid -f /dev/null
 wait $push_pid; rc=$?
-if [ ! -s "$flash.staging" ] && [ "$rc" -eq 0 ]; then
+if [ ! -s "$bank" ] && [ "$rc" -eq 0 ]; then
 	not_ok "bmc-sim killed mid-push: the push finished before the kill"
 else
 	check "bmc-sim killed mid-push: host exits 5 (got $rc)" [ "$rc" -eq 5 ]

@@ -11,10 +11,11 @@ make_image "$big" $((512 << 20))
 start_bmc s1 "$flash" --slots 4 --slot-size 256K
 
 check "first push" "$FWPUSH" push "$img" --target "$WINDOW" -q
+bank=$(inactive_bank "$flash")
 "$FWPUSH" push "$big" --target "$WINDOW" -q &
 host=$!
 for _ in $(seq 2000); do
-	[ -s "$flash.staging" ] && break
+	[ -s "$bank" ] && break
 	sleep 0.001
 done
 kill -9 $host
