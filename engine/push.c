@@ -173,6 +173,12 @@ uint64_t fwp_host_flash_capacity(const struct fwp_host *h)
 	return h->flash_capacity;
 }
 
+/* Rings slot i's doorbell with the sequence number of the message it holds. */
+static void ring(struct push *p, uint32_t i)
+{
+	fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, p->slots[i].seq);
+}
+
 /* Rings every doorbell in flight again; the sequence numbers make it harmless. */
 static void rering(struct push *p)
 {
@@ -180,7 +186,7 @@ static void rering(struct push *p)
 
 	for (i = 0; i < p->nslots; i++) {
 		if (p->slots[i].busy) {
-			fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, p->slots[i].seq);
+			ring(p, i);
 			p->res->rerings++;
 		}
 	}
@@ -273,8 +279,8 @@ static bool inject(struct push *p, uint32_t i, uint64_t offset, uint32_t len)
 	case FWP_FAULT_LOSE:
 		return true;
 	case FWP_FAULT_DUP:
-		fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, p->slots[i].seq);
-		fwp_store_release(&fwp_win_host_db(&p->h->win, prev)->seq, p->slots[prev].seq);
+		ring(p, i);
+		ring(p, prev);
 		return false;
 	default:
 		return false;
@@ -296,7 +302,7 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 	if (p->h->wc)
 		fwp_wc_fence();
 	if (type != FWP_MSG_DATA || !inject(p, i, offset, len))
-		fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, s->seq);
+		ring(p, i);
 	p->msgs++;
 }
 

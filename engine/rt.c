@@ -26,6 +26,7 @@
 #include "fetch.h"
 #include "flash.h"
 #include "fwpush/rt.h"
+#include "fwpush/stats.h"
 #include "hash.h"
 #include "poll.h"
 #include "rt_cpu.h"
@@ -555,19 +556,6 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *t, unsigned n)
-{
-	qsort(t, n, sizeof(*t), cmp_u64);
-	return t[n / 2];
-}
-
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out)
 {
 	struct sigaction sa = { .sa_handler = on_bare }, old;
@@ -595,7 +583,7 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 		fwp_xxh128(area, xi.size);
 		t[i] = fwp_now_ns() - t0;
 	}
-	out->xsave_xrstor_hash_ns = median(t, runs);
+	out->xsave_xrstor_hash_ns = fwp_percentile(t, runs, 50);
 
 	rt.stop = 0;
 	sigaction(RT_SIGNAL, &sa, &old);
@@ -612,7 +600,7 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 	if (!ret) {
 		__atomic_store_n(&rt.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(th, NULL);
-		out->signal_rtt_ns = median(t, runs);
+		out->signal_rtt_ns = fwp_percentile(t, runs, 50);
 	}
 	sigaction(RT_SIGNAL, &old, NULL);
 	free(t);

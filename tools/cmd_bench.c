@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
+#include "fwpush/stats.h"
 
 extern char **environ;
 
@@ -285,19 +286,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *t, unsigned n)
-{
-	qsort(t, n, sizeof(t[0]), cmp_u64);
-	return t[n / 2];
-}
-
 /* The bound: one core copying the image once, memory to memory. */
 static int measure_memcpy(struct bench *b, const unsigned char *img)
 {
@@ -315,7 +303,7 @@ static int measure_memcpy(struct bench *b, const unsigned char *img)
 		__asm__ __volatile__("" : : "r"(dst) : "memory");	/* keep the copy */
 	}
 	free(dst);
-	ns = median(t, b->runs);
+	ns = fwp_percentile(t, b->runs, 50);
 	add(b, "memcpy.gbps", "GB/s", fwp_gbps(b->size, ns), "one core, memory to memory");
 	return 0;
 }
@@ -366,7 +354,7 @@ static int run_kinds(struct bench *b, struct fwp_host *h, struct kind *k, unsign
 	if (ret)
 		return fwp_die(FWP_EXIT_FAILURE, "bench: push failed: %s", strerror(-ret));
 	for (i = 0; i < nk; i++)
-		k[i].t[0] = median(k[i].t, b->runs);
+		k[i].t[0] = fwp_percentile(k[i].t, b->runs, 50);
 	return 0;
 }
 

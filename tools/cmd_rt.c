@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "fwpush/rt.h"
+#include "fwpush/stats.h"
 #include "fwpush/sign.h"
 
 void fwp_usage_rt_update(void)
@@ -364,24 +365,6 @@ int fwp_cmd_rt_update(int argc, char **argv)
 	return a.activate ? activate(&a) : 0;
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-static uint64_t pct(uint64_t *v, unsigned n, unsigned p)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[(uint64_t)(n - 1) * p / 100];
-}
-
-struct series {
-	const char *name;
-	uint64_t *v;
-};
-
 static void metric(int first, const char *name, const char *unit, double value)
 {
 	printf("%s  {\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.4g}", first ? "" : ",\n",
@@ -443,27 +426,27 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 	}
 	if (a.json) {
 		printf("[\n");
-		metric(1, "rt.blackout.p50_us", "us", pct(blackout, a.runs, 50) / 1e3);
-		metric(0, "rt.blackout.p99_us", "us", pct(blackout, a.runs, 99) / 1e3);
+		metric(1, "rt.blackout.p50_us", "us", fwp_percentile(blackout, a.runs, 50) / 1e3);
+		metric(0, "rt.blackout.p99_us", "us", fwp_percentile(blackout, a.runs, 99) / 1e3);
 		metric(0, "rt.signal_rtt.p50_us", "us", bare.signal_rtt_ns / 1e3);
 		metric(0, "rt.raw_xsave_xrstor_hash.p50_ns", "ns", bare.xsave_xrstor_hash_ns);
 		for (k = 0; k < K_N; k++) {
 			snprintf(state, sizeof(state), "rt.%s.p50_ns", kname[k]);
-			metric(0, state, "ns", pct(all[k], n, 50));
+			metric(0, state, "ns", fwp_percentile(all[k], n, 50));
 			snprintf(state, sizeof(state), "rt.%s.p99_ns", kname[k]);
-			metric(0, state, "ns", pct(all[k], n, 99));
+			metric(0, state, "ns", fwp_percentile(all[k], n, 99));
 		}
 		for (i = 0; i < r->ncores; i++) {
 			for (k = 0; k < K_N; k++) {
 				snprintf(state, sizeof(state), "rt.cpu%d.%s.p50_ns", r->core[i].cpu,
 					 kname[k]);
-				metric(0, state, "ns", pct(per[k] + (size_t)i * a.runs, a.runs, 50));
+				metric(0, state, "ns", fwp_percentile(per[k] + (size_t)i * a.runs, a.runs, 50));
 			}
 		}
 		metric(0, "rt.ratio_blackout_signal", "ratio",
-		       (double)pct(blackout, a.runs, 50) / bare.signal_rtt_ns);
+		       (double)fwp_percentile(blackout, a.runs, 50) / bare.signal_rtt_ns);
 		metric(0, "rt.ratio_core_raw", "ratio",
-		       (double)pct(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
+		       (double)fwp_percentile(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
 		printf("\n]\n");
 	} else {
 		printf("fwpush bench rt: %u runs, %u processors, XSAVE area %u bytes\n", a.runs,
@@ -471,23 +454,23 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 		printf("  %-22s %10s %10s\n", "per core", "p50 ns", "p99 ns");
 		for (k = 0; k < K_N; k++)
 			printf("  %-22s %10llu %10llu\n", kname[k],
-			       (unsigned long long)pct(all[k], n, 50),
-			       (unsigned long long)pct(all[k], n, 99));
+			       (unsigned long long)fwp_percentile(all[k], n, 50),
+			       (unsigned long long)fwp_percentile(all[k], n, 99));
 		for (i = 0; i < r->ncores; i++) {
 			printf("  cpu %-3d p50:", r->core[i].cpu);
 			for (k = 0; k < K_N; k++)
 				printf(" %s %llu", kname[k],
-				       (unsigned long long)pct(per[k] + (size_t)i * a.runs, a.runs, 50));
+				       (unsigned long long)fwp_percentile(per[k] + (size_t)i * a.runs, a.runs, 50));
 			printf("\n");
 		}
-		printf("  blackout p50 %.2f us, p99 %.2f us\n", pct(blackout, a.runs, 50) / 1e3,
-		       pct(blackout, a.runs, 99) / 1e3);
+		printf("  blackout p50 %.2f us, p99 %.2f us\n", fwp_percentile(blackout, a.runs, 50) / 1e3,
+		       fwp_percentile(blackout, a.runs, 99) / 1e3);
 		printf("  bare signal round trip %.2f us -> blackout / signal = %.2f (target <= 1.5)\n",
 		       bare.signal_rtt_ns / 1e3,
-		       (double)pct(blackout, a.runs, 50) / bare.signal_rtt_ns);
+		       (double)fwp_percentile(blackout, a.runs, 50) / bare.signal_rtt_ns);
 		printf("  raw XSAVE+XRSTOR+XXH3 %llu ns -> save+check+restore / raw = %.2f "
 		       "(target <= 2)\n", (unsigned long long)bare.xsave_xrstor_hash_ns,
-		       (double)pct(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
+		       (double)fwp_percentile(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
 	}
 out:
 	for (k = 0; k < K_N; k++) {

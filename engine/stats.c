@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+
+#include "fwpush/stats.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64_t fwp_percentile(uint64_t *v, size_t n, unsigned pct)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[(n - 1) * pct / 100];
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Order statistics for the benchmarks: medians and tail percentiles of timings. */
+#ifndef FWPUSH_STATS_H
+#define FWPUSH_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Sorts v (n >= 1) and returns its pct-th percentile, nearest rank below: 50 is the median. */
+uint64_t fwp_percentile(uint64_t *v, size_t n, unsigned pct);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
