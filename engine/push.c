@@ -267,12 +267,13 @@ static int next_slot(struct push *p, uint32_t *slot)
 }
 
 /* The test hook; true if the doorbell must not be rung. */
-static bool inject(struct push *p, uint32_t i, uint64_t offset, uint32_t len)
+static bool inject(struct push *p, uint32_t i, uint16_t type, uint64_t offset, uint32_t len)
 {
 	unsigned char *body = fwp_win_body(&p->h->win, i);
 	uint32_t prev = (i + p->nslots - 1) % p->nslots;
+	uint64_t at = type == FWP_MSG_FINISH ? p->res->image_size : offset;
 
-	switch (p->o->fault ? p->o->fault(p->o->fault_arg, offset) : FWP_FAULT_NONE) {
+	switch (p->o->fault(p->o->fault_arg, type, at)) {
 	case FWP_FAULT_FLIP:
 		body[(offset * 7919 + 13) % len] ^= 0x10;
 		return false;
@@ -301,7 +302,8 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, offset, len, body_hash);
 	if (p->h->wc)
 		fwp_wc_fence();
-	if (type != FWP_MSG_DATA || !inject(p, i, offset, len))
+	if (!p->o->fault || (type != FWP_MSG_DATA && type != FWP_MSG_FINISH) ||
+	    !inject(p, i, type, offset, len))
 		ring(p, i);
 	p->msgs++;
 }
@@ -470,12 +472,13 @@ static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor
 static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs,
 		      uint64_t from)
 {
+	uint64_t first = (from + p->chunk - 1) / p->chunk;	/* from: whole chunks, or the end */
 	struct cursor c = {
 		.nchunks = (p->res->image_size + p->chunk - 1) / p->chunk,
-		.next_read = from / p->chunk,
-		.next_send = from / p->chunk,
+		.next_read = first,
+		.next_send = first,
 		.base_msg = p->msgs,
-		.base_chunk = from / p->chunk,
+		.base_chunk = first,
 	};
 	int ret;
 
@@ -521,7 +524,8 @@ static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uin
 {
 	uint64_t held = fwp_win_ack(&p->h->win, p->msgs ? (p->msgs - 1) % p->nslots : 0)->offset;
 
-	if (held > p->res->image_size || held % p->chunk)
+	/* Whole chunks, or all of it: a host may die between the last DATA and the FINISH. */
+	if (held > p->res->image_size || (held % p->chunk && held != p->res->image_size))
 		return fail(p, -EPROTO, &(struct slot){ .type = FWP_MSG_START }, 0);
 	*from = held;
 	p->res->resumed_from = held;

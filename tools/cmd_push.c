@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,8 +33,10 @@ void fwp_usage_push(void)
 	       "                           off; the image is hashed first to name it, so a push\n"
 	       "                           started with --resume (or --expect-hash) can be resumed\n"
 	       "      --json               print the result as JSON\n"
-	       "      --inject flip:PCT,lose:PCT,dup:PCT   tests only: corrupt a body after hashing,\n"
-	       "                           drop or duplicate doorbells, at random per DATA message\n"
+	       "      --inject flip:PCT,lose:PCT,dup:PCT,kill:OFFSET   tests only: corrupt a body after\n"
+	       "                           hashing, drop or duplicate doorbells, at random per DATA\n"
+	       "                           message; SIGKILL this host just before it rings the\n"
+	       "                           message at OFFSET (the image size: the FINISH)\n"
 	       "      --seed N             the random sequence of --inject (default 1)\n"
 	       "  -q, --quiet              print nothing on success\n");
 }
@@ -52,11 +55,12 @@ struct push_args {
 	unsigned pct[4];
 	unsigned injected[4];
 	uint64_t rng;
+	uint64_t kill_at;	/* UINT64_MAX: never */
 };
 
 static const char *const fault_names[] = { "none", "flip", "lose", "dup" };
 
-/* "flip:10,lose:2,dup:5": percent per DATA message. */
+/* "flip:10,lose:2,dup:5,kill:65536": percent per DATA message; where the host dies. */
 static int parse_inject(const char *spec, struct push_args *a)
 {
 	char buf[128], *item, *save = NULL;
@@ -66,6 +70,12 @@ static int parse_inject(const char *spec, struct push_args *a)
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(item, ':');
 
+		if (colon && colon - item == 4 && !strncmp(item, "kill", 4)) {
+			if (fwp_parse_size(colon + 1, &a->kill_at))
+				return fwp_die(FWP_EXIT_USAGE, "--inject %s: kill:OFFSET wants a "
+					       "byte offset", spec);
+			continue;
+		}
 		for (k = 1; k < 4 && colon; k++) {
 			if (!strncmp(item, fault_names[k], colon - item) &&
 			    strlen(fault_names[k]) == (size_t)(colon - item))
@@ -73,19 +83,22 @@ static int parse_inject(const char *spec, struct push_args *a)
 		}
 		if (!colon || k == 4 || atoi(colon + 1) < 0 || atoi(colon + 1) > 100)
 			return fwp_die(FWP_EXIT_USAGE, "--inject %s: expected flip:PCT,lose:PCT,"
-				       "dup:PCT", spec);
+				       "dup:PCT,kill:OFFSET", spec);
 		a->pct[k] = atoi(colon + 1);
 	}
 	return 0;
 }
 
 /* xorshift64*: reproducible from --seed. */
-static enum fwp_fault pick_fault(void *arg, uint64_t offset)
+static enum fwp_fault pick_fault(void *arg, uint16_t type, uint64_t offset)
 {
 	struct push_args *a = arg;
 	unsigned k, roll;
 
-	(void)offset;
+	if (offset >= a->kill_at)
+		raise(SIGKILL);		/* a host crash, at a known point */
+	if (type != FWP_MSG_DATA)
+		return FWP_FAULT_NONE;
 	a->rng ^= a->rng >> 12;
 	a->rng ^= a->rng << 25;
 	a->rng ^= a->rng >> 27;
@@ -172,7 +185,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		return fwp_die(FWP_EXIT_USAGE, "push: --target is required (e.g. --target shm:bmc0)");
 	a->image = argv[optind];
 	a->opts.sz = sizeof(a->opts);
-	if (a->pct[1] + a->pct[2] + a->pct[3]) {
+	if (a->pct[1] + a->pct[2] + a->pct[3] || a->kill_at != UINT64_MAX) {
 		if (a->pct[1] + a->pct[2] + a->pct[3] > 100)
 			return fwp_die(FWP_EXIT_USAGE, "--inject: the percentages add up past 100");
 		a->rng = a->rng ? a->rng : 1;
@@ -259,7 +272,7 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 
 int fwp_cmd_push(int argc, char **argv)
 {
-	struct push_args a = { 0 };
+	struct push_args a = { .kill_at = UINT64_MAX };
 	struct fwp_push_result r = { 0 };
 	struct fwp_host *h;
 	int fd, ret;

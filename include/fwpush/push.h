@@ -34,7 +34,7 @@ uint32_t fwp_host_slot_count(const struct fwp_host *h);
 uint32_t fwp_host_slot_size(const struct fwp_host *h);
 uint64_t fwp_host_flash_capacity(const struct fwp_host *h);
 
-/* What a fault-injection hook may do to a DATA message (tests only). */
+/* What a fault-injection hook may do to a DATA or FINISH message (tests only). */
 enum fwp_fault {
 	FWP_FAULT_NONE,
 	FWP_FAULT_FLIP,		/* flip a bit of the body after it was hashed */
@@ -52,8 +52,11 @@ struct fwp_push_opts {
 	uint32_t timeout_ms;		/* no progress for this long fails; 0: default */
 	uint32_t component;
 	const struct fwp_hash128 *expect_hash;	/* if set: the image must hash to this */
-	/* Test hook, asked before each DATA doorbell; NULL in production. */
-	enum fwp_fault (*fault)(void *arg, uint64_t offset);
+	/*
+	 * Test hook, asked before each DATA and FINISH doorbell with the message's image offset
+	 * (the image size for FINISH); NULL in production.
+	 */
+	enum fwp_fault (*fault)(void *arg, uint16_t type, uint64_t offset);
 	void *fault_arg;
 	const uint8_t *signature;	/* 64-byte Ed25519 signature of the image, or NULL */
 	bool resume;			/* continue the BMC's open session for this image */

@@ -7,7 +7,8 @@ reproduced with --seed SEED+i --runs 1):
   flip      bodies corrupted after hashing        the push completes; every flip caught and resent
   lose      doorbells never rung                  the push completes; doorbells rung again
   dup       doorbells rung twice                  the push completes; nothing sent twice
-  kill-host SIGKILL of the host mid-push          a push --resume completes
+  kill-host SIGKILL of the host mid-push          a push --resume completes (from exactly where
+                                                  the host died, when that point was chosen)
   kill-bmc  SIGKILL of the BMC mid-push           the host exits 5 (or had finished); the active
                                                   image is the old one or the whole new one; a
                                                   new bmc-sim serves the next push
@@ -126,10 +127,17 @@ def run_one(rig, images, rng, kind, stats):
             stats["retries_exhausted"] += 1
 
     elif kind == "kill-host":
-        # lose:100 slows the push to the re-ring pace, so the kill lands mid-way.
-        p = rig.spawn_push(image, "--resume", "--inject", "lose:100", "--seed", seed)
-        time.sleep(rng.uniform(0.0, 0.08))
-        p.kill()
+        # A third of the kills land just before a chunk's doorbell, a third just before the
+        # FINISH's, a third at a random moment (lose:100 slows the push to the re-ring pace,
+        # so a timed kill lands mid-way).
+        size = os.path.getsize(image)
+        at = rng.choice([rng.randrange(0, size, 64 << 10), size, None])
+        if at is None:
+            p = rig.spawn_push(image, "--resume", "--inject", "lose:100", "--seed", seed)
+            time.sleep(rng.uniform(0.0, 0.08))
+            p.kill()
+        else:
+            p = rig.spawn_push(image, "--resume", "--inject", f"kill:{at}")
         finished = p.wait() == 0
         stats["faults"][kind] += 1
         if finished:
@@ -140,6 +148,8 @@ def run_one(rig, images, rng, kind, stats):
         else:
             rig.active = read(image)
             stats["resumed_bytes"] += out["resumed_from"]
+            if at is not None and out["resumed_from"] != at:
+                bad.append(f"kill-host: killed at {at}, resumed from {out['resumed_from']}")
 
     elif kind == "kill-bmc":
         p = rig.spawn_push(image, "--inject", "lose:100", "--seed", seed, "--timeout", "1s")

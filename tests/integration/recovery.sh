@@ -47,21 +47,27 @@ check "BMC dropped the dead host's session after its idle timeout" \
 	grep -q "session idle too long" "$T_DIR/bmc.log"
 check "and serves the next push" "$FWPUSH" push "$T_DIR/img2" --target "$WINDOW" -q
 check "flash equals the new image" cmp -s "$T_DIR/img2" "$flash"
-# Resume: a push started with --resume (it names the image by hash) dies; the next one with
-# --resume continues from what the BMC holds,
-# and the whole-image hash still covers every byte.
-# A NOR part with a small buffer paces the push (~0.8 s), so the kill lands mid-way.
+# Resume: a push started with --resume (it names the image by hash) dies just before it rings
+# the chunk at 2 MiB; the next one with --resume continues from exactly there, and the
+# whole-image hash still covers every byte.
 stop_bmc
-start_bmc rec "$flash" --slots 4 --slot-size 64K --flash-model nor:scale=0.05,buffer=256K
-"$FWPUSH" push "$img" --target "$WINDOW" --resume -q &
-host=$!
-sleep 0.3
-kill -9 $host; wait $host 2>/dev/null
+start_bmc rec "$flash" --slots 4 --slot-size 64K
+"$FWPUSH" push "$img" --target "$WINDOW" --resume -q --inject kill:2M; rc=$?
+check "host killed at 2 MiB (exit $rc)" [ "$rc" -eq 137 ]
 "$FWPUSH" push "$img" --target "$WINDOW" --resume --json >"$T_DIR/out"; rc=$?
 check "resumed push completes (exit $rc)" [ "$rc" -eq 0 ]
-check "resumed from the middle ($(field "$T_DIR/out" resumed_from) of $((5 << 20)) bytes)" \
-	[ "$(field "$T_DIR/out" 'int(0 < resumed_from < 5 << 20)')" = 1 ]
+check "resumed from 2 MiB ($(field "$T_DIR/out" resumed_from))" \
+	[ "$(field "$T_DIR/out" resumed_from)" = $((2 << 20)) ]
 check "resumed push: flash equals the image" cmp -s "$img" "$flash"
+# Killed after its last chunk, before the FINISH: the BMC holds the whole image, which is not
+# a whole number of chunks; the resumed push sends only the FINISH.
+make_image "$T_DIR/odd" $(((1 << 20) + 4097))
+"$FWPUSH" push "$T_DIR/odd" --target "$WINDOW" --resume -q --inject kill:$(((1 << 20) + 4097))
+"$FWPUSH" push "$T_DIR/odd" --target "$WINDOW" --resume --json >"$T_DIR/out"; rc=$?
+check "killed before FINISH: resumed push completes (exit $rc)" [ "$rc" -eq 0 ]
+check "killed before FINISH: resumed from the end ($(field "$T_DIR/out" resumed_from))" \
+	[ "$(field "$T_DIR/out" 'int(resumed_from == bytes)')" = 1 ]
+check "killed before FINISH: flash equals the image" cmp -s "$T_DIR/odd" "$flash"
 check "a --resume with nothing to resume starts at 0" \
 	[ "$("$FWPUSH" push "$T_DIR/img2" --target "$WINDOW" --resume --json | \
 	     sed -n 's/.*"resumed_from":\([0-9]*\).*/\1/p')" = 0 ]
