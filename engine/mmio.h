@@ -6,6 +6,7 @@
 #ifndef FWP_MMIO_H
 #define FWP_MMIO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -30,6 +31,12 @@ static inline void fwp_wc_fence(void)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 #endif
 }
+
+/*
+ * Copies into device memory (a BAR) with streaming stores: whole lines, never a read of the
+ * destination (a read across PCIe costs about a microsecond). fwp_wc_fence() before the doorbell.
+ */
+void fwp_io_copy(void *dst, const void *src, size_t n);
 
 static inline void fwp_cpu_relax(void)
 {

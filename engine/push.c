@@ -24,7 +24,7 @@ struct fwp_host {
 	struct fwp_window win;
 	uint64_t flash_capacity;
 	uint64_t next_seq;
-	bool wc;
+	bool io;	/* device memory (a BAR): stage chunks in RAM, stream them in, fence */
 };
 
 struct slot {
@@ -45,6 +45,7 @@ struct push {
 	uint32_t nslots;
 	uint32_t chunk;
 	bool direct;			/* the image is open with O_DIRECT */
+	unsigned char *bounce;		/* io windows: where chunks are read and hashed */
 	uint64_t timeout_ns;
 	uint64_t msgs;			/* messages sent; the next goes to slot msgs % nslots */
 	uint64_t last_progress;
@@ -112,7 +113,7 @@ static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline
 		return ret;
 	fwp_win_init(&h->win, fwp_target_base(h->target), &layout);
 	h->flash_capacity = ctrl.flash_capacity;
-	h->wc = fwp_target_flags(h->target) & FWP_TARGET_WC;
+	h->io = !(fwp_target_flags(h->target) & FWP_TARGET_CACHED);
 	return 0;
 }
 
@@ -300,7 +301,7 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 	s->hash = expect ? *expect : (struct fwp_hash128){ 0, 0 };
 	s->busy = true;
 	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, offset, len, body_hash);
-	if (p->h->wc)
+	if (p->h->io)
 		fwp_wc_fence();
 	if (!p->o->fault || (type != FWP_MSG_DATA && type != FWP_MSG_FINISH) ||
 	    !inject(p, i, type, offset, len))
@@ -387,6 +388,17 @@ static uint32_t chunk_len(const struct push *p, const struct cursor *c, uint64_t
 	return k == c->nchunks - 1 ? p->res->image_size - k * p->chunk : p->chunk;
 }
 
+/*
+ * Where chunk i is read and hashed: in place in a cached window (no copy at all); in RAM for a
+ * BAR, where reading back is slow and registered or O_DIRECT reads cannot land.
+ */
+static unsigned char *stage(const struct push *p, uint32_t i)
+{
+	if (p->bounce)
+		return p->bounce + (size_t)p->h->win.layout.slot_stride * i;
+	return fwp_win_body(&p->h->win, i);
+}
+
 static int read_ahead(struct push *p, struct fwp_reader *rd, struct cursor *c)
 {
 	uint32_t i;
@@ -399,7 +411,7 @@ static int read_ahead(struct push *p, struct fwp_reader *rd, struct cursor *c)
 			break;
 		if (ret)
 			return ret;
-		ret = fwp_reader_queue(rd, i, fwp_win_body(&p->h->win, i),
+		ret = fwp_reader_queue(rd, i, stage(p, i),
 				       chunk_len(p, c, c->next_read), c->next_read * p->chunk);
 		if (ret)
 			return ret;
@@ -412,7 +424,7 @@ static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
 		     struct fwp_hstate *image_hs)
 {
 	uint32_t i = chunk_slot(p, c, c->next_send), len = chunk_len(p, c, c->next_send);
-	unsigned char *body = fwp_win_body(&p->h->win, i);
+	unsigned char *body = fwp_win_body(&p->h->win, i), *src = stage(p, i);
 	struct fwp_hstate chunk_hs;
 	struct fwp_hash128 hash;
 	int ret;
@@ -422,8 +434,10 @@ static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
 		return fail(p, ret, &(struct slot){ .offset = c->next_send * p->chunk }, 0);
 	p->slots[i].image_before = *image_hs;
 	fwp_hash()->reset(&chunk_hs);
-	fwp_hash()->copy_hash(body, body, len, &chunk_hs, image_hs);
+	fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
 	hash = fwp_hash()->digest(&chunk_hs);
+	if (src != body)
+		fwp_io_copy(body, src, len);
 	submit(p, i, FWP_MSG_DATA, c->next_send * p->chunk, len, &hash, &hash);
 	p->res->chunks++;
 	c->next_send++;
@@ -496,10 +510,10 @@ static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *
 	}
 }
 
-/* Hashes the image through slot 0's body: for resume, before and after the session starts. */
+/* Hashes the image through slot 0's stage: for resume, before and after the session starts. */
 static int hash_range(struct push *p, int fd, uint64_t len, struct fwp_hstate *hs)
 {
-	unsigned char *buf = fwp_win_body(&p->h->win, 0);
+	unsigned char *buf = stage(p, 0);
 	uint64_t off = 0;
 	ssize_t n;
 
@@ -569,8 +583,8 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 		if (ret)
 			return ret;
 	}
-	ret = fwp_reader_open(&rd, fd, fwp_win_body(&p->h->win, 0),
-			      (size_t)l->slot_stride * l->slot_count, p->nslots, p->direct);
+	ret = fwp_reader_open(&rd, fd, stage(p, 0), (size_t)l->slot_stride * p->nslots,
+			      p->nslots, p->direct);
 	if (ret)
 		goto abort;
 	ret = send_image(p, rd, &image_hs, from);
@@ -637,6 +651,11 @@ static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_o
 	p->last_progress = p->last_ring = fwp_now_ns();
 	p->retry_offset = UINT64_MAX;
 	p->heartbeat = fwp_load_acquire(&h->win.ctrl->heartbeat);
+	if (h->io) {
+		p->bounce = aligned_alloc(FWP_PAGE, (size_t)l->slot_stride * p->nslots);
+		if (!p->bounce)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -687,6 +706,7 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		ret = wait_idle(p);
 	if (!ret)
 		ret = push_session(p, fd, &o);
+	free(p->bounce);
 	free(p);
 	return ret;
 }

@@ -8,6 +8,11 @@
 
 static const struct fwp_transport_ops *const transports[] = {
 	&fwp_transport_shm,
+	&fwp_transport_vfio,
+	&fwp_transport_pci,
+#ifdef FWP_HAVE_DPDK
+	&fwp_transport_dpdk,
+#endif
 };
 
 static int target_new(const char *uri, struct fwp_target **out)

@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "fwpush/pci.h"
 #include "fwpush/target.h"
 
 struct fwp_target {
@@ -17,6 +19,9 @@ struct fwp_target {
 	bool created;
 	char *uri;
 	const char *arg;	/* points into uri, after "scheme:" */
+	void *map;		/* what to munmap: a BAR maps whole, the window may start inside */
+	size_t map_len;
+	void *priv;		/* the transport's own state */
 };
 
 struct fwp_transport_ops {
@@ -32,5 +37,29 @@ struct fwp_transport_ops {
 };
 
 extern const struct fwp_transport_ops fwp_transport_shm;
+extern const struct fwp_transport_ops fwp_transport_pci;
+extern const struct fwp_transport_ops fwp_transport_vfio;
+#ifdef FWP_HAVE_DPDK
+extern const struct fwp_transport_ops fwp_transport_dpdk;
+#endif
+
+/* A PCI target's arguments: BDF[,bar=N][,offset=O]. */
+struct fwp_pci_loc {
+	char bdf[FWP_PCI_BDF_LEN];
+	unsigned bar;
+	uint64_t offset;
+};
+
+/* Parses t->arg; -EINVAL if malformed. */
+int fwp_pci_loc_parse(const char *arg, struct fwp_pci_loc *loc);
+
+/*
+ * Checks, before anything is opened, that the device exists (-ENODEV), is bound to driver
+ * (-ENXIO; NULL: any), and has memory BAR loc->bar (-ENOTSUP).
+ */
+int fwp_pci_check(const struct fwp_pci_loc *loc, const char *driver, struct fwp_pci_dev *d);
+
+/* Keeps a mapped BAR in t and points the window at loc->offset inside it (-EMSGSIZE). */
+int fwp_pci_place(struct fwp_target *t, void *map, size_t len, const struct fwp_pci_loc *loc);
 
 #endif

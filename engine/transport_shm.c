@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fwpush/wire.h"
 #include "transport.h"
 
 enum { LOCK_BYTE_BMC = 0, LOCK_BYTE_HOST = 1 };
@@ -104,6 +105,15 @@ static int shm_peer_alive(const struct fwp_target *t)
 	return bmc_attached(t->fd);
 }
 
+static size_t bar_size(size_t size)
+{
+	size_t p = FWP_PAGE;
+
+	while (p < size)
+		p <<= 1;
+	return p;
+}
+
 /*
  * A window left by a BMC that died is unlinked, never truncated or reused: a host still mapping
  * it must time out, not take SIGBUS, and must not mistake it for the new one. Retries a few
@@ -137,6 +147,11 @@ static int shm_create_window(struct fwp_target *t, size_t size)
 	ret = lock_byte(t->fd, LOCK_BYTE_BMC);
 	if (ret)
 		return ret == -EBUSY ? -EADDRINUSE : ret;
+	/*
+	 * Sized like a PCI BAR, a power of two, so the same object can back an emulated device
+	 * (QEMU's ivshmem) that a host reaches through vfio: or pci:.
+	 */
+	size = bar_size(size);
 	if (ftruncate(t->fd, size))
 		return -errno;
 	return map_window(t, size);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fwpush/pci.h"
 #include "fwpush/wire.h"
 
 const char *fwp_prog = "fwpush";
@@ -44,14 +45,28 @@ int fwp_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, u
 	return 0;
 }
 
+/* The BDF of a vfio:/pci:/dpdk: URI, for hints; "BDF" if there is none. */
+static void uri_bdf(const char *uri, char out[FWP_PCI_BDF_LEN])
+{
+	const char *arg = strchr(uri, ':');
+
+	if (!arg || fwp_pci_bdf_parse(arg + 1, strcspn(arg + 1, ","), out))
+		snprintf(out, FWP_PCI_BDF_LEN, "BDF");
+}
+
 int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
 {
+	char bdf[FWP_PCI_BDF_LEN];
+
+	uri_bdf(uri, bdf);
 	switch (err) {
 	case -EINVAL:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: malformed (expected shm:NAME)", uri);
+		return fwp_die(FWP_EXIT_TARGET, "target %s: malformed (expected shm:NAME, "
+			       "vfio:BDF[,bar=N][,offset=O], pci:BDF[,bar=N][,offset=O]%s)", uri,
+			       FWP_DPDK_BUILT ? " or dpdk:BDF[,bar=N][,offset=O]" : "");
 	case -EAFNOSUPPORT:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: unknown scheme (this build knows shm:)",
-			       uri);
+		return fwp_die(FWP_EXIT_TARGET, "target %s: unknown scheme (this build knows shm:, "
+			       "vfio:, pci:%s)", uri, FWP_DPDK_BUILT ? ", dpdk:" : "");
 	case -ETIMEDOUT:
 		return fwp_die(FWP_EXIT_TIMEOUT,
 			       "target %s: no BMC answered within %.1f s (is bmc-sim running?)",
@@ -63,8 +78,10 @@ int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
 			       "target %s: window speaks another protocol version (want %d)",
 			       uri, FWP_PROTO_VERSION);
 	case -EBADMSG:
-	case -EMSGSIZE:
 		return fwp_die(FWP_EXIT_TARGET, "target %s: window layout is inconsistent", uri);
+	case -EMSGSIZE:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: the window does not fit in what is "
+			       "mapped (BAR too small, or offset too large)", uri);
 	case -EBUSY:
 		return fwp_die(FWP_EXIT_TARGET, "target %s: another host is pushing to it", uri);
 	case -EADDRINUSE:
@@ -72,6 +89,21 @@ int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
 	case -EACCES:
 	case -EPERM:
 		return fwp_die(FWP_EXIT_TARGET, "target %s: permission denied", uri);
+	case -ENODEV:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: no PCI device %s (see fwpush list)",
+			       uri, bdf);
+	case -ENXIO:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: device not bound to vfio-pci; bind it: "
+			       "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; "
+			       "echo %s > /sys/bus/pci/drivers_probe (unbind its driver first)",
+			       uri, bdf, bdf);
+	case -EXDEV:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: IOMMU group not viable: bind every "
+			       "device in /sys/bus/pci/devices/%s/iommu_group/devices to vfio-pci",
+			       uri, bdf);
+	case -ENOTSUP:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: that BAR is not a mappable memory BAR "
+			       "(see fwpush list)", uri);
 	default:
 		return fwp_die(FWP_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
 	}

@@ -32,6 +32,12 @@ int fwp_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 int fwp_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out);
 int fwp_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 
+#ifdef FWP_HAVE_DPDK
+#define FWP_DPDK_BUILT	1
+#else
+#define FWP_DPDK_BUILT	0
+#endif
+
 /* Maps a target open/connect error to a line and an exit code. */
 int fwp_target_error(const char *uri, int err, uint32_t timeout_ms);
 
@@ -47,6 +53,7 @@ int fwp_cmd_bench_rt(int argc, char **argv);
 int fwp_cmd_rt_update(int argc, char **argv);
 int fwp_cmd_keygen(int argc, char **argv);
 int fwp_cmd_sign(int argc, char **argv);
+int fwp_cmd_list(int argc, char **argv);
 
 void fwp_usage_push(void);
 void fwp_usage_bmc_sim(void);
@@ -54,5 +61,6 @@ void fwp_usage_bench(void);
 void fwp_usage_rt_update(void);
 void fwp_usage_keygen(void);
 void fwp_usage_sign(void);
+void fwp_usage_list(void);
 
 #endif

@@ -23,6 +23,12 @@ static const char exit_codes[] =
 	"  9  rt-update: a processor's saved state failed its integrity check\n"
 	" 10  rt-update: a processor did not reach the rendezvous in time\n";
 
+#ifdef FWP_HAVE_DPDK
+#define DPDK_TARGET	",\ndpdk:BDF[,bar=N][,offset=O] (through DPDK's EAL and PCI bus)"
+#else
+#define DPDK_TARGET	""
+#endif
+
 static void usage(void)
 {
 	printf("usage: fwpush --bench [--json]\n"
@@ -37,14 +43,16 @@ static void usage(void)
 	       "  rt-update IMAGE|URL ...   update a running multiprocessor (stage, activate)\n"
 	       "  keygen --out KEY          new Ed25519 key pair for signed images\n"
 	       "  sign IMAGE --key KEY      detached signature IMAGE.sig\n"
+	       "  list [--json]             PCI devices that could be targets\n"
 	       "  help [COMMAND]            this text, or a command's\n"
 	       "\n"
 	       "  --bench     same as `fwpush bench`\n"
 	       "  --help      this text\n"
 	       "  --version   print the version\n"
 	       "\n"
-	       "Targets: shm:NAME (POSIX shared memory, /dev/shm/NAME).\n"
-	       "\n%s", exit_codes);
+	       "Targets: shm:NAME (POSIX shared memory, /dev/shm/NAME), vfio:BDF[,bar=N][,offset=O]\n"
+	       "(a PCI BAR through vfio-pci), pci:BDF[,bar=N][,offset=O] (through sysfs, as root)%s.\n"
+	       "\n%s", DPDK_TARGET, exit_codes);
 }
 
 static int help(const char *cmd)
@@ -63,6 +71,8 @@ static int help(const char *cmd)
 		fwp_usage_keygen();
 	else if (!strcmp(cmd, "sign"))
 		fwp_usage_sign();
+	else if (!strcmp(cmd, "list"))
+		fwp_usage_list();
 	else
 		return fwp_die(FWP_EXIT_USAGE, "help: unknown command '%s'", cmd);
 	if (cmd)
@@ -98,5 +108,7 @@ int main(int argc, char **argv)
 		return fwp_cmd_keygen(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sign"))
 		return fwp_cmd_sign(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return fwp_cmd_list(argc - 1, argv + 1);
 	return fwp_die(FWP_EXIT_USAGE, "unknown command '%s' (try fwpush --help)", cmd);
 }

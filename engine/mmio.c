@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdint.h>
+#include <string.h>
+
+#include "mmio.h"
+
+void fwp_io_copy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+#if defined(__x86_64__)
+	size_t head = -(uintptr_t)d & 15;
+
+	if (head > n)
+		head = n;
+	memcpy(d, s, head);
+	d += head;
+	s += head;
+	n -= head;
+	/* Four 16-byte streaming stores fill one 64-byte write-combining buffer: one burst. */
+	for (; n >= 64; n -= 64, d += 64, s += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
+
+		_mm_stream_si128((__m128i *)d, a);
+		_mm_stream_si128((__m128i *)(d + 16), b);
+		_mm_stream_si128((__m128i *)(d + 32), c);
+		_mm_stream_si128((__m128i *)(d + 48), e);
+	}
+	for (; n >= 16; n -= 16, d += 16, s += 16)
+		_mm_stream_si128((__m128i *)d, _mm_loadu_si128((const __m128i *)s));
+#endif
+	memcpy(d, s, n);
+}
