@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#ifdef FWP_HAVE_CURL
 #include <curl/curl.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -36,6 +38,7 @@ static int sink_write(struct sink *s, const void *p, size_t n)
 	return 0;
 }
 
+#ifdef FWP_HAVE_CURL
 static size_t on_curl_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct sink *s = arg;
@@ -80,6 +83,17 @@ static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
 		return -EHOSTUNREACH;
 	return s->failed ? -ENOSPC : -EIO;
 }
+
+#else
+/* A build without libcurl (the static one in the VM rig) takes files only. */
+static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
+{
+	(void)url;
+	(void)s;
+	snprintf(detail, len, "this fwpush was built without libcurl");
+	return -EPROTONOSUPPORT;
+}
+#endif
 
 static int fetch_file(const char *path, struct sink *s, char *detail, size_t len)
 {

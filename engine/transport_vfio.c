@@ -61,9 +61,12 @@ static int attach_group(struct vfio *v, bool noiommu)
 		return -EXDEV;
 	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container))
 		return -errno;
-	if (!noiommu)
-		type = ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0
-		       ? VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
+	if (!noiommu && ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		type = VFIO_TYPE1v2_IOMMU;
+	else if (!noiommu && ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
+		type = VFIO_TYPE1_IOMMU;
+	else if (!noiommu)
+		return -ENOPROTOOPT;	/* vfio_iommu_type1 is not loaded */
 	if (ioctl(v->container, VFIO_SET_IOMMU, type))
 		return -errno;
 	return 0;

@@ -104,6 +104,17 @@ int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
 	case -ENOTSUP:
 		return fwp_die(FWP_EXIT_TARGET, "target %s: that BAR is not a mappable memory BAR "
 			       "(see fwpush list)", uri);
+	case -ENOPROTOOPT:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: the kernel offers no VFIO IOMMU "
+			       "backend (modprobe vfio_iommu_type1)", uri);
+	case -ENOTCONN:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's EAL did not start or did not "
+			       "probe the device (its log is above)", uri);
+	case -EALREADY:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's EAL runs once per process", uri);
+	case -ELIBBAD:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's PCI structures differ from the "
+			       "22.11 ones this build declares", uri);
 	default:
 		return fwp_die(FWP_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
 	}

@@ -4,7 +4,9 @@
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev xxhash \
 libcurl4-openssl-dev libssl-dev clang libclang-rt-dev \
-hyperfine gnuplot-nox"
+hyperfine gnuplot-nox \
+libdpdk-dev libnuma-dev libfdt-dev libbsd-dev libmd-dev \
+qemu-system-x86 busybox-static cpio"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

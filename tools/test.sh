@@ -1,15 +1,16 @@
 #!/bin/sh
 # Installs what is needed, builds, and runs every test twice: a release build, then a build
 # with AddressSanitizer and UndefinedBehaviorSanitizer; then the libFuzzer targets for a short
-# while, built with clang. Ends with "tests: N passed, N failed".
+# while, built with clang. The vm suite (a QEMU guest driving real PCI BARs with a static
+# fwpush of its own) runs once, with the release build. Ends with "tests: N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 tools/deps.sh
 
-run_suite() { # run_suite BUILDDIR [meson setup options]
-	dir=$1; shift
+run_suite() { # run_suite BUILDDIR MESON_TEST_OPTION [meson setup options]
+	dir=$1 which=$2; shift 2
 	[ -d "$dir" ] || meson setup "$dir" "$@"
-	meson test -C "$dir" --print-errorlogs --num-processes 2
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "$which"
 }
 
 count() { # count BUILDDIR: OK/FAIL totals from meson's JSON log
@@ -26,9 +27,9 @@ PY
 }
 
 status=0
-run_suite build || status=1
+run_suite build --no-suite=fuzz || status=1
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-run_suite build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+run_suite build-san --no-suite=vm -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 	|| status=1
 [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dbuildtype=debugoptimized

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The real PCI path, end to end: QEMU (TCG) boots a Debian cloud kernel with three ivshmem-plain
+# devices behind an emulated Intel IOMMU. Each device's BAR2 is a file in /dev/shm that an
+# fwpush bmc-sim on this side created and serves, so the guest's writes to the BAR are the
+# BMC's window. Inside the guest a static fwpush pushes one image through pci: (sysfs), one
+# through vfio: (vfio-pci, type1) and one through dpdk: (DPDK EAL/PCI), after one negative case
+# (vfio: on a device not bound to vfio-pci). Here: every flash equals its image byte for byte.
+#
+# Usage: run.sh SOURCE_DIR WORK_DIR   (meson test --suite vm). Exit 77 only if QEMU cannot run.
+set -u
+SRC=$(cd "$1" && pwd)
+WORK=$2
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+NAME="fwpvm-$$"
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX")
+PIDS=()
+FAILS=0
+CHECKS=0
+# Device, guest address, transport, image size: the three pushes.
+DEVS=(a b c)
+ADDR=(10 11 12)
+VIA=(pci vfio dpdk)
+SIZE=($((8 << 20)) $(((8 << 20) + 4097)) $(((6 << 20) + 12345)))
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -f /dev/shm/"$NAME"-*
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+skip() { echo "SKIP: $*"; exit 77; }
+ok() { CHECKS=$((CHECKS + 1)); echo "ok   - $*"; }
+not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+
+# --- what the rig needs ------------------------------------------------------------------------
+need_pkgs() {
+	local missing="" p
+	for p in qemu-system-x86 busybox-static cpio; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" -eq 0 ] || return 1
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+		>"$T_DIR/apt.log" 2>&1
+}
+need_pkgs || skip "qemu-system-x86, busybox-static and cpio are missing and cannot be installed"
+command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
+
+# The Debian cloud kernel, unpacked once into WORK (no install into /boot).
+kernel_tree() {
+	local pkg deb
+	KDIR=$(ls -d "$WORK"/kernel/lib/modules/* 2>/dev/null | head -1)
+	[ -n "$KDIR" ] && return 0
+	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || return 1
+	mkdir -p "$WORK/deb" && (cd "$WORK/deb" && apt-get download "$pkg" >/dev/null 2>&1) || return 1
+	deb=$(ls "$WORK"/deb/"$pkg"_*.deb | head -1)
+	dpkg-deb -x "$deb" "$WORK/kernel" || return 1
+	KDIR=$(ls -d "$WORK"/kernel/lib/modules/* | head -1)
+}
+kernel_tree || skip "cannot download linux-image-cloud-amd64 (apt-get download failed)"
+KVER=$(basename "$KDIR")
+VMLINUZ="$WORK/kernel/boot/vmlinuz-$KVER"
+
+# A static fwpush with the dpdk: transport, built beside the test's own build.
+echo "# building a static fwpush in $WORK/static"
+if [ ! -f "$WORK/static/build.ninja" ]; then
+	meson setup "$WORK/static" "$SRC" -Dprefer_static=true -Ddefault_library=static \
+		-Dc_link_args=-static -Dcurl=disabled -Ddpdk=enabled -Dbuildtype=release \
+		>"$T_DIR/setup.log" 2>&1 || { cat "$T_DIR/setup.log"; exit 1; }
+fi
+meson compile -C "$WORK/static" fwpush:executable >"$T_DIR/build.log" 2>&1 ||
+	{ tail -30 "$T_DIR/build.log"; exit 1; }
+FWPUSH="$WORK/static/fwpush"
+
+# --- the BMCs: one bmc-sim per device, each window a power-of-two file in /dev/shm -----------
+for i in 0 1 2; do
+	d=${DEVS[$i]}
+	head -c "${SIZE[$i]}" /dev/urandom >"$T_DIR/img-$d"
+	"$FWPUSH" bmc-sim --window "shm:$NAME-$d" --flash "$T_DIR/flash-$d" --slots 4 \
+		--slot-size 256K 2>"$T_DIR/bmc-$d.log" &
+	PIDS+=($!)
+done
+for i in 0 1 2; do
+	for _ in $(seq 100); do [ -s "/dev/shm/$NAME-${DEVS[$i]}" ] && break; sleep 0.05; done
+	[ -s "/dev/shm/$NAME-${DEVS[$i]}" ] || { echo "bmc-sim ${DEVS[$i]} did not start"; exit 1; }
+done
+
+# --- the initramfs -----------------------------------------------------------------------------
+ROOT="$T_DIR/root"
+mkdir -p "$ROOT/bin" "$ROOT/lib/modules"
+cp /bin/busybox "$ROOT/bin/busybox"
+cp "$FWPUSH" "$ROOT/bin/fwpush"
+for d in "${DEVS[@]}"; do cp "$T_DIR/img-$d" "$ROOT/img-$d"; done
+# vfio-pci and what it needs, dependencies first (read from each module's .modinfo: the package
+# ships no modules.dep, which depmod would write at install).
+modules=""
+add_module() { # add_module NAME
+	local f dep
+	f=$(find "$KDIR/kernel" -name "$1.ko*" -o -name "$(echo "$1" | tr _ -).ko*" | head -1)
+	[ -n "$f" ] || { echo "module $1 not in $KVER"; exit 1; }
+	case " $modules " in *" /lib/modules/${f#"$KDIR"/} "*) return 0 ;; esac
+	for dep in $(grep -a -o 'depends=[a-z0-9_,-]*' "$f" | head -1 | cut -d= -f2 | tr , ' '); do
+		add_module "$dep"
+	done
+	mkdir -p "$ROOT/lib/modules/$(dirname "${f#"$KDIR"/}")"
+	cp "$f" "$ROOT/lib/modules/${f#"$KDIR"/}"
+	modules="$modules /lib/modules/${f#"$KDIR"/}"
+}
+add_module vfio-pci
+add_module vfio_iommu_type1	# asked for by name when a container picks its IOMMU
+echo "# guest modules:$modules"
+cat >"$ROOT/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev /tmp /var/run
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp; mkdir -p /dev/shm; mount -t tmpfs shm /dev/shm
+for m in $modules; do case \$m in *.xz) xz -dc \$m >/tmp/m.ko; insmod /tmp/m.ko;; *) insmod \$m;; esac; done
+result() { name=\$1; shift; "\$@" >/tmp/out 2>&1; rc=\$?; echo "RESULT \$name \$rc \$(tr '\n' ' ' </tmp/out)"; }
+bind() { echo vfio-pci >/sys/bus/pci/devices/\$1/driver_override; echo \$1 >/sys/bus/pci/drivers_probe; }
+echo "GUEST up: \$(uname -r), \$(ls /sys/kernel/iommu_groups | wc -l) IOMMU groups"
+result list fwpush list
+result unbound fwpush push /img-b --target vfio:0000:00:11.0,bar=2 --timeout 10s
+result pci fwpush push /img-a --target pci:0000:00:10.0,bar=2 --timeout 60s --json
+bind 0000:00:11.0; bind 0000:00:12.0
+result list-bound fwpush list --json
+result vfio fwpush push /img-b --target vfio:0000:00:11.0,bar=2 --timeout 60s --json
+result dpdk fwpush push /img-c --target dpdk:0000:00:12.0,bar=2 --timeout 60s --json
+echo "GUEST done"
+poweroff -f
+INIT
+chmod +x "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet) >"$T_DIR/initrd"
+
+# --- boot --------------------------------------------------------------------------------------
+qemu_args=(-machine q35 -accel tcg -cpu max -smp 1 -m 1G -nodefaults -display none -no-reboot
+	-serial stdio -device intel-iommu,intremap=on
+	-kernel "$VMLINUZ" -initrd "$T_DIR/initrd"
+	-append "console=ttyS0 intel_iommu=on quiet loglevel=3 panic=-1")
+for i in 0 1 2; do
+	d=${DEVS[$i]}
+	qemu_args+=(-object "memory-backend-file,id=m$d,share=on,mem-path=/dev/shm/$NAME-$d,size=$(stat -c %s "/dev/shm/$NAME-$d")"
+		-device "ivshmem-plain,memdev=m$d,bus=pcie.0,addr=0x${ADDR[$i]}")
+done
+echo "# booting $KVER under TCG"
+start=$EPOCHREALTIME
+timeout 300 qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$T_DIR/console" 2>&1
+rc=$?
+secs=$(python3 -c "print(f'{$EPOCHREALTIME - $start:.1f}')")
+sed 's/^/# guest: /' "$T_DIR/console" | tr -d '\r' | grep -v '^# guest: *$'
+if [ "$rc" -ne 0 ] && ! grep -q "GUEST up" "$T_DIR/console"; then
+	grep -qi "could not\|failed\|error" "$T_DIR/console" && [ "$rc" -ne 124 ] &&
+		skip "QEMU could not run (exit $rc): $(head -3 "$T_DIR/console" | tr '\n' ' ')"
+fi
+check "QEMU booted the guest and powered off (exit $rc, $secs s)" [ "$rc" -eq 0 ]
+check "the guest ran to the end" grep -q "GUEST done" "$T_DIR/console"
+
+# --- verdicts ----------------------------------------------------------------------------------
+result() { tr -d '\r' <"$T_DIR/console" | sed -n "s/^RESULT $1 //p" | head -1; }
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
+r=$(result list)
+check "fwpush list shows the three ivshmem devices (1af4:1110)" \
+	[ "$(echo "$r" | grep -o '1af4:1110' | wc -l)" -eq 3 ]
+r=$(result list-bound)
+check "fwpush list --json: bound devices offer vfio: targets" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1].split(" ",1)[1]); assert sum(x["target"].startswith("vfio:") for x in d) == 2' "$r"
+r=$(result unbound)
+check "not bound to vfio-pci: exit 4 and how to bind it ($r)" \
+	bash -c '[[ "$1" == "4 "*"not bound to vfio-pci; bind it"* ]]' _ "$r"
+for i in 0 1 2; do
+	d=${DEVS[$i]} via=${VIA[$i]}
+	r=$(result "$via")
+	json=${r#* }
+	check "$via: the guest's push exited 0 (${r%% *})" [ "${r%% *}" = 0 ]
+	check "$via: the BMC's flash equals the image byte for byte" cmp -s "$T_DIR/img-$d" "$T_DIR/flash-$d"
+	check "$via: the hash the BMC verified is the image's XXH3-128" \
+		[ "$(field "$json" xxh128)" = "$(xxhsum -H2 "$T_DIR/img-$d" 2>/dev/null | cut -d' ' -f1)" ]
+	echo "# $via: $(field "$json" bytes) bytes at $(field "$json" gbps) GB/s through the guest (TCG)"
+	echo "$via $(field "$json" bytes) $(field "$json" gbps)" >>"$T_DIR/rates"
+done
+# The BMCs log one line per session: each activated exactly the image the guest pushed.
+for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p"; done
+PIDS=()
+for i in 0 1 2; do
+	h=$(xxhsum -H2 "$T_DIR/img-${DEVS[$i]}" 2>/dev/null | cut -d' ' -f1)
+	log="$T_DIR/bmc-${DEVS[$i]}.log"
+	check "${VIA[$i]}: bmc-sim logged exactly one session, which stored this image" \
+		[ "$(grep -c "stored ${SIZE[$i]} bytes .*XXH3-128 $h" "$log")/$(wc -l <"$log")" = 1/1 ]
+done
+[ -n "${FWP_VM_REPORT:-}" ] && [ -f "$T_DIR/rates" ] && cp "$T_DIR/rates" "$FWP_VM_REPORT"
+echo "# $CHECKS checks, $FAILS failed"
+[ "$FAILS" -eq 0 ]
