@@ -102,10 +102,8 @@ static int dpdk_open(struct fwp_target *t)
 	bar = &d->dev->mem_resource[d->loc.bar];
 	if (!bar->addr)
 		return -ENOTSUP;
-	/* Mapped by the bus through vfio-pci: uncached device memory. */
-	ret = fwp_pci_place(t, bar->addr, bar->len, &d->loc);
-	t->map = NULL;		/* the bus unmaps it */
-	return ret;
+	/* Mapped by the bus through vfio-pci (uncached); rte_eal_cleanup() unmaps it. */
+	return fwp_pci_place(t, bar->addr, bar->len, &d->loc);
 }
 
 static void dpdk_close(struct fwp_target *t)
