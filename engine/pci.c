@@ -11,8 +11,6 @@
 
 #include "fwpush/pci.h"
 
-#define SYSFS_PCI	"/sys/bus/pci/devices"
-
 /* include/linux/ioport.h: the flags column of sysfs "resource". */
 #define IORESOURCE_IO		0x00000100ull
 #define IORESOURCE_MEM		0x00000200ull
@@ -115,7 +113,7 @@ int fwp_pci_read(const char *sysfs, const char *bdf, struct fwp_pci_dev *d)
 	char dir[256], group[16];
 	int n;
 
-	n = snprintf(dir, sizeof(dir), "%s/%s", sysfs ? sysfs : SYSFS_PCI, bdf);
+	n = snprintf(dir, sizeof(dir), "%s/%s", sysfs ? sysfs : FWP_SYSFS_PCI, bdf);
 	memset(d, 0, sizeof(*d));
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -ENAMETOOLONG;
@@ -151,7 +149,7 @@ int fwp_pci_scan(const char *sysfs, int (*cb)(const struct fwp_pci_dev *d, void 
 	struct fwp_pci_dev d;
 	int n, i, ret = 0;
 
-	n = scandir(sysfs ? sysfs : SYSFS_PCI, &names, is_bdf, by_name);
+	n = scandir(sysfs ? sysfs : FWP_SYSFS_PCI, &names, is_bdf, by_name);
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n; i++) {

@@ -43,6 +43,10 @@ extern const struct fwp_transport_ops fwp_transport_vfio;
 extern const struct fwp_transport_ops fwp_transport_dpdk;
 #endif
 
+/* The command register in configuration space, and its memory-decoding bit. */
+#define PCI_COMMAND		0x04
+#define PCI_COMMAND_MEMORY	0x02
+
 /* A PCI target's arguments: BDF[,bar=N][,offset=O]. */
 struct fwp_pci_loc {
 	char bdf[FWP_PCI_BDF_LEN];
@@ -50,7 +54,7 @@ struct fwp_pci_loc {
 	uint64_t offset;
 };
 
-/* Parses t->arg; -EINVAL if malformed. */
+/* Parses a target's arguments (what follows "scheme:"); -EINVAL if malformed. */
 int fwp_pci_loc_parse(const char *arg, struct fwp_pci_loc *loc);
 
 /*

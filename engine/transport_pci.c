@@ -17,9 +17,6 @@
 #include "fwpush/wire.h"
 #include "transport.h"
 
-#define SYSFS_PCI	"/sys/bus/pci/devices"
-#define PCI_COMMAND		0x04
-#define PCI_COMMAND_MEMORY	0x02
 
 int fwp_pci_loc_parse(const char *arg, struct fwp_pci_loc *loc)
 {
@@ -115,7 +112,7 @@ static int pci_open(struct fwp_target *t)
 	ret = fwp_pci_loc_parse(t->arg, &loc) ?: fwp_pci_check(&loc, NULL, &d);
 	if (ret)
 		return ret;
-	snprintf(dir, sizeof(dir), SYSFS_PCI "/%s", loc.bdf);
+	snprintf(dir, sizeof(dir), FWP_SYSFS_PCI "/%s", loc.bdf);
 	/* A prefetchable BAR can be mapped write-combining: posted, merged writes. */
 	snprintf(path, sizeof(path), "%s/resource%u_wc", dir, loc.bar);
 	t->fd = open(path, O_RDWR | O_CLOEXEC);

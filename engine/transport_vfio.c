@@ -17,9 +17,6 @@
 
 #include "transport.h"
 
-#define PCI_COMMAND		0x04
-#define PCI_COMMAND_MEMORY	0x02
-
 struct vfio {
 	int container;
 	int group;

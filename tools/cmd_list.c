@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fwpush list: the PCI devices that could hold a window, and the targets that reach them. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,12 +24,18 @@ struct list {
 	unsigned count;
 };
 
+/* A BAR a window could live in: implemented, and memory rather than I/O ports. */
+static bool memory_bar(const struct fwp_pci_bar *b)
+{
+	return b->size && !b->io;
+}
+
 static int largest_bar(const struct fwp_pci_dev *d)
 {
 	int i, best = -1;
 
 	for (i = 0; i < FWP_PCI_BARS; i++) {
-		if (d->bar[i].size && !d->bar[i].io &&
+		if (memory_bar(&d->bar[i]) &&
 		    (best < 0 || d->bar[i].size > d->bar[best].size))
 			best = i;
 	}
@@ -56,7 +63,7 @@ static void print_text(const struct fwp_pci_dev *d, int best)
 	for (i = 0; i < FWP_PCI_BARS; i++) {
 		const struct fwp_pci_bar *b = &d->bar[i];
 
-		if (!b->size || b->io)
+		if (!memory_bar(b))
 			continue;
 		human(b->size, size, sizeof(size));
 		used += snprintf(bars + used, sizeof(bars) - used, "%s%d:%s%s%s",
@@ -82,7 +89,7 @@ static void print_json(const struct fwp_pci_dev *d, int best, bool first)
 	for (i = 0; i < FWP_PCI_BARS; i++) {
 		const struct fwp_pci_bar *b = &d->bar[i];
 
-		if (!b->size || b->io)
+		if (!memory_bar(b))
 			continue;
 		printf("%s{\"index\":%d,\"start\":%llu,\"size\":%llu,\"prefetchable\":%s,"
 		       "\"64bit\":%s}", any ? "," : "", i, (unsigned long long)b->start,
@@ -140,7 +147,7 @@ int fwp_cmd_list(int argc, char **argv)
 	if (l.json)
 		printf("]\n");
 	if (ret)
-		return fwp_die(FWP_EXIT_FAILURE, "list: %s: %s", sysfs ? sysfs : "/sys/bus/pci/devices",
+		return fwp_die(FWP_EXIT_FAILURE, "list: %s: %s", sysfs ? sysfs : FWP_SYSFS_PCI,
 			       strerror(-ret));
 	return 0;
 }

@@ -14,6 +14,7 @@
 extern "C" {
 #endif
 
+#define FWP_SYSFS_PCI		"/sys/bus/pci/devices"
 #define FWP_PCI_BARS		6
 #define FWP_PCI_BDF_LEN		13	/* "0000:00:03.0" and its NUL */
 
@@ -39,7 +40,7 @@ struct fwp_pci_dev {
 int fwp_pci_bdf_parse(const char *s, size_t len, char out[FWP_PCI_BDF_LEN]);
 
 /*
- * Reads one device from a sysfs PCI devices directory (NULL: /sys/bus/pci/devices).
+ * Reads one device from a sysfs PCI devices directory (NULL: FWP_SYSFS_PCI).
  * -ENODEV: no such device.
  */
 int fwp_pci_read(const char *sysfs, const char *bdf, struct fwp_pci_dev *d);

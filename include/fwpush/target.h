@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Targets: where a window lives. A target URI is SCHEME:ARGS; this build knows
- *   shm:NAME   a POSIX shared-memory object (/dev/shm/NAME) mapped by host and emulated BMC.
- * The pipeline only sees a mapped window, so other transports slot in behind the same calls.
+ * Targets: where a window lives. A target URI is SCHEME:ARGS:
+ *   shm:NAME                      a POSIX shared-memory object (/dev/shm/NAME) that host and
+ *                                 emulated BMC both map
+ *   vfio:BDF[,bar=N][,offset=O]   a PCI BAR through vfio-pci
+ *   pci:BDF[,bar=N][,offset=O]    a PCI BAR through sysfs (root)
+ *   dpdk:BDF[,bar=N][,offset=O]   a PCI BAR mapped by DPDK's PCI bus (builds with DPDK)
+ * The pipeline only sees a mapped window, whatever the transport.
  */
 #ifndef FWPUSH_TARGET_H
 #define FWPUSH_TARGET_H
@@ -18,7 +22,10 @@ struct fwp_target;
 enum fwp_target_flags {
 	/* The window is ordinary cached memory: reading it back is as cheap as writing it. */
 	FWP_TARGET_CACHED	= 1u << 0,
-	/* The window is mapped write-combining: fence before a doorbell. */
+	/*
+	 * The window is mapped write-combining (pci: on a prefetchable BAR). The host treats it
+	 * like any window that is not cached: streaming stores, a fence before each doorbell.
+	 */
 	FWP_TARGET_WC		= 1u << 1,
 };
 
@@ -27,6 +34,11 @@ enum fwp_target_flags {
  * -EINVAL: malformed URI; -EAFNOSUPPORT: unknown scheme; -ENOENT: no such window;
  * -EAGAIN: the window exists but is not sized yet; -EBUSY: another host holds it;
  * -EACCES: no permission; other -errno from the system.
+ * PCI transports: -ENODEV: no such device; -ENXIO: not bound to vfio-pci (vfio:, dpdk:);
+ * -EXDEV: IOMMU group not viable; -ENOPROTOOPT: no VFIO IOMMU backend loaded; -ENOTSUP: the
+ * BAR is not a mappable memory BAR; -EMSGSIZE: the offset leaves no room for a window;
+ * dpdk: -ENOTCONN: the EAL did not start or probe the device; -EALREADY: the EAL already ran
+ * in this process; -ELIBBAD: DPDK's structures are not the 22.11 ones this build declares.
  */
 int fwp_target_open(const char *uri, struct fwp_target **out);
 
