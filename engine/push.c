@@ -31,6 +31,7 @@ struct slot {
 	struct fwp_hstate image_before;	/* DATA: the image hash before this chunk */
 	uint64_t seq;
 	uint64_t offset;
+	uint64_t held;			/* DATA, FINISH: image bytes the BMC must hold after it */
 	struct fwp_hash128 hash;	/* what we sent, to compare with the BMC's answer */
 	uint16_t type;
 	bool busy;
@@ -237,12 +238,31 @@ static int fail(struct push *p, int err, const struct slot *s, uint16_t status)
 	return err;
 }
 
-/* Collects the BMC's answer to what slot i holds and checks it. */
+/*
+ * Checks an answer that says OK to a DATA or FINISH: the BMC must hold exactly the bytes up to
+ * the end of that message, and its hash of them must be ours. A BMC that says otherwise is
+ * lying or broken: the push fails (-EPROTO, -EBADMSG) even though it said OK.
+ */
+static int check_stored(struct push *p, const struct slot *s, const struct fwp_ack *a)
+{
+	if (a->offset != s->held) {
+		p->res->bmc_held = a->offset;
+		p->res->expected_held = s->held;
+		return fail(p, -EPROTO, s, a->status);
+	}
+	if (!fwp_hash128_eq(&a->hash, &s->hash))
+		return fail(p, -EBADMSG, s, a->status);
+	if (s->type == FWP_MSG_FINISH)
+		p->res->verified = true;
+	return 0;
+}
+
+/* Collects the BMC's answer to what slot i holds and checks it, on a private copy. */
 static int reap(struct push *p, uint32_t i)
 {
 	struct slot *s = &p->slots[i];
 	const struct fwp_ack *a = fwp_win_ack(&p->h->win, i);
-	struct fwp_hash128 got;
+	struct fwp_ack ack;
 	int ret;
 
 	if (!s->busy)
@@ -251,12 +271,11 @@ static int reap(struct push *p, uint32_t i)
 	if (ret)
 		return fail(p, ret, s, 0);
 	s->busy = false;
-	if (a->status != FWP_ST_OK)
-		return fail(p, -EREMOTEIO, s, a->status);
-	got = a->hash;
-	if ((s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH) &&
-	    !fwp_hash128_eq(&got, &s->hash))
-		return fail(p, -EBADMSG, s, a->status);
+	memcpy(&ack, a, sizeof(ack));
+	if (ack.status != FWP_ST_OK)
+		return fail(p, -EREMOTEIO, s, ack.status);
+	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH)
+		return check_stored(p, s, &ack);
 	return 0;
 }
 
@@ -297,6 +316,7 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 
 	s->seq = p->h->next_seq++;
 	s->offset = offset;
+	s->held = type == FWP_MSG_FINISH ? p->res->image_size : offset + len;
 	s->type = type;
 	s->hash = expect ? *expect : (struct fwp_hash128){ 0, 0 };
 	s->busy = true;
@@ -539,8 +559,10 @@ static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uin
 	uint64_t held = fwp_win_ack(&p->h->win, p->msgs ? (p->msgs - 1) % p->nslots : 0)->offset;
 
 	/* Whole chunks, or all of it: a host may die between the last DATA and the FINISH. */
-	if (held > p->res->image_size || (held % p->chunk && held != p->res->image_size))
+	if (held > p->res->image_size || (held % p->chunk && held != p->res->image_size)) {
+		p->res->bmc_held = held;
 		return fail(p, -EPROTO, &(struct slot){ .type = FWP_MSG_START }, 0);
+	}
 	*from = held;
 	p->res->resumed_from = held;
 	return hash_range(p, fd, held, image_hs);

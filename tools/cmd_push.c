@@ -242,6 +242,16 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 				       "--expect-hash", a->image);
 		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's hash of %s at offset %llu "
 			       "differs from ours", a->target, what, off);
+	case -EPROTO:
+		if (r->failed_type == FWP_MSG_START)
+			return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's answer to the resuming "
+				       "START says it holds %llu bytes of a %llu-byte image (must be "
+				       "whole %u-byte chunks, or all of it)", a->target,
+				       (unsigned long long)r->bmc_held,
+				       (unsigned long long)r->image_size, r->chunk_size);
+		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC acknowledged %s at offset %llu "
+			       "as holding %llu bytes, expected %llu", a->target, what, off,
+			       (unsigned long long)r->bmc_held, (unsigned long long)r->expected_held);
 	default:
 		return fwp_die(FWP_EXIT_FAILURE, "push %s: %s", a->image, strerror(-err));
 	}
@@ -256,17 +266,18 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 	if (a->json) {
 		printf("{\"image\":\"%s\",\"target\":\"%s\",\"bytes\":%llu,\"chunks\":%llu,"
 		       "\"slots\":%u,\"chunk_size\":%u,\"seconds\":%.6f,\"gbps\":%.3f,"
-		       "\"xxh128\":\"%s\",\"verified\":true,\"resumed_from\":%llu,\"resends\":%u,\"rerings\":%u,"
+		       "\"xxh128\":\"%s\",\"verified\":%s,\"resumed_from\":%llu,\"resends\":%u,\"rerings\":%u,"
 		       "\"injected\":{\"flip\":%u,\"lose\":%u,\"dup\":%u}}\n", a->image, a->target,
 		       (unsigned long long)r->image_size, (unsigned long long)r->chunks, r->slots,
 		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex,
-		       (unsigned long long)r->resumed_from, r->resends,
+		       r->verified ? "true" : "false", (unsigned long long)r->resumed_from, r->resends,
 		       r->rerings, a->injected[1], a->injected[2], a->injected[3]);
 	} else if (!a->quiet) {
 		printf("pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u bytes, "
-		       "XXH3-128 %s verified by the BMC\n", a->image, a->target,
+		       "XXH3-128 %s %s\n", a->image, a->target,
 		       (unsigned long long)r->image_size, secs * 1e3,
-		       fwp_gbps(r->image_size, r->ns), r->slots, r->chunk_size, hex);
+		       fwp_gbps(r->image_size, r->ns), r->slots, r->chunk_size, hex,
+		       r->verified ? "verified by the BMC" : "not verified");
 	}
 }
 

@@ -74,10 +74,14 @@ struct fwp_push_result {
 	uint16_t bmc_status;		/* status of the answer that failed it */
 	uint16_t failed_type;		/* message being sent or waited on */
 	uint64_t failed_offset;
+	/* -EPROTO: the bytes the BMC said it holds, and what it must hold (DATA, FINISH). */
+	uint64_t bmc_held;
+	uint64_t expected_held;
 	/* Recovery. */
 	uint32_t resends;		/* chunks sent again after a BAD_HASH answer */
 	uint32_t rerings;		/* doorbells rung again after a stall */
 	uint64_t resumed_from;		/* resume: bytes the BMC already held */
+	bool verified;			/* the BMC's FINISH hash was compared with ours: equal */
 };
 
 /*
@@ -92,8 +96,9 @@ int fwp_image_open(const char *path, bool direct);
  * image stored, synced and its hash equal to ours. Errors: -ENODATA: empty; -EFBIG: larger than
  * the BMC's flash; -EINVAL: options do not fit the window; -ETIMEDOUT: the BMC made no progress
  * for timeout_ms; -EREMOTEIO: the BMC refused (res->bmc_status says why); -EBADMSG: a hash the
- * BMC reported differs from ours, or the image differs from expect_hash; -EIO: the image changed
- * size or could not be read while pushing.
+ * BMC reported differs from ours, or the image differs from expect_hash; -EPROTO: the BMC
+ * answered OK but said it holds other bytes than it must (res->bmc_held, res->expected_held);
+ * -EIO: the image changed size or could not be read while pushing.
  */
 int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		  struct fwp_push_result *res);

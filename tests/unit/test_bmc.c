@@ -161,22 +161,70 @@ static void finish_fields(void)
 	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_STATE);
 }
 
+/* Sends the whole image from off on, and a FINISH naming its hash; returns FINISH's status. */
+static unsigned rest_and_finish(uint64_t off)
+{
+	struct fwp_finish_body fb = { .image_hash = fwp_xxh128(image, IMAGE_SIZE) };
+	struct fwp_msg_hdr h;
+
+	for (; off < IMAGE_SIZE; off += RIG_SLOT_SIZE)
+		CHECK_EQ(data(off, IMAGE_SIZE - off < RIG_SLOT_SIZE ? IMAGE_SIZE - off
+								    : RIG_SLOT_SIZE), FWP_ST_OK);
+	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
+	return send(&h, &fb, sizeof(fb));
+}
+
 static void finish_early_and_good(void)
 {
 	struct fwp_finish_body fb = { .image_hash = fwp_xxh128(image, IMAGE_SIZE) };
 	struct fwp_msg_hdr h;
-	uint64_t off;
 
 	CHECK_EQ(start(start_body()), FWP_ST_OK);
 	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);
 	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
 	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_STATE);	/* image incomplete */
-	for (off = RIG_SLOT_SIZE; off < IMAGE_SIZE; off += RIG_SLOT_SIZE)
-		CHECK_EQ(data(off, IMAGE_SIZE - off < RIG_SLOT_SIZE ? IMAGE_SIZE - off
-								    : RIG_SLOT_SIZE), FWP_ST_OK);
-	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
-	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_OK);
+	CHECK_EQ(rest_and_finish(RIG_SLOT_SIZE), FWP_ST_OK);
 	CHECK(access(r.flash, F_OK) == 0);
+}
+
+/*
+ * Resume continues the open session only for the same image, named by the same hash; any
+ * other START (another image, no RESUME flag) starts over from 0.
+ */
+static void resume_only_same_image(void)
+{
+	struct fwp_start_body sb = start_body(), other;
+
+	sb.flags = FWP_START_HAS_HASH;
+	sb.image_hash = fwp_xxh128(image, IMAGE_SIZE);
+	other = sb;
+	other.image_hash.hi ^= 1;
+	other.flags |= FWP_START_RESUME;
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(start(other), FWP_ST_OK);			/* another image: a new session */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);
+	CHECK_EQ(r.bmc->received, 0);
+	sb.flags |= FWP_START_RESUME;
+	CHECK_EQ(start(sb), FWP_ST_OK);				/* not the open session's image */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(start(sb), FWP_ST_OK);				/* the same image: continue */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, RIG_SLOT_SIZE);
+	CHECK_EQ(rest_and_finish(RIG_SLOT_SIZE), FWP_ST_OK);
+}
+
+/* An image named by hash at START is activated only if it has that hash. */
+static void finish_checks_named_hash(void)
+{
+	struct fwp_start_body sb = start_body();
+
+	sb.flags = FWP_START_HAS_HASH;
+	sb.image_hash = fwp_xxh128(image, IMAGE_SIZE);
+	sb.image_hash.lo ^= 1;
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(rest_and_finish(0), FWP_ST_VERIFY_FAILED);
+	CHECK(r.bmc->state == BMC_IDLE);
 }
 
 static void stale_sequence(void)
@@ -205,6 +253,8 @@ int main(void)
 	control_block_scribbled();
 	finish_fields();
 	finish_early_and_good();
+	finish_checks_named_hash();
+	resume_only_same_image();
 	stale_sequence();
 	rig_close(&r);
 	return check_done("test_bmc");

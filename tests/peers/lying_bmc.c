@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A lying BMC, for tests: a real emulated BMC (fwp_bmc on a private inner window, with a real
+ * flash) behind a relay that owns the window the host sees. The relay copies each message the
+ * host rings into the inner window and each answer back out, and alters one answer as told:
+ *
+ *   chunk-hash:N    the Nth DATA answer says OK with a hash that is not the chunk's
+ *   finish-hash     the FINISH answer says OK with a hash that is not the image's
+ *   offset:N        the Nth DATA answer says OK with a stored offset one byte short
+ *   resume-offset   a START answer says OK holding one chunk more than the image
+ *
+ * The inner BMC stores what it really received, so a test can tell what the host was told
+ * from what happened. A host must catch every lie (fwpush push exits 7).
+ *
+ * Usage: lying_bmc --window shm:NAME --flash PATH --lie KIND[:N] [--slots N] [--slot-size B]
+ * Prints "ready" on stdout once the window is formatted; SIGTERM ends it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwpush/bmc.h"
+#include "fwpush/target.h"
+#include "mmio.h"
+#include "poll.h"
+#include "window.h"
+
+enum lie { LIE_CHUNK_HASH, LIE_FINISH_HASH, LIE_OFFSET, LIE_RESUME_OFFSET };
+
+struct relay {
+	struct fwp_target *outer_t, *inner_t;
+	struct fwp_window outer, inner;
+	struct fwp_bmc *bmc;
+	enum lie lie;
+	uint64_t nth;		/* which chunk or START to lie about (1 = the first) */
+	uint64_t starts;	/* START answers so far */
+	bool lied;
+	uint64_t start_chunk;	/* chunk size of the session, from its START */
+	uint64_t start_size;
+	uint64_t forwarded[FWP_SLOTS_MAX];
+	uint64_t data_offset[FWP_SLOTS_MAX];	/* of the DATA message forwarded in each slot */
+};
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void *serve(void *arg)
+{
+	fwp_bmc_run(arg, &stop);
+	return NULL;
+}
+
+static int parse_lie(struct relay *r, const char *v)
+{
+	static const char *names[] = { "chunk-hash", "finish-hash", "offset", "resume-offset" };
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	unsigned i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i]) == n && !strncmp(v, names[i], n)) {
+			r->lie = i;
+			r->nth = colon ? strtoull(colon + 1, NULL, 0) : 1;
+			return r->nth ? 0 : -EINVAL;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Copies the message the host rang in slot i into the inner window and rings it there. */
+static void forward(struct relay *r, uint32_t i, uint64_t seq)
+{
+	const struct fwp_msg_hdr *h = fwp_win_hdr(&r->outer, i);
+	struct fwp_start_body sb;
+
+	memcpy(fwp_win_body(&r->inner, i), fwp_win_body(&r->outer, i), r->outer.layout.slot_size);
+	memcpy(fwp_win_hdr(&r->inner, i), h, sizeof(*h));
+	if (h->type == FWP_MSG_START && h->length == sizeof(sb)) {
+		memcpy(&sb, fwp_win_body(&r->outer, i), sizeof(sb));
+		r->start_chunk = sb.chunk_size;
+		r->start_size = sb.image_size;
+	}
+	r->data_offset[i] = h->offset;
+	r->forwarded[i] = seq;
+	fwp_store_release(&fwp_win_host_db(&r->inner, i)->seq, seq);
+}
+
+/*
+ * Is the answer in slot i the one to lie in? Answers are relayed in slot order, not in the
+ * BMC's order, so a chunk is told by its offset, not by counting answers.
+ */
+static bool matches(struct relay *r, uint32_t i, const struct fwp_ack *a)
+{
+	if (r->lied || a->status != FWP_ST_OK)
+		return false;
+	switch (r->lie) {
+	case LIE_CHUNK_HASH:
+	case LIE_OFFSET:
+		return a->type == FWP_MSG_DATA && r->data_offset[i] == (r->nth - 1) * r->start_chunk;
+	case LIE_FINISH_HASH:
+		return a->type == FWP_MSG_FINISH;
+	case LIE_RESUME_OFFSET:
+		return a->type == FWP_MSG_START && ++r->starts == r->nth;
+	}
+	return false;
+}
+
+/* Copies the inner BMC's answer in slot i out to the host, altered if it is the one. */
+static void answer(struct relay *r, uint32_t i, uint64_t seq)
+{
+	struct fwp_ack a;
+
+	memcpy(&a, fwp_win_ack(&r->inner, i), sizeof(a));
+	if (matches(r, i, &a)) {
+		r->lied = true;
+		switch (r->lie) {
+		case LIE_CHUNK_HASH:
+		case LIE_FINISH_HASH:
+			a.hash.lo ^= 1;
+			break;
+		case LIE_OFFSET:
+			a.offset -= 1;
+			break;
+		case LIE_RESUME_OFFSET:
+			a.offset = r->start_size + r->start_chunk;
+			break;
+		}
+		fprintf(stderr, "lying_bmc: lied in the answer to seq %llu\n",
+			(unsigned long long)seq);
+	}
+	a.seq = 0;
+	memcpy((unsigned char *)fwp_win_ack(&r->outer, i) + sizeof(a.seq),
+	       (unsigned char *)&a + sizeof(a.seq), sizeof(a) - sizeof(a.seq));
+	fwp_store_release(&fwp_win_ack(&r->outer, i)->seq, seq);
+}
+
+static bool relay_once(struct relay *r)
+{
+	bool busy = false;
+	uint32_t i;
+
+	for (i = 0; i < r->outer.layout.slot_count; i++) {
+		uint64_t hs = fwp_load_acquire(&fwp_win_host_db(&r->outer, i)->seq);
+		uint64_t as = fwp_load_acquire(&fwp_win_ack(&r->inner, i)->seq);
+
+		if (hs != r->forwarded[i] && hs != fwp_win_ack(&r->outer, i)->seq) {
+			forward(r, i, hs);
+			busy = true;
+		}
+		if (as && as == r->forwarded[i] && as != fwp_win_ack(&r->outer, i)->seq) {
+			answer(r, i, as);
+			busy = true;
+		}
+	}
+	/* The inner BMC beats while its flash works: pass that on, as the real one would. */
+	fwp_store_release(&r->outer.ctrl->heartbeat, fwp_load_acquire(&r->inner.ctrl->heartbeat));
+	return busy;
+}
+
+static int setup(struct relay *r, const char *uri, const char *flash, uint32_t slots,
+		 uint32_t slot_size)
+{
+	struct fwp_bmc_opts o = { .sz = sizeof(o), .slot_count = slots, .slot_size = slot_size };
+	char inner_uri[256];
+	struct fwp_win_ctrl ctrl;
+	struct fwp_layout l;
+	int ret;
+
+	snprintf(inner_uri, sizeof(inner_uri), "%s-inner", uri);
+	ret = fwp_bmc_create(inner_uri, flash, &o, &r->bmc);
+	if (!ret)
+		ret = fwp_target_open(inner_uri, &r->inner_t);
+	if (!ret) {
+		memcpy(&ctrl, fwp_target_base(r->inner_t), sizeof(ctrl));
+		ret = fwp_ctrl_decode(&ctrl, fwp_target_size(r->inner_t), &l);
+	}
+	if (!ret)
+		ret = fwp_target_create(uri, l.window_size, &r->outer_t);
+	if (ret)
+		return ret;
+	fwp_win_init(&r->inner, fwp_target_base(r->inner_t), &l);
+	fwp_win_init(&r->outer, fwp_target_base(r->outer_t), &l);
+	ctrl.magic = 0;
+	ctrl.heartbeat = 0;
+	memcpy(r->outer.ctrl, &ctrl, sizeof(ctrl));
+	fwp_store_release(&r->outer.ctrl->magic, FWP_WINDOW_MAGIC);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "window", required_argument, NULL, 'w' },
+		{ "flash", required_argument, NULL, 'f' },
+		{ "lie", required_argument, NULL, 'l' },
+		{ "slots", required_argument, NULL, 's' },
+		{ "slot-size", required_argument, NULL, 'S' },
+		{ 0 },
+	};
+	struct relay r = { 0 };
+	const char *uri = NULL, *flash = NULL;
+	uint32_t slots = 4, slot_size = 64 << 10;
+	struct fwp_backoff bo;
+	pthread_t bmc_thread;
+	int c, ret = -EINVAL;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w': uri = optarg; break;
+		case 'f': flash = optarg; break;
+		case 'l': ret = parse_lie(&r, optarg); break;
+		case 's': slots = strtoul(optarg, NULL, 0); break;
+		case 'S': slot_size = strtoul(optarg, NULL, 0); break;
+		default: return 2;
+		}
+	}
+	if (!uri || !flash || ret) {
+		fprintf(stderr, "usage: lying_bmc --window URI --flash PATH --lie KIND[:N]\n");
+		return 2;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	ret = setup(&r, uri, flash, slots, slot_size);
+	if (ret) {
+		fprintf(stderr, "lying_bmc: %s\n", strerror(-ret));
+		return 1;
+	}
+	pthread_create(&bmc_thread, NULL, serve, r.bmc);
+	printf("ready\n");
+	fflush(stdout);
+	fwp_backoff_reset(&bo);
+	while (!stop) {
+		if (relay_once(&r))
+			fwp_backoff_reset(&bo);
+		else
+			fwp_backoff_wait(&bo);
+	}
+	pthread_join(bmc_thread, NULL);
+	fwp_target_close(r.outer_t);
+	fwp_target_close(r.inner_t);
+	fwp_bmc_destroy(r.bmc);
+	return 0;
+}
