@@ -38,13 +38,23 @@ stop_bmc
 "$FWPUSH" bmc-sim --window "$WINDOW" --flash "$flash" --slots 4 --slot-size 64K \
 	--idle-timeout 300ms 2>"$T_DIR/bmc.log" &
 BMC_PID=$!
+bank=$(inactive_bank "$flash")
+before=$(stat -c %y "$bank")
 "$FWPUSH" push "$img" --target "$WINDOW" --inject lose:100 --timeout 5 -q &
 host=$!
-sleep 0.3
+# The session is open once the BMC has sized the bank for it.
+until [ "$(stat -c %y "$bank")" != "$before" ] || ! kill -0 $host 2>/dev/null; do sleep 0.01; done
 kill -9 $host; wait $host 2>/dev/null
-sleep 0.6
+t0=$(date +%s%N)
+for _ in $(seq 500); do
+	grep -q "session idle too long" "$T_DIR/bmc.log" && break
+	sleep 0.01
+done
+t1=$(date +%s%N)
 check "BMC dropped the dead host's session after its idle timeout" \
 	grep -q "session idle too long" "$T_DIR/bmc.log"
+check "not before it: $(((t1 - t0) / 1000000)) ms after the host died (timeout 300 ms)" \
+	[ $(((t1 - t0) / 1000000)) -ge 250 ]
 check "and serves the next push" "$FWPUSH" push "$T_DIR/img2" --target "$WINDOW" -q
 check "flash equals the new image" cmp -s "$T_DIR/img2" "$flash"
 # Resume: a push started with --resume (it names the image by hash) dies just before it rings
@@ -68,6 +78,24 @@ check "killed before FINISH: resumed push completes (exit $rc)" [ "$rc" -eq 0 ]
 check "killed before FINISH: resumed from the end ($(field "$T_DIR/out" resumed_from))" \
 	[ "$(field "$T_DIR/out" 'int(resumed_from == bytes)')" = 1 ]
 check "killed before FINISH: flash equals the image" cmp -s "$T_DIR/odd" "$flash"
+# A resume for another image of the same size while a session is open: never continued.
+make_image "$T_DIR/img-b" $((5 << 20))
+"$FWPUSH" push "$img" --target "$WINDOW" --resume -q --inject kill:2M
+"$FWPUSH" push "$T_DIR/img-b" --target "$WINDOW" --resume --json >"$T_DIR/out"; rc=$?
+check "resume of another image: pushes (exit $rc)" [ "$rc" -eq 0 ]
+check "resume of another image: starts at 0 ($(field "$T_DIR/out" resumed_from))" \
+	[ "$(field "$T_DIR/out" resumed_from)" = 0 ]
+check "resume of another image: flash equals it" cmp -s "$T_DIR/img-b" "$flash"
+# A resume named by --expect-hash (the host hashes nothing first) continues like one named
+# by the image's own hash.
+hash_b=$(xxhsum -H2 "$img" | cut -d' ' -f1)
+"$FWPUSH" push "$img" --target "$WINDOW" --resume -q --inject kill:3M
+"$FWPUSH" push "$img" --target "$WINDOW" --resume --expect-hash "$hash_b" --json >"$T_DIR/out"
+rc=$?
+check "resume named by --expect-hash: pushes (exit $rc)" [ "$rc" -eq 0 ]
+check "resume named by --expect-hash: from 3 MiB ($(field "$T_DIR/out" resumed_from))" \
+	[ "$(field "$T_DIR/out" resumed_from)" = $((3 << 20)) ]
+check "resume named by --expect-hash: flash equals the image" cmp -s "$img" "$flash"
 check "a --resume with nothing to resume starts at 0" \
 	[ "$("$FWPUSH" push "$T_DIR/img2" --target "$WINDOW" --resume --json | \
 	     sed -n 's/.*"resumed_from":\([0-9]*\).*/\1/p')" = 0 ]

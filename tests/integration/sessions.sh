@@ -43,9 +43,15 @@ check "the last push is the active image" cmp -s "$img" "$flash"
 kill -9 "$BMC_PID"; BMC_PID=
 wait 2>/dev/null
 check "the dead BMC's window is still there" [ -e "/dev/shm/$T_NAME-s1" ]
+cp "/dev/shm/$T_NAME-s1" "$T_DIR/stale"
 "$FWPUSH" push "$img" --target "$WINDOW" -q --timeout 10 &
 host=$!
-sleep 0.5
+# A second is a hundred times what a host needs to start and write its START: a host that
+# took the stale window for a live one would have written into it by now.
+sleep 1
+check "a waiting host writes nothing into a window no BMC is attached to" \
+	cmp -s "$T_DIR/stale" "/dev/shm/$T_NAME-s1"
+check "and is still waiting" kill -0 $host
 start_bmc s1 "$flash" --slots 2 --slot-size 64K
 wait $host; rc=$?
 check "a host waiting on a stale window pushes to the new bmc-sim (exit $rc)" [ "$rc" -eq 0 ]
