@@ -196,11 +196,23 @@ static int parse(int argc, char **argv, struct push_args *a)
 	return 0;
 }
 
+/* The message a push failed on, for its error line: "DATA at offset N", "FINISH", ... */
+static const char *failed_message(const struct fwp_push_result *r, char *buf, size_t len)
+{
+	if (r->failed_type == FWP_MSG_DATA)
+		snprintf(buf, len, "DATA at offset %llu", (unsigned long long)r->failed_offset);
+	else if (r->failed_type)
+		snprintf(buf, len, "%s", fwp_msg_type_str(r->failed_type));
+	else
+		snprintf(buf, len, "the answers to an earlier host's messages");
+	return buf;
+}
+
 static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 		      const struct fwp_push_result *r)
 {
-	const char *what = fwp_msg_type_str(r->failed_type);
-	unsigned long long off = r->failed_offset;
+	char buf[64];
+	const char *what = failed_message(r, buf, sizeof(buf));
 
 	switch (err) {
 	case -ENOENT:
@@ -219,7 +231,8 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 			       (unsigned long long)fwp_host_flash_capacity(h));
 	case -EIO:
 		return fwp_die(FWP_EXIT_IMAGE, "image %s: read failed or the file changed size "
-			       "while pushing (at offset %llu)", a->image, off);
+			       "while pushing (at offset %llu)", a->image,
+			       (unsigned long long)r->failed_offset);
 	case -EINVAL:
 		if (!h)
 			return fwp_die(FWP_EXIT_IMAGE, "image %s: its filesystem cannot do O_DIRECT "
@@ -230,18 +243,18 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 			       "which --direct needs)" : "");
 	case -ETIMEDOUT:
 		return fwp_die(FWP_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
-			       "(waiting for %s at offset %llu); is bmc-sim running?",
-			       a->target, a->timeout_ms / 1000.0, what, off);
+			       "(waiting for %s); is bmc-sim running?",
+			       a->target, a->timeout_ms / 1000.0, what);
 	case -EREMOTEIO:
-		return fwp_die(FWP_EXIT_REFUSED, "target %s: BMC refused %s at offset %llu: %s "
-			       "(status %u)", a->target, what, off,
+		return fwp_die(FWP_EXIT_REFUSED, "target %s: BMC refused %s: %s "
+			       "(status %u)", a->target, what,
 			       fwp_status_str(r->bmc_status), r->bmc_status);
 	case -EBADMSG:
 		if (a->opts.expect_hash && r->failed_type == 0)
 			return fwp_die(FWP_EXIT_VERIFY, "image %s: XXH3-128 differs from "
 				       "--expect-hash", a->image);
-		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's hash of %s at offset %llu "
-			       "differs from ours", a->target, what, off);
+		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours",
+			       a->target, what);
 	case -EPROTO:
 		if (r->failed_type == FWP_MSG_START)
 			return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's answer to the resuming "
@@ -249,8 +262,8 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 				       "whole %u-byte chunks, or all of it)", a->target,
 				       (unsigned long long)r->bmc_held,
 				       (unsigned long long)r->image_size, r->chunk_size);
-		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC acknowledged %s at offset %llu "
-			       "as holding %llu bytes, expected %llu", a->target, what, off,
+		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC acknowledged %s as holding %llu "
+			       "bytes, expected %llu", a->target, what,
 			       (unsigned long long)r->bmc_held, (unsigned long long)r->expected_held);
 	default:
 		return fwp_die(FWP_EXIT_FAILURE, "push %s: %s", a->image, strerror(-err));
