@@ -57,19 +57,7 @@ expect_fail "--expect-hash mismatch" 7 "differs from --expect-hash" \
 	--expect-hash 00000000000000000000000000000000
 check "nothing activated by the refused pushes" [ ! -e "$flash" ]
 
-# No permission on the window: an unprivileged user against root's 0600 window.
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	pub="/tmp/$T_NAME-public.img"
-	head -c 5000 /dev/urandom >"$pub"
-	chmod 644 "$pub"
-	expect_fail "no permission on the window" 4 "permission denied" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$FWPUSH" push "$pub" --target "$WINDOW" --timeout 1
-	rm -f "$pub"
-	check "nothing activated by the unprivileged push" [ ! -e "$flash" ]
-else
-	echo "skip - no permission on the window: needs root and setpriv to switch to nobody"
-fi
+# No permission on the window: permission.sh, a test of its own (it can need a skip).
 
 # A truncated image: the host cannot know, unless told what the image must hash to.
 head -c 4000 "$T_DIR/img-small" >"$T_DIR/img-truncated"
