@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,8 +51,14 @@ static size_t on_curl_data(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * An https server is always verified: its certificate must chain to the CAs in the file
+ * FWPUSH_CA_FILE names (PEM), or to the system's when it is unset, and name the host.
+ */
 static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
 {
+	const char *ca_file = getenv("FWPUSH_CA_FILE");
+	char why[CURL_ERROR_SIZE] = "";
 	CURL *c = curl_easy_init();
 	long status = 0;
 	CURLcode rc;
@@ -59,6 +66,11 @@ static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
 	if (!c)
 		return -ENOMEM;
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file && *ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_curl_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
@@ -75,10 +87,14 @@ static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
 		return 0;
 	if (rc == CURLE_HTTP_RETURNED_ERROR)
 		snprintf(detail, len, "HTTP %ld", status);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION && why[0])
+		snprintf(detail, len, "%s", why);
 	else
-		snprintf(detail, len, "%s", curl_easy_strerror(rc));
+		snprintf(detail, len, "%s%s%s", curl_easy_strerror(rc), why[0] ? ": " : "", why);
 	if (rc == CURLE_HTTP_RETURNED_ERROR)
 		return status == 404 ? -ENOENT : -EIO;
+	if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		return -EKEYREJECTED;
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
 		return -EHOSTUNREACH;
 	return s->failed ? -ENOSPC : -EIO;

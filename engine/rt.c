@@ -7,9 +7,10 @@
  * processors: on a machine with as many processors as CPUs, an extra spinning thread would
  * turn microseconds into scheduler ticks.
  *
- * The handlers run our own code only: the workers interrupt nothing but their register
- * workload, and the controller interrupts itself inside pthread_kill(). That is why the
- * controller's pre-OS phase may do file I/O from its handler.
+ * The handlers run our own code only: every processor, the controller included, interrupts
+ * nothing but its register workload (the controller's sends the signal to itself with tgkill
+ * and takes it as that syscall returns). That is why the controller's pre-OS phase may do file
+ * I/O from its handler, and why every processor's registers can be proven bit-exact after.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +39,7 @@
 struct proc {
 	int cpu;
 	pthread_t thread;
-	struct fwp_workload *wl;	/* NULL for the controller */
+	struct fwp_workload *wl;	/* the registers it holds across the sequence */
 	uint64_t t_sent, t_entry, t_saved, t_tagged, t_released, t_restored;
 	volatile int arrived;
 	volatile int restored;
@@ -63,12 +64,12 @@ static struct {
 
 static __thread int rt_self = NO_CPU;
 
-static struct fwp_hash128 slot_tag(unsigned i)
+/* The tag covers the general registers and the XSAVE area that follows them. */
+static struct fwp_hash128 slot_tag(const struct fwp_rt_slot *s, uint32_t xsave_size)
 {
-	struct fwp_rt_slot *s = fwp_rt_slot(&rt.st, i);
 	size_t from = offsetof(struct fwp_rt_slot, gregs);
 
-	return fwp_xxh128((unsigned char *)s + from, FWP_RT_SLOT_HDR - from + rt.xi.size);
+	return fwp_xxh128((const unsigned char *)s + from, FWP_RT_SLOT_HDR - from + xsave_size);
 }
 
 /* Reads the staged update into the flash's inactive bank (or just hashes it) in one pass. */
@@ -137,9 +138,12 @@ static int check_states(void)
 
 	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_STATE)
 		((unsigned char *)fwp_rt_slot_xsave(&rt.st, rt.o->inject_cpu))[200] ^= 0x40;
+	/* Bit 0 of the first saved general register (r8): the tag must cover them all. */
+	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_REGS)
+		fwp_rt_slot(&rt.st, rt.o->inject_cpu)->gregs[0] ^= 0x01;
 	for (i = 0; i < rt.n; i++) {
 		uint64_t t = fwp_now_ns();
-		struct fwp_hash128 tag = slot_tag(i);
+		struct fwp_hash128 tag = slot_tag(fwp_rt_slot(&rt.st, i), rt.xi.size);
 		bool ok = fwp_hash128_eq(&tag, &fwp_rt_slot(&rt.st, i)->tag);
 
 		rt.res->core[i].check_ns = fwp_now_ns() - t;
@@ -209,7 +213,7 @@ static void on_ipi(int sig, siginfo_t *si, void *ctx)
 		return;		/* no XSAVE frame: this processor cannot take part */
 	s->cpu = p->cpu;
 	p->t_saved = fwp_now_ns();
-	s->tag = slot_tag(i);
+	s->tag = slot_tag(s, rt.xi.size);
 	p->t_tagged = fwp_now_ns();
 	/* From here the live registers and the frame are garbage: only the slot can save us. */
 	fwp_state_clobber(&rt.xi, ctx);
@@ -274,6 +278,7 @@ static int cpu_list(const struct fwp_rt_opts *o, int *cpus, unsigned *n)
 			if (o->cpus[i] < 0 || o->cpus[i] >= CPU_SETSIZE ||
 			    !CPU_ISSET(o->cpus[i], &allowed))
 				return -EINVAL;
+			CPU_CLR(o->cpus[i], &allowed);	/* one processor per CPU: no repeats */
 			cpus[(*n)++] = o->cpus[i];
 		}
 		return 0;
@@ -285,12 +290,13 @@ static int cpu_list(const struct fwp_rt_opts *o, int *cpus, unsigned *n)
 	return 0;
 }
 
+/* Every processor's workload; a thread for each but the controller, which runs its own. */
 static int start_workers(void)
 {
 	unsigned i;
 	int ret;
 
-	for (i = 1; i < rt.n; i++) {
+	for (i = 0; i < rt.n; i++) {
 		struct proc *p = &rt.proc[i];
 
 		p->wl = aligned_alloc(64, sizeof(*p->wl));
@@ -298,9 +304,14 @@ static int start_workers(void)
 			return -ENOMEM;
 		fwp_workload_init(p->wl, &rt.xi, p->cpu + 1);
 		p->wl->stop = &rt.stop;
+		if (i == 0)
+			continue;
 		ret = pthread_create(&p->thread, NULL, worker, p);
-		if (ret)
+		if (ret) {
+			free(p->wl);
+			p->wl = NULL;
 			return -ret;
+		}
 	}
 	for (i = 1; i < rt.n; i++) {
 		while (!rt.proc[i].wl->in_loop)
@@ -309,14 +320,19 @@ static int start_workers(void)
 	return 0;
 }
 
+/*
+ * Ends the workloads and compares each restored processor's registers with what it loaded:
+ * the controller's (its workload has returned by now) and every worker's. A processor that
+ * was never restored is not checked, and says so.
+ */
 static void stop_workers(void)
 {
-	size_t vec = rt.xi.avx512 ? 32 * 64 : rt.xi.avx ? 16 * 32 : 16 * 16;
 	unsigned i;
 
 	__atomic_store_n(&rt.stop, 1, __ATOMIC_RELEASE);
-	for (i = 1; i < rt.n; i++) {
+	for (i = 0; i < rt.n; i++) {
 		struct proc *p = &rt.proc[i];
+		struct fwp_rt_core *c;
 
 		if (!p->wl)
 			continue;
@@ -324,8 +340,11 @@ static void stop_workers(void)
 			pthread_detach(p->thread);	/* parked for good: the caller ends us */
 			continue;
 		}
-		pthread_join(p->thread, NULL);
-		rt.res->core[i].regs_ok = p->restored && !fwp_workload_check(p->wl, vec);
+		if (i)
+			pthread_join(p->thread, NULL);
+		c = &rt.res->core[i];
+		c->regs_checked = p->restored;
+		c->regs_ok = c->regs_checked && !fwp_workload_check(p->wl);
 		free(p->wl);
 		p->wl = NULL;
 	}
@@ -342,7 +361,8 @@ static void interrupt_all(void)
 		pthread_kill(rt.proc[i].thread, RT_SIGNAL);
 	}
 	rt.proc[0].t_sent = fwp_now_ns();
-	pthread_kill(pthread_self(), RT_SIGNAL);	/* runs on_ipi here, as processor 0 */
+	/* Runs on_ipi here, as processor 0, with its workload's registers live. */
+	fwp_workload_signal_self(rt.proc[0].wl, &rt.xi, RT_SIGNAL);
 	for (i = 0; i < rt.n; i++)
 		expect += rt.proc[i].arrived && (int)i != rt.parked;
 	deadline = fwp_now_ns() + 1000000000u;
@@ -366,8 +386,6 @@ static void collect(void)
 		c->cpu = p->cpu;
 		c->arrived = p->arrived;
 		c->restored = p->restored;
-		if (i == 0)
-			c->regs_ok = p->restored;	/* the controller's proof is that it runs on */
 		if (!p->arrived)
 			continue;
 		c->ipi_ns = p->t_entry - p->t_sent;
@@ -399,6 +417,10 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 	unsigned i;
 	int ret;
 
+	rt.o = o;
+	rt.res = res;
+	rt.parked = NO_CPU;
+	rt.st.fd = -1;		/* not open yet: the cleanup must not close stdin */
 	ret = fwp_xsave_probe(&rt.xi);
 	if (ret)
 		return ret;
@@ -408,10 +430,7 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 	/* Faults go to a worker: the controller cannot stay away from its own rendezvous. */
 	if (o->inject != FWP_RT_INJECT_NONE && o->inject != FWP_RT_INJECT_CORRUPT_UPDATE &&
 	    (o->inject_cpu < 1 || o->inject_cpu >= (int)rt.n))
-		return -EINVAL;
-	rt.o = o;
-	rt.res = res;
-	rt.parked = NO_CPU;
+		return -ERANGE;
 	for (i = 0; i < rt.n; i++)
 		rt.proc[i].cpu = cpus[i];
 	ret = fwp_rt_state_open(o->name ? o->name : FWP_RT_DEFAULT_NAME, rt.xi.size, &rt.st);
@@ -463,6 +482,11 @@ int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
 	fwp_rt_state_close(&rt.st);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	return ret;
+}
+
+bool fwp_rt_name_ok(const char *name)
+{
+	return name && !fwp_rt_paths(name, NULL, NULL, 0);
 }
 
 int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
@@ -556,13 +580,61 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+/*
+ * A processor's save + check + restore without the sequence around it: the same functions on
+ * a slot laid out as in the state area, through a frame holding the same (non-init) state the
+ * kernel would hand a handler, back to back on one core, each phase between its own clock reads
+ * as on_ipi and check_states time them (the tag in between is not timed, there either).
+ */
+static int bare_save_check_restore(const struct fwp_xsave_info *xi, unsigned runs, uint64_t *t)
+{
+	size_t area = (xi->size + 63) & ~(size_t)63;
+	struct fwp_rt_slot *s = aligned_alloc(64, FWP_RT_SLOT_HDR + area);
+	void *frame = aligned_alloc(64, area);
+	unsigned char *xsave = (unsigned char *)s + FWP_RT_SLOT_HDR;
+	ucontext_t uc;
+	unsigned i;
+	int ret = 0;
+
+	if (!s || !frame) {
+		free(s);
+		free(frame);
+		return -ENOMEM;
+	}
+	memset(s, 0, FWP_RT_SLOT_HDR + area);
+	memset(&uc, 0, sizeof(uc));
+	fwp_xsave_frame(xi, frame);
+	uc.uc_mcontext.fpregs = frame;
+	for (i = 0; i < runs && !ret; i++) {
+		uint64_t t0, t1, t2, t3, t4, t5;
+		struct fwp_hash128 tag;
+
+		t0 = fwp_now_ns();
+		ret = fwp_state_save(xi, &uc, s->gregs, xsave);
+		t1 = fwp_now_ns();
+		s->tag = slot_tag(s, xi->size);
+		t2 = fwp_now_ns();
+		tag = slot_tag(s, xi->size);
+		if (!fwp_hash128_eq(&tag, &s->tag))
+			ret = -EPROTO;
+		t3 = fwp_now_ns();
+		t4 = fwp_now_ns();
+		if (!ret)
+			ret = fwp_state_restore(xi, &uc, s->gregs, xsave);
+		t5 = fwp_now_ns();
+		t[i] = (t1 - t0) + (t3 - t2) + (t5 - t4);
+	}
+	free(s);
+	free(frame);
+	return ret;
+}
+
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out)
 {
 	struct sigaction sa = { .sa_handler = on_bare }, old;
 	struct fwp_xsave_info xi;
 	uint64_t *t, t0;
 	pthread_t th;
-	void *area;
 	unsigned i;
 	int target = ncpus > 1 ? cpus[1] : cpus[0], ret;
 
@@ -570,24 +642,18 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 	if (ret || !runs)
 		return ret ? ret : -EINVAL;
 	t = calloc(runs, sizeof(*t));
-	area = aligned_alloc(64, (xi.size + 63) & ~63u);
-	if (!t || !area) {
-		free(t);
-		free(area);
+	if (!t)
 		return -ENOMEM;
-	}
-	memset(area, 0, xi.size);
-	for (i = 0; i < runs; i++) {
-		t0 = fwp_now_ns();
-		fwp_xsave_cycle(&xi, area);
-		fwp_xxh128(area, xi.size);
-		t[i] = fwp_now_ns() - t0;
+	pin(cpus[0]);
+	ret = bare_save_check_restore(&xi, runs, t);
+	if (ret) {
+		free(t);
+		return ret;
 	}
 	out->xsave_xrstor_hash_ns = fwp_percentile(t, runs, 50);
 
 	rt.stop = 0;
 	sigaction(RT_SIGNAL, &sa, &old);
-	pin(cpus[0]);
 	ret = -pthread_create(&th, NULL, spinner, &target);
 	for (i = 0; !ret && i < runs; i++) {
 		__atomic_store_n(&bare_flag, 0, __ATOMIC_RELEASE);
@@ -604,6 +670,5 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 	}
 	sigaction(RT_SIGNAL, &old, NULL);
 	free(t);
-	free(area);
 	return ret;
 }

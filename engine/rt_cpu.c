@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "rt_cpu.h"
 
@@ -12,6 +14,8 @@
 #define XMM_SIZE		256
 #define XSAVE_HDR_OFFSET	512	/* the XSAVE header: XSTATE_BV, XCOMP_BV, reserved */
 #define XSAVE_HDR_SIZE		64
+/* What a workload holds: SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM (x87 it leaves alone). */
+#define HELD_COMPONENTS		0xe6ull
 
 static uint64_t xgetbv0(void)
 {
@@ -23,7 +27,7 @@ static uint64_t xgetbv0(void)
 
 int fwp_xsave_probe(struct fwp_xsave_info *xi)
 {
-	unsigned a, b, c, d;
+	unsigned a, b, c, d, i;
 
 	memset(xi, 0, sizeof(*xi));
 	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_XSAVE) || !(c & bit_OSXSAVE))
@@ -32,13 +36,17 @@ int fwp_xsave_probe(struct fwp_xsave_info *xi)
 	xi->mask = xgetbv0() & 0xe7;
 	__cpuid_count(0xd, 0, a, b, c, d);
 	xi->size = b;
+	for (i = 2; i < FWP_XSTATE_COMPONENTS; i++) {
+		if (!(xi->mask >> i & 1))
+			continue;
+		__cpuid_count(0xd, i, a, b, c, d);
+		xi->comp_size[i] = a;
+		xi->comp_offset[i] = b;
+	}
 	xi->avx = (xi->mask & 0x6) == 0x6;
 	xi->avx512 = xi->avx && (xi->mask & 0xe0) == 0xe0;
-	if (xi->avx) {
-		__cpuid_count(0xd, 2, a, b, c, d);
-		xi->ymm_size = a;
-		xi->ymm_offset = b;
-	}
+	if (xi->avx512 && __get_cpuid_count(7, 0, &a, &b, &c, &d))
+		xi->avx512bw = b & bit_AVX512BW;
 	return 0;
 }
 
@@ -61,14 +69,9 @@ static void xrstor_then_xsave(const void *from, void *to, uint64_t mask)
 {
 	__asm__ __volatile__("xrstor64 (%0)\n\txsave64 (%1)"
 			     : : "r"(from), "r"(to), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32))
-			     : "memory");
-}
-
-void fwp_xsave_cycle(const struct fwp_xsave_info *xi, void *area)
-{
-	__asm__ __volatile__("xsave64 (%0)\n\txrstor64 (%0)"
-			     : : "r"(area), "a"((uint32_t)xi->mask), "d"((uint32_t)(xi->mask >> 32))
-			     : "memory");
+			     : "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+			       "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
+			       "xmm15");
 }
 
 int fwp_state_save(const struct fwp_xsave_info *xi, ucontext_t *uc, uint64_t *gregs,
@@ -99,250 +102,237 @@ int fwp_state_restore(const struct fwp_xsave_info *xi, ucontext_t *uc, const uin
 	return 0;
 }
 
+/*
+ * Every component a workload holds, in a standard-format XSAVE image, set to byte and marked
+ * present in XSTATE_BV: XRSTOR then loads these bytes rather than the init state (zeros).
+ */
+static void fill_held(const struct fwp_xsave_info *xi, unsigned char *fx, int byte)
+{
+	uint64_t bv;
+	unsigned i;
+
+	memset(fx + XMM_OFFSET, byte, XMM_SIZE);
+	for (i = 2; i < FWP_XSTATE_COMPONENTS; i++) {
+		if (xi->mask & HELD_COMPONENTS & 1ull << i)
+			memset(fx + xi->comp_offset[i], byte, xi->comp_size[i]);
+	}
+	memcpy(&bv, fx + XSAVE_HDR_OFFSET, sizeof(bv));
+	bv |= xi->mask & HELD_COMPONENTS;
+	memcpy(fx + XSAVE_HDR_OFFSET, &bv, sizeof(bv));
+}
+
+void fwp_xsave_frame(const struct fwp_xsave_info *xi, void *frame)
+{
+	unsigned char *fx = frame;
+	uint32_t magic = FP_XSTATE_MAGIC1;
+
+	memset(fx, 0, xi->size);
+	__asm__ __volatile__("xsave64 (%0)"
+			     : : "r"(fx), "a"((uint32_t)xi->mask), "d"((uint32_t)(xi->mask >> 32))
+			     : "memory");
+	fill_held(xi, fx, 0x5a);
+	memcpy(fx + SW_BYTES_OFFSET, &magic, sizeof(magic));
+}
+
+#define ZMOV(n)	"vmovdqa64 %%zmm0, %%zmm" #n "\n\t"
+#define KSET(n)	"kxnorw %%k0, %%k0, %%k" #n "\n\t"
+#define CLOB_X16	"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", \
+			"xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+#define CLOB_X32	CLOB_X16, "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", \
+			"xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", \
+			"xmm31"
+#define CLOB_K		"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"
+
+__attribute__((target("avx512f")))
+static void clobber_live_avx512(void)
+{
+	__asm__ __volatile__("vpternlogd $0xff, %%zmm0, %%zmm0, %%zmm0\n\t"
+			     ZMOV(1) ZMOV(2) ZMOV(3) ZMOV(4) ZMOV(5) ZMOV(6) ZMOV(7) ZMOV(8)
+			     ZMOV(9) ZMOV(10) ZMOV(11) ZMOV(12) ZMOV(13) ZMOV(14) ZMOV(15)
+			     ZMOV(16) ZMOV(17) ZMOV(18) ZMOV(19) ZMOV(20) ZMOV(21) ZMOV(22)
+			     ZMOV(23) ZMOV(24) ZMOV(25) ZMOV(26) ZMOV(27) ZMOV(28) ZMOV(29)
+			     ZMOV(30) ZMOV(31)
+			     KSET(0) KSET(1) KSET(2) KSET(3) KSET(4) KSET(5) KSET(6) KSET(7)
+			     : : : CLOB_X32, CLOB_K);
+}
+
+#define YMOV(n)	"vmovdqa %%ymm0, %%ymm" #n "\n\t"
+__attribute__((target("avx")))
+static void clobber_live_avx(void)
+{
+	__asm__ __volatile__("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n\t"
+			     YMOV(1) YMOV(2) YMOV(3) YMOV(4) YMOV(5) YMOV(6) YMOV(7) YMOV(8)
+			     YMOV(9) YMOV(10) YMOV(11) YMOV(12) YMOV(13) YMOV(14) YMOV(15)
+			     : : : CLOB_X16);
+}
+
+#define XMOV(n)	"movdqa %%xmm0, %%xmm" #n "\n\t"
+static void clobber_live_sse(void)
+{
+	__asm__ __volatile__("pcmpeqd %%xmm0, %%xmm0\n\t"
+			     XMOV(1) XMOV(2) XMOV(3) XMOV(4) XMOV(5) XMOV(6) XMOV(7) XMOV(8)
+			     XMOV(9) XMOV(10) XMOV(11) XMOV(12) XMOV(13) XMOV(14) XMOV(15)
+			     : : : CLOB_X16);
+}
+
 void fwp_state_clobber(const struct fwp_xsave_info *xi, ucontext_t *uc)
 {
 	static const int gp[] = { REG_RBX, REG_R12, REG_R13, REG_R14, REG_R15 };
 	unsigned char *fx = (unsigned char *)uc->uc_mcontext.fpregs;
+	void *frame;
 	size_t i;
 
 	for (i = 0; i < sizeof(gp) / sizeof(gp[0]); i++)
 		uc->uc_mcontext.gregs[gp[i]] = 0xdeaddeaddeaddeadll;
-	if (fx) {
-		memset(fx + XMM_OFFSET, 0xa5, XMM_SIZE);
-		if (xi->ymm_offset)
-			memset(fx + xi->ymm_offset, 0xa5, xi->ymm_size);
-	}
+	if (!frame_xsave(uc, &frame))
+		fill_held(xi, frame, 0xa5);
+	else if (fx)
+		memset(fx + XMM_OFFSET, 0xa5, XMM_SIZE);	/* a legacy (FXSAVE) frame */
 	/* And the live registers: what the handler leaves behind must not matter. */
-	if (xi->avx)
-		__asm__ __volatile__("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n\t"
-				     "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\t"
-				     "vmovdqa %%ymm0, %%ymm3\n\tvmovdqa %%ymm0, %%ymm8\n\t"
-				     "vmovdqa %%ymm0, %%ymm15"
-				     : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm8", "xmm15");
+	if (xi->avx512)
+		clobber_live_avx512();
+	else if (xi->avx)
+		clobber_live_avx();
 	else
-		__asm__ __volatile__("pcmpeqd %%xmm0, %%xmm0\n\tmovdqa %%xmm0, %%xmm1\n\t"
-				     "movdqa %%xmm0, %%xmm15" : : : "xmm0", "xmm1", "xmm15");
+		clobber_live_sse();
 }
 
 size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi, uint64_t seed)
 {
 	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-	size_t i, vec_bytes = xi->avx512 ? 32 * 64 : xi->avx ? 16 * 32 : 16 * 16;
+	size_t i;
 
 	memset(w, 0, sizeof(*w));
+	w->nvec = xi->avx512 ? 32 : 16;
+	w->width = xi->avx512 ? 64 : xi->avx ? 32 : 16;
 	for (i = 0; i < 5; i++)
 		w->gp_in[i] = x = x * 6364136223846793005ull + 1442695040888963407ull;
 	for (i = 0; i < sizeof(w->vec_in); i++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		w->vec_in[i / 64][i % 64] = x >> 56;
 	}
-	return vec_bytes;
+	for (i = 0; xi->avx512 && i < 8; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		w->k_in[i] = xi->avx512bw ? x : x & 0xffff;
+		if ((w->k_in[i] & 0xffff) == 0xa5a5)	/* never the clobber's pattern */
+			w->k_in[i] ^= 1;
+	}
+	return (size_t)w->nvec * w->width;
 }
 
 /*
- * The workloads: load rbx, r12-r15 and every vector register from gp_in/vec_in, say so, spin
- * until told to stop, then store them all to gp_out/vec_out. Vector i sits at byte 64 * i.
+ * The workloads: load rbx, r12-r15, every vector register (vector i from byte 64 * i) and,
+ * with AVX-512, k0-k7; then wait: a tgkill to its own thread when sig is set (the handler runs
+ * as the syscall returns), else spin until *w->stop. Then store them all.
  */
-__attribute__((target("avx512f")))
-static void run_avx512(struct fwp_workload *w)
+#define W_GP_LOAD	"movq %c[gin]+0(%[w]), %%rbx\n\tmovq %c[gin]+8(%[w]), %%r12\n\t" \
+			"movq %c[gin]+16(%[w]), %%r13\n\tmovq %c[gin]+24(%[w]), %%r14\n\t" \
+			"movq %c[gin]+32(%[w]), %%r15\n\t"
+#define W_GP_STORE	"movq %%rbx, %c[gout]+0(%[w])\n\tmovq %%r12, %c[gout]+8(%[w])\n\t" \
+			"movq %%r13, %c[gout]+16(%[w])\n\tmovq %%r14, %c[gout]+24(%[w])\n\t" \
+			"movq %%r15, %c[gout]+32(%[w])\n\t"
+#define W_WAIT		"testl %%edx, %%edx\n\tjz 2f\n\tsyscall\n\tjmp 3f\n"		\
+			"2:\tmovl $1, %c[inloop](%[w])\n\tmovq %c[stop](%[w]), %%rcx\n"	\
+			"1:\tpause\n\tcmpl $0, (%%rcx)\n\tje 1b\n"			\
+			"3:\t"
+#define VL(insn, reg, n)	insn " %c[vin]+" #n "*64(%[w]), %%" reg #n "\n\t"
+#define VS(insn, reg, n)	insn " %%" reg #n ", %c[vout]+" #n "*64(%[w])\n\t"
+#define V16(m, insn, reg)	m(insn, reg, 0) m(insn, reg, 1) m(insn, reg, 2) m(insn, reg, 3) \
+				m(insn, reg, 4) m(insn, reg, 5) m(insn, reg, 6) m(insn, reg, 7) \
+				m(insn, reg, 8) m(insn, reg, 9) m(insn, reg, 10) m(insn, reg, 11) \
+				m(insn, reg, 12) m(insn, reg, 13) m(insn, reg, 14) m(insn, reg, 15)
+#define V32(m, insn, reg)	V16(m, insn, reg) \
+				m(insn, reg, 16) m(insn, reg, 17) m(insn, reg, 18) m(insn, reg, 19) \
+				m(insn, reg, 20) m(insn, reg, 21) m(insn, reg, 22) m(insn, reg, 23) \
+				m(insn, reg, 24) m(insn, reg, 25) m(insn, reg, 26) m(insn, reg, 27) \
+				m(insn, reg, 28) m(insn, reg, 29) m(insn, reg, 30) m(insn, reg, 31)
+#define KL(insn, n)	insn " %c[kin]+" #n "*8(%[w]), %%k" #n "\n\t"
+#define KS(insn, n)	insn " %%k" #n ", %c[kout]+" #n "*8(%[w])\n\t"
+#define K8(m, insn)	m(insn, 0) m(insn, 1) m(insn, 2) m(insn, 3) m(insn, 4) m(insn, 5) \
+			m(insn, 6) m(insn, 7)
+#define W_OUT		"+a"(nr)
+#define W_IN		"D"(pid), "S"(tid), "d"(sig), [w] "r"(w),			\
+			[gin] "i"(offsetof(struct fwp_workload, gp_in)),		\
+			[gout] "i"(offsetof(struct fwp_workload, gp_out)),		\
+			[kin] "i"(offsetof(struct fwp_workload, k_in)),			\
+			[kout] "i"(offsetof(struct fwp_workload, k_out)),		\
+			[vin] "i"(offsetof(struct fwp_workload, vec_in)),		\
+			[vout] "i"(offsetof(struct fwp_workload, vec_out)),		\
+			[inloop] "i"(offsetof(struct fwp_workload, in_loop)),		\
+			[stop] "i"(offsetof(struct fwp_workload, stop))
+#define W_CLOB		"rbx", "r12", "r13", "r14", "r15", "rcx", "r11", "memory", "cc"
+
+__attribute__((target("avx512f,avx512bw")))
+static void run_avx512bw(struct fwp_workload *w, int pid, int tid, int sig)
 {
-	__asm__ __volatile__(
-		"movq 0(%[gin]), %%rbx\n\tmovq 8(%[gin]), %%r12\n\t"
-		"movq 16(%[gin]), %%r13\n\tmovq 24(%[gin]), %%r14\n\t"
-		"movq 32(%[gin]), %%r15\n\t"
-		"vmovdqu64 0(%[vin]), %%zmm0\n\t"
-		"vmovdqu64 64(%[vin]), %%zmm1\n\t"
-		"vmovdqu64 128(%[vin]), %%zmm2\n\t"
-		"vmovdqu64 192(%[vin]), %%zmm3\n\t"
-		"vmovdqu64 256(%[vin]), %%zmm4\n\t"
-		"vmovdqu64 320(%[vin]), %%zmm5\n\t"
-		"vmovdqu64 384(%[vin]), %%zmm6\n\t"
-		"vmovdqu64 448(%[vin]), %%zmm7\n\t"
-		"vmovdqu64 512(%[vin]), %%zmm8\n\t"
-		"vmovdqu64 576(%[vin]), %%zmm9\n\t"
-		"vmovdqu64 640(%[vin]), %%zmm10\n\t"
-		"vmovdqu64 704(%[vin]), %%zmm11\n\t"
-		"vmovdqu64 768(%[vin]), %%zmm12\n\t"
-		"vmovdqu64 832(%[vin]), %%zmm13\n\t"
-		"vmovdqu64 896(%[vin]), %%zmm14\n\t"
-		"vmovdqu64 960(%[vin]), %%zmm15\n\t"
-		"vmovdqu64 1024(%[vin]), %%zmm16\n\t"
-		"vmovdqu64 1088(%[vin]), %%zmm17\n\t"
-		"vmovdqu64 1152(%[vin]), %%zmm18\n\t"
-		"vmovdqu64 1216(%[vin]), %%zmm19\n\t"
-		"vmovdqu64 1280(%[vin]), %%zmm20\n\t"
-		"vmovdqu64 1344(%[vin]), %%zmm21\n\t"
-		"vmovdqu64 1408(%[vin]), %%zmm22\n\t"
-		"vmovdqu64 1472(%[vin]), %%zmm23\n\t"
-		"vmovdqu64 1536(%[vin]), %%zmm24\n\t"
-		"vmovdqu64 1600(%[vin]), %%zmm25\n\t"
-		"vmovdqu64 1664(%[vin]), %%zmm26\n\t"
-		"vmovdqu64 1728(%[vin]), %%zmm27\n\t"
-		"vmovdqu64 1792(%[vin]), %%zmm28\n\t"
-		"vmovdqu64 1856(%[vin]), %%zmm29\n\t"
-		"vmovdqu64 1920(%[vin]), %%zmm30\n\t"
-		"vmovdqu64 1984(%[vin]), %%zmm31\n\t"
-		"movl $1, (%[inloop])\n\t"
-		"1: pause\n\tcmpl $0, (%[stop])\n\tje 1b\n\t"
-		"movq %%rbx, 0(%[gout])\n\tmovq %%r12, 8(%[gout])\n\t"
-		"movq %%r13, 16(%[gout])\n\tmovq %%r14, 24(%[gout])\n\t"
-		"movq %%r15, 32(%[gout])\n\t"
-		"vmovdqu64 %%zmm0, 0(%[vout])\n\t"
-		"vmovdqu64 %%zmm1, 64(%[vout])\n\t"
-		"vmovdqu64 %%zmm2, 128(%[vout])\n\t"
-		"vmovdqu64 %%zmm3, 192(%[vout])\n\t"
-		"vmovdqu64 %%zmm4, 256(%[vout])\n\t"
-		"vmovdqu64 %%zmm5, 320(%[vout])\n\t"
-		"vmovdqu64 %%zmm6, 384(%[vout])\n\t"
-		"vmovdqu64 %%zmm7, 448(%[vout])\n\t"
-		"vmovdqu64 %%zmm8, 512(%[vout])\n\t"
-		"vmovdqu64 %%zmm9, 576(%[vout])\n\t"
-		"vmovdqu64 %%zmm10, 640(%[vout])\n\t"
-		"vmovdqu64 %%zmm11, 704(%[vout])\n\t"
-		"vmovdqu64 %%zmm12, 768(%[vout])\n\t"
-		"vmovdqu64 %%zmm13, 832(%[vout])\n\t"
-		"vmovdqu64 %%zmm14, 896(%[vout])\n\t"
-		"vmovdqu64 %%zmm15, 960(%[vout])\n\t"
-		"vmovdqu64 %%zmm16, 1024(%[vout])\n\t"
-		"vmovdqu64 %%zmm17, 1088(%[vout])\n\t"
-		"vmovdqu64 %%zmm18, 1152(%[vout])\n\t"
-		"vmovdqu64 %%zmm19, 1216(%[vout])\n\t"
-		"vmovdqu64 %%zmm20, 1280(%[vout])\n\t"
-		"vmovdqu64 %%zmm21, 1344(%[vout])\n\t"
-		"vmovdqu64 %%zmm22, 1408(%[vout])\n\t"
-		"vmovdqu64 %%zmm23, 1472(%[vout])\n\t"
-		"vmovdqu64 %%zmm24, 1536(%[vout])\n\t"
-		"vmovdqu64 %%zmm25, 1600(%[vout])\n\t"
-		"vmovdqu64 %%zmm26, 1664(%[vout])\n\t"
-		"vmovdqu64 %%zmm27, 1728(%[vout])\n\t"
-		"vmovdqu64 %%zmm28, 1792(%[vout])\n\t"
-		"vmovdqu64 %%zmm29, 1856(%[vout])\n\t"
-		"vmovdqu64 %%zmm30, 1920(%[vout])\n\t"
-		"vmovdqu64 %%zmm31, 1984(%[vout])\n\t"
-		: : [gin] "r"(w->gp_in), [gout] "r"(w->gp_out), [vin] "r"(w->vec_in),
-		  [vout] "r"(w->vec_out), [inloop] "r"(&w->in_loop), [stop] "r"(w->stop)
-		: "rbx", "r12", "r13", "r14", "r15", "memory", "cc",
-		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+	long nr = SYS_tgkill;
+
+	__asm__ __volatile__(W_GP_LOAD V32(VL, "vmovdqu64", "zmm") K8(KL, "kmovq") W_WAIT
+			     W_GP_STORE V32(VS, "vmovdqu64", "zmm") K8(KS, "kmovq")
+			     : W_OUT : W_IN : W_CLOB, CLOB_X32, CLOB_K);
+}
+
+__attribute__((target("avx512f")))
+static void run_avx512f(struct fwp_workload *w, int pid, int tid, int sig)
+{
+	long nr = SYS_tgkill;
+
+	__asm__ __volatile__(W_GP_LOAD V32(VL, "vmovdqu64", "zmm") K8(KL, "kmovw") W_WAIT
+			     W_GP_STORE V32(VS, "vmovdqu64", "zmm") K8(KS, "kmovw")
+			     : W_OUT : W_IN : W_CLOB, CLOB_X32, CLOB_K);
 }
 
 __attribute__((target("avx")))
-static void run_avx(struct fwp_workload *w)
+static void run_avx(struct fwp_workload *w, int pid, int tid, int sig)
 {
-	__asm__ __volatile__(
-		"movq 0(%[gin]), %%rbx\n\tmovq 8(%[gin]), %%r12\n\t"
-		"movq 16(%[gin]), %%r13\n\tmovq 24(%[gin]), %%r14\n\t"
-		"movq 32(%[gin]), %%r15\n\t"
-		"vmovdqu 0(%[vin]), %%ymm0\n\t"
-		"vmovdqu 64(%[vin]), %%ymm1\n\t"
-		"vmovdqu 128(%[vin]), %%ymm2\n\t"
-		"vmovdqu 192(%[vin]), %%ymm3\n\t"
-		"vmovdqu 256(%[vin]), %%ymm4\n\t"
-		"vmovdqu 320(%[vin]), %%ymm5\n\t"
-		"vmovdqu 384(%[vin]), %%ymm6\n\t"
-		"vmovdqu 448(%[vin]), %%ymm7\n\t"
-		"vmovdqu 512(%[vin]), %%ymm8\n\t"
-		"vmovdqu 576(%[vin]), %%ymm9\n\t"
-		"vmovdqu 640(%[vin]), %%ymm10\n\t"
-		"vmovdqu 704(%[vin]), %%ymm11\n\t"
-		"vmovdqu 768(%[vin]), %%ymm12\n\t"
-		"vmovdqu 832(%[vin]), %%ymm13\n\t"
-		"vmovdqu 896(%[vin]), %%ymm14\n\t"
-		"vmovdqu 960(%[vin]), %%ymm15\n\t"
-		"movl $1, (%[inloop])\n\t"
-		"1: pause\n\tcmpl $0, (%[stop])\n\tje 1b\n\t"
-		"movq %%rbx, 0(%[gout])\n\tmovq %%r12, 8(%[gout])\n\t"
-		"movq %%r13, 16(%[gout])\n\tmovq %%r14, 24(%[gout])\n\t"
-		"movq %%r15, 32(%[gout])\n\t"
-		"vmovdqu %%ymm0, 0(%[vout])\n\t"
-		"vmovdqu %%ymm1, 64(%[vout])\n\t"
-		"vmovdqu %%ymm2, 128(%[vout])\n\t"
-		"vmovdqu %%ymm3, 192(%[vout])\n\t"
-		"vmovdqu %%ymm4, 256(%[vout])\n\t"
-		"vmovdqu %%ymm5, 320(%[vout])\n\t"
-		"vmovdqu %%ymm6, 384(%[vout])\n\t"
-		"vmovdqu %%ymm7, 448(%[vout])\n\t"
-		"vmovdqu %%ymm8, 512(%[vout])\n\t"
-		"vmovdqu %%ymm9, 576(%[vout])\n\t"
-		"vmovdqu %%ymm10, 640(%[vout])\n\t"
-		"vmovdqu %%ymm11, 704(%[vout])\n\t"
-		"vmovdqu %%ymm12, 768(%[vout])\n\t"
-		"vmovdqu %%ymm13, 832(%[vout])\n\t"
-		"vmovdqu %%ymm14, 896(%[vout])\n\t"
-		"vmovdqu %%ymm15, 960(%[vout])\n\t"
-		: : [gin] "r"(w->gp_in), [gout] "r"(w->gp_out), [vin] "r"(w->vec_in),
-		  [vout] "r"(w->vec_out), [inloop] "r"(&w->in_loop), [stop] "r"(w->stop)
-		: "rbx", "r12", "r13", "r14", "r15", "memory", "cc",
-		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+	long nr = SYS_tgkill;
+
+	__asm__ __volatile__(W_GP_LOAD V16(VL, "vmovdqu", "ymm") W_WAIT
+			     W_GP_STORE V16(VS, "vmovdqu", "ymm")
+			     : W_OUT : W_IN : W_CLOB, CLOB_X16);
 }
 
-static void run_sse(struct fwp_workload *w)
+static void run_sse(struct fwp_workload *w, int pid, int tid, int sig)
 {
-	__asm__ __volatile__(
-		"movq 0(%[gin]), %%rbx\n\tmovq 8(%[gin]), %%r12\n\t"
-		"movq 16(%[gin]), %%r13\n\tmovq 24(%[gin]), %%r14\n\t"
-		"movq 32(%[gin]), %%r15\n\t"
-		"movdqu 0(%[vin]), %%xmm0\n\t"
-		"movdqu 64(%[vin]), %%xmm1\n\t"
-		"movdqu 128(%[vin]), %%xmm2\n\t"
-		"movdqu 192(%[vin]), %%xmm3\n\t"
-		"movdqu 256(%[vin]), %%xmm4\n\t"
-		"movdqu 320(%[vin]), %%xmm5\n\t"
-		"movdqu 384(%[vin]), %%xmm6\n\t"
-		"movdqu 448(%[vin]), %%xmm7\n\t"
-		"movdqu 512(%[vin]), %%xmm8\n\t"
-		"movdqu 576(%[vin]), %%xmm9\n\t"
-		"movdqu 640(%[vin]), %%xmm10\n\t"
-		"movdqu 704(%[vin]), %%xmm11\n\t"
-		"movdqu 768(%[vin]), %%xmm12\n\t"
-		"movdqu 832(%[vin]), %%xmm13\n\t"
-		"movdqu 896(%[vin]), %%xmm14\n\t"
-		"movdqu 960(%[vin]), %%xmm15\n\t"
-		"movl $1, (%[inloop])\n\t"
-		"1: pause\n\tcmpl $0, (%[stop])\n\tje 1b\n\t"
-		"movq %%rbx, 0(%[gout])\n\tmovq %%r12, 8(%[gout])\n\t"
-		"movq %%r13, 16(%[gout])\n\tmovq %%r14, 24(%[gout])\n\t"
-		"movq %%r15, 32(%[gout])\n\t"
-		"movdqu %%xmm0, 0(%[vout])\n\t"
-		"movdqu %%xmm1, 64(%[vout])\n\t"
-		"movdqu %%xmm2, 128(%[vout])\n\t"
-		"movdqu %%xmm3, 192(%[vout])\n\t"
-		"movdqu %%xmm4, 256(%[vout])\n\t"
-		"movdqu %%xmm5, 320(%[vout])\n\t"
-		"movdqu %%xmm6, 384(%[vout])\n\t"
-		"movdqu %%xmm7, 448(%[vout])\n\t"
-		"movdqu %%xmm8, 512(%[vout])\n\t"
-		"movdqu %%xmm9, 576(%[vout])\n\t"
-		"movdqu %%xmm10, 640(%[vout])\n\t"
-		"movdqu %%xmm11, 704(%[vout])\n\t"
-		"movdqu %%xmm12, 768(%[vout])\n\t"
-		"movdqu %%xmm13, 832(%[vout])\n\t"
-		"movdqu %%xmm14, 896(%[vout])\n\t"
-		"movdqu %%xmm15, 960(%[vout])\n\t"
-		: : [gin] "r"(w->gp_in), [gout] "r"(w->gp_out), [vin] "r"(w->vec_in),
-		  [vout] "r"(w->vec_out), [inloop] "r"(&w->in_loop), [stop] "r"(w->stop)
-		: "rbx", "r12", "r13", "r14", "r15", "memory", "cc",
-		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+	long nr = SYS_tgkill;
+
+	__asm__ __volatile__(W_GP_LOAD V16(VL, "movdqu", "xmm") W_WAIT
+			     W_GP_STORE V16(VS, "movdqu", "xmm")
+			     : W_OUT : W_IN : W_CLOB, CLOB_X16);
+}
+
+static void run(struct fwp_workload *w, const struct fwp_xsave_info *xi, int pid, int tid,
+		int sig)
+{
+	if (xi->avx512 && xi->avx512bw)
+		run_avx512bw(w, pid, tid, sig);
+	else if (xi->avx512)
+		run_avx512f(w, pid, tid, sig);
+	else if (xi->avx)
+		run_avx(w, pid, tid, sig);
+	else
+		run_sse(w, pid, tid, sig);
 }
 
 void fwp_workload_run(struct fwp_workload *w, const struct fwp_xsave_info *xi)
 {
-	if (xi->avx512)
-		run_avx512(w);
-	else if (xi->avx)
-		run_avx(w);
-	else
-		run_sse(w);
+	run(w, xi, 0, 0, 0);
 }
 
-int fwp_workload_check(const struct fwp_workload *w, size_t vec_bytes)
+void fwp_workload_signal_self(struct fwp_workload *w, const struct fwp_xsave_info *xi, int sig)
 {
-	size_t width = vec_bytes >= 32 * 64 ? 64 : vec_bytes >= 16 * 32 ? 32 : 16;
-	size_t n = vec_bytes / width, i;
+	run(w, xi, getpid(), (int)syscall(SYS_gettid), sig);
+}
 
-	if (memcmp(w->gp_in, w->gp_out, sizeof(w->gp_in)))
+int fwp_workload_check(const struct fwp_workload *w)
+{
+	unsigned i;
+
+	if (memcmp(w->gp_in, w->gp_out, sizeof(w->gp_in)) ||
+	    memcmp(w->k_in, w->k_out, sizeof(w->k_in)))
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (memcmp(w->vec_in[i], w->vec_out[i], width))
+	for (i = 0; i < w->nvec; i++) {
+		if (memcmp(w->vec_in[i], w->vec_out[i], w->width))
 			return -1;
 	}
 	return 0;

@@ -1,25 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Processor state for the runtime update: the XSAVE layout (CPUID leaf 0xD), saving and
- * restoring through a signal frame, and a workload that keeps known values live in general
- * and vector registers so a resume can be proven bit-exact.
+ * restoring through a signal frame, and a workload that keeps known values live in general,
+ * vector and (with AVX-512) opmask registers so a resume can be proven bit-exact.
  */
 #ifndef FWP_RT_CPU_H
 #define FWP_RT_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <ucontext.h>
 
 #define FWP_RT_GREGS	23	/* NGREG on x86-64 */
+/* x87, SSE, AVX, (2 of MPX), opmask, ZMM_Hi256, Hi16_ZMM */
+#define FWP_XSTATE_COMPONENTS	8
 
 struct fwp_xsave_info {
-	uint64_t mask;		/* XCR0: the user state components the OS enabled */
+	uint64_t mask;		/* XCR0: the user state components the OS enabled, of 0xe7 */
 	uint32_t size;		/* XSAVE area for them, standard format */
-	uint32_t ymm_offset;	/* upper halves of ymm0-15 (component 2), 0 if none */
-	uint32_t ymm_size;
+	/* Where component i (2..7, in mask) lies in the standard format: CPUID 0xD, ECX = i. */
+	uint32_t comp_offset[FWP_XSTATE_COMPONENTS];
+	uint32_t comp_size[FWP_XSTATE_COMPONENTS];
 	bool avx;
 	bool avx512;
+	bool avx512bw;		/* 64-bit opmask moves (kmovq); without it, 16 bits (kmovw) */
 };
 
 /* 0, or -ENOTSUP when the CPU or OS has no XSAVE. */
@@ -35,18 +40,32 @@ int fwp_state_save(const struct fwp_xsave_info *xi, ucontext_t *uc, uint64_t *gr
 int fwp_state_restore(const struct fwp_xsave_info *xi, ucontext_t *uc, const uint64_t *gregs,
 		      const void *area);
 
-/* One XSAVE then XRSTOR of the live state through area: the raw cost, for the benchmark. */
-void fwp_xsave_cycle(const struct fwp_xsave_info *xi, void *area);
+/*
+ * Makes frame (xi->size bytes, 64-byte aligned) look like the extended state the kernel puts
+ * in a signal frame: the live state, with every component a workload holds (SSE, AVX, opmask,
+ * ZMM_Hi256, Hi16_ZMM) set to non-init values, so that XRSTOR and XSAVE move all of it. A
+ * ucontext whose uc_mcontext.fpregs points at it can go through fwp_state_save and
+ * fwp_state_restore outside a handler: the benchmark's bare cost of the same work.
+ */
+void fwp_xsave_frame(const struct fwp_xsave_info *xi, void *frame);
 
-/* Overwrites the live vector registers and the frame's copy of everything the workload holds. */
+/*
+ * Overwrites, in the frame, rbx, r12-r15 and every state component a workload holds (marked
+ * present in XSTATE_BV, so a sigreturn loads the garbage, not the init state), and the live
+ * vector and opmask registers: after it, only a restore from the slot brings the values back.
+ */
 void fwp_state_clobber(const struct fwp_xsave_info *xi, ucontext_t *uc);
 
-/* The values one workload keeps live; in: set before, out: read after the loop ends. */
+/* The values one workload keeps live; in: set before, out: read after it ends. */
 struct fwp_workload {
 	uint64_t gp_in[5];		/* rbx, r12..r15 */
 	uint64_t gp_out[5];
+	uint64_t k_in[8];		/* k0-k7 with AVX-512 (16 bits of each without BW), else 0 */
+	uint64_t k_out[8];
 	_Alignas(64) uint8_t vec_in[32][64];	/* zmm0-31, or ymm0-15, or xmm0-15 */
 	_Alignas(64) uint8_t vec_out[32][64];
+	unsigned nvec;			/* vector registers held */
+	unsigned width;			/* bytes of each: 64, 32 or 16 */
 	volatile int in_loop;		/* set by the workload once its registers are loaded */
 	const volatile int *stop;	/* the loop ends when *stop != 0 */
 };
@@ -55,7 +74,13 @@ struct fwp_workload {
 size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi, uint64_t seed);
 /* Loads, spins until *w->stop, stores: the registers must come back unchanged. */
 void fwp_workload_run(struct fwp_workload *w, const struct fwp_xsave_info *xi);
-/* 0 if out equals in. */
-int fwp_workload_check(const struct fwp_workload *w, size_t vec_bytes);
+/*
+ * Loads, sends sig to its own thread (tgkill: the handler runs as the syscall returns, with
+ * the workload's values live in the interrupted state), stores. For a processor that
+ * interrupts itself, like the controller.
+ */
+void fwp_workload_signal_self(struct fwp_workload *w, const struct fwp_xsave_info *xi, int sig);
+/* 0 if every register came back equal, -1 if any differs. */
+int fwp_workload_check(const struct fwp_workload *w);
 
 #endif

@@ -26,13 +26,19 @@ extern "C" {
 #define FWP_RT_MAX_CPUS		256
 #define FWP_RT_DEFAULT_NAME	"default"
 
+/* Whether name may name the storage locations: 1-64 of letters, digits, '.', '_', '-'. */
+bool fwp_rt_name_ok(const char *name);
+
 /*
  * Receives an update from a file or an http(s):// URL into the staging location and points
  * the state area's descriptor at it (hash computed while receiving). expect: if set, the
  * update must hash to it. signature: if set, a 64-byte Ed25519 signature of the update, kept
- * with it for activation to check. Errors: -ENOENT, -EACCES (file), -EHOSTUNREACH (URL unreachable),
- * -ENOENT (HTTP 404), -EIO (truncated or failed transfer), -ENODATA (empty), -EBADMSG (hash).
- * detail (may be NULL) gets a one-line reason for URL errors.
+ * with it for activation to check. An https server is always verified (certificate chain and
+ * host name) against the CA certificates (PEM) in the file the environment variable
+ * FWPUSH_CA_FILE names, or the system's when it is unset. Errors: -EINVAL (bad name), -ENOENT,
+ * -EACCES (file), -EHOSTUNREACH (URL unreachable), -ENOENT (HTTP 404), -EIO (truncated or
+ * failed transfer, FWPUSH_CA_FILE unreadable), -EKEYREJECTED (the server's certificate is not
+ * trusted), -ENODATA (empty), -EBADMSG (hash). detail (may be NULL) gets a one-line reason.
  */
 int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
 		 const uint8_t *signature, struct fwp_hash128 *hash, uint64_t *size,
@@ -41,8 +47,9 @@ int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 
 enum fwp_rt_inject {
 	FWP_RT_INJECT_NONE,
 	FWP_RT_INJECT_BLOCK,		/* inject_cpu never takes the interrupt */
-	FWP_RT_INJECT_CORRUPT_STATE,	/* flip a byte of inject_cpu's saved state */
+	FWP_RT_INJECT_CORRUPT_STATE,	/* flip a byte of inject_cpu's saved XSAVE area */
 	FWP_RT_INJECT_CORRUPT_UPDATE,	/* flip a byte of the staged update */
+	FWP_RT_INJECT_CORRUPT_REGS,	/* flip a bit of inject_cpu's first saved general reg. */
 };
 
 struct fwp_rt_opts {
@@ -75,13 +82,15 @@ struct fwp_rt_core {
 	int cpu;
 	bool arrived;
 	bool restored;
-	bool regs_ok;			/* its workload's registers came back bit-exact */
+	bool regs_checked;		/* its workload's registers were compared after resume
+					 * (every restored processor, the controller included) */
+	bool regs_ok;			/* checked, and they came back bit-exact */
 	uint64_t ipi_ns;		/* signal sent to handler entered */
-	uint64_t save_ns;		/* registers + XSAVE */
+	uint64_t save_ns;		/* registers, XRSTOR of the frame, XSAVE into the slot */
 	uint64_t tag_ns;		/* XXH3 of the saved bytes */
 	uint64_t wait_ns;		/* parked at the rendezvous */
 	uint64_t check_ns;		/* the controller re-hashing this slot */
-	uint64_t restore_ns;		/* XRSTOR + registers */
+	uint64_t restore_ns;		/* XRSTOR of the slot, XSAVE into the frame, registers */
 };
 
 struct fwp_rt_result {
@@ -99,16 +108,24 @@ struct fwp_rt_result {
  * update staged? update intact? every saved state intact?), applies the update only if all
  * hold, restores every processor and resumes. Returns 0 when the sequence ran (the outcome
  * says what it did) or -errno if it could not start (-ENOTSUP: no XSAVE; -EINVAL: bad CPU
- * list; -ENOENT, -EINVAL: pubkey_path unreadable or not an Ed25519 public key). After
+ * list (empty, a CPU this process may not use, or one named twice) or name; -ERANGE: an
+ * injection aimed at no worker (inject_cpu must be 1 to ncpus - 1); -ENOENT, -EINVAL:
+ * pubkey_path unreadable or not an Ed25519 public key). After
  * FWP_RT_BAD_STATE the processor concerned is left parked, never restored from
  * garbage: the caller must end the process.
  */
 int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res);
 
-/* Bare costs on one CPU, for the benchmark: medians over runs. */
+/* Bare costs, for the benchmark: medians over runs. */
 struct fwp_rt_bare {
 	uint64_t signal_rtt_ns;		/* signal to a spinning thread and back */
-	uint64_t xsave_xrstor_hash_ns;	/* XSAVE + XRSTOR + XXH3 of the area */
+	/*
+	 * A processor's save + check + restore with nothing around it, on one core: the same
+	 * functions (registers + XRSTOR of a frame + XSAVE into a slot; XXH3-128 of the slot and
+	 * the compare; XRSTOR from the slot + XSAVE into the frame + registers) on the same amount
+	 * of non-init state, timed as the sequence times them, in three phases.
+	 */
+	uint64_t xsave_xrstor_hash_ns;
 };
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out);
 
