@@ -12,6 +12,11 @@ static int cmp_u64(const void *a, const void *b)
 
 uint64_t fwp_percentile(uint64_t *v, size_t n, unsigned pct)
 {
+	size_t i = (n - 1) * pct / 100;
+
 	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[(n - 1) * pct / 100];
+	/* An even count has two middle values: the median is their mean, not the lower one. */
+	if (pct == 50 && n % 2 == 0)
+		return v[i] + (v[i + 1] - v[i]) / 2;
+	return v[i];
 }

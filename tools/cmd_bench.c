@@ -4,7 +4,9 @@
  * In one run, on one image, it measures the bound (one core's memcpy), a stop-and-wait
  * baseline (one 64 KiB slot, as phosphor-ipmi-flash's PCI window), fwpush's default pipeline,
  * a push into a NOR flash model against the part's own time, and the resident memory of a real
- * `fwpush push` of a 1 GiB image. Pushes alternate between kinds so drift hits all alike.
+ * `fwpush push` of a 1 GiB image against that of a 4 KiB one. Pushes alternate between kinds so
+ * drift hits all alike. After the default, the NOR and the memory run the flash is compared
+ * with the image byte for byte; a difference fails the bench.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +40,9 @@ void fwp_usage_bench(void)
 	       "files (on /dev/shm), and measures, on that one image: one core's memcpy (the\n"
 	       "bound), a stop-and-wait push (1 slot x 64K), fwpush's default push, a push into a\n"
 	       "NOR flash model against the part's own time, and the peak resident memory of\n"
-	       "`fwpush push` for a 1 GiB image. Checks the flash byte for byte, prints a table,\n"
-	       "removes everything it made.\n"
+	       "`fwpush push` for a 1 GiB image against a 4 KiB one. Checks the flash against\n"
+	       "the image byte for byte after the default, the NOR and the 1 GiB push (exit 7 if\n"
+	       "they differ), prints a table, removes everything it made.\n"
 	       "\n"
 	       "      --size SIZE        image size (default 64M)\n"
 	       "  -s, --slots N          window slots for the default push (default %u)\n"
@@ -50,6 +53,8 @@ void fwp_usage_bench(void)
 	       "      --rss-size SIZE    image size for the memory run (default 1G; 0 skips it)\n"
 	       "      --json             print results as JSON: a list of {name, unit, value}\n"
 	       "      --report DIR       also write DIR/bench.json, DIR/bench.md, DIR/sweep.dat\n"
+	       "      --inject corrupt:RUN   tests only: flip one byte of the flash after the\n"
+	       "                         emulated, nor or rss push, before its check\n"
 	       "\n"
 	       "bench rt runs the runtime update R times (default 200, nothing staged, so apply is\n"
 	       "excluded) and prints per-core p50/p99 of: signal to handler entry, save (registers\n"
@@ -59,13 +64,22 @@ void fwp_usage_bench(void)
 	       FWP_BMC_DEFAULT_SLOTS, FWP_BMC_DEFAULT_SLOT_SIZE >> 10);
 }
 
-enum { MAX_RESULTS = 128, STOPWAIT_CHUNK = 64 << 10 };
+enum {
+	MAX_RESULTS = 128,
+	STOPWAIT_CHUNK = 64 << 10,
+	CMP_BLOCK = 1 << 20,	/* the flash is compared with its image this much at a time */
+	STAMP_EVERY = 64 << 10,	/* the memory run's sparse image: a stamp per smallest chunk */
+	TINY_SIZE = 4 << 10,	/* the memory run's baseline push */
+};
+
+/* --inject corrupt:RUN: the run whose flash gets one byte flipped before its check. */
+enum corrupt { CORRUPT_NONE, CORRUPT_EMULATED, CORRUPT_NOR, CORRUPT_RSS };
 
 struct result {
 	char name[48];
 	const char *unit;
 	double value;
-	char extra[96];
+	char extra[128];
 };
 
 struct bmc_proc {
@@ -83,6 +97,7 @@ struct bench {
 	double nor_scale;
 	int json;
 	int sweep;
+	enum corrupt corrupt;
 	const char *report;
 	char dir[256];
 	char flash_dir[256];
@@ -178,17 +193,123 @@ static unsigned char *slurp(const char *path, uint64_t size)
 	return p;
 }
 
-/* 0 if the file at path holds exactly the bytes in want. */
-static int same_as(const char *path, const unsigned char *want, uint64_t size)
+/*
+ * A sparse image of size bytes with a distinct 16-byte stamp (its offset and a splitmix64 word)
+ * every 64 KiB: cheap to make at 1 GiB, yet a chunk lost, misplaced or left as zeros (what a
+ * new flash bank holds) shows in the flash.
+ */
+static int make_stamped_image(const char *path, uint64_t size)
 {
-	unsigned char *got = slurp(path, size);
-	struct stat st;
-	int ret = -1;
+	uint64_t state = 0x7374616d70ull, off, stamp[2];
+	int fd, ret = 0;
 
-	if (got && !stat(path, &st) && (uint64_t)st.st_size == size)
-		ret = memcmp(got, want, size) ? -1 : 0;
-	free(got);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, size))
+		ret = -errno;
+	for (off = 0; off < size && !ret; off += STAMP_EVERY) {
+		size_t n = size - off < sizeof(stamp) ? size - off : sizeof(stamp);
+
+		stamp[0] = off;
+		stamp[1] = splitmix64(&state);
+		if (pwrite(fd, stamp, n, off) != (ssize_t)n)
+			ret = -EIO;
+	}
+	close(fd);
 	return ret;
+}
+
+/* Fills buf with up to len bytes, fewer only at the end of the file: the count, or -errno. */
+static ssize_t read_full(int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * The flash the BMC made active against the image: byte for byte and to the same length,
+ * streamed a block at a time, so memory stays bounded whatever the image size. 0, or an exit
+ * code after one line naming the run and the first byte that differs.
+ */
+static int check_flash(const char *run, const char *flash, const char *image)
+{
+	unsigned char *want = malloc(2 * CMP_BLOCK), *got = want + CMP_BLOCK;
+	int fi = -1, ff = -1, ret = 0;
+	uint64_t off = 0;
+	ssize_t n = 1, m;
+	size_t i;
+
+	if (!want)
+		return fwp_die(FWP_EXIT_FAILURE, "bench: out of memory");
+	fi = open(image, O_RDONLY | O_CLOEXEC);
+	ff = fi < 0 ? -1 : open(flash, O_RDONLY | O_CLOEXEC);
+	if (ff < 0) {
+		ret = fwp_die(FWP_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
+			      fi < 0 ? image : flash, strerror(errno));
+		goto out;
+	}
+	while (n > 0) {
+		n = read_full(fi, want, CMP_BLOCK);
+		m = read_full(ff, got, CMP_BLOCK);
+		if (n < 0 || m < 0) {
+			ret = fwp_die(FWP_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
+				      n < 0 ? image : flash, strerror((int)-(n < 0 ? n : m)));
+			break;
+		}
+		if (n != m || memcmp(want, got, n)) {
+			for (i = 0; i < (size_t)(n < m ? n : m) && want[i] == got[i]; i++)
+				;
+			ret = fwp_die(FWP_EXIT_VERIFY, "bench: %s: the flash differs from the image "
+				      "at byte %llu", run, (unsigned long long)(off + i));
+			break;
+		}
+		off += n;
+	}
+out:
+	if (fi >= 0)
+		close(fi);
+	if (ff >= 0)
+		close(ff);
+	free(want);
+	return ret;
+}
+
+/* --inject corrupt:RUN: one byte of the active flash flipped, as by a BMC that stored it wrong. */
+static int corrupt_flash(const char *flash, uint64_t size)
+{
+	int fd = open(flash, O_RDWR | O_CLOEXEC), ok;
+	unsigned char c = 0;
+
+	ok = fd >= 0 && pread(fd, &c, 1, size / 2) == 1;
+	c ^= 0xff;
+	ok = ok && pwrite(fd, &c, 1, size / 2) == 1;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : fwp_die(FWP_EXIT_FAILURE, "bench: cannot corrupt %s", flash);
+}
+
+/* The check after a run's last push, with the test hook before it. */
+static int verify_run(const struct bench *b, enum corrupt kind, const char *run,
+		      const struct bmc_proc *p, const char *image, uint64_t size)
+{
+	int ret = 0;
+
+	if (b->corrupt == kind)
+		ret = corrupt_flash(p->flash, size);
+	return ret ?: check_flash(run, p->flash, image);
 }
 
 static int spawn_self(char *const argv[], pid_t *pid)
@@ -222,8 +343,11 @@ static int start_bmc(struct bench *b, uint32_t slots, uint32_t slot_size, const 
 	return 0;
 }
 
+/* Stops a bmc-sim and removes its flash; p NULL (it never started): nothing to do. */
 static void stop_bmc(struct bench *b, struct bmc_proc *p)
 {
+	if (!p)
+		return;
 	if (p->pid > 0) {
 		kill(p->pid, SIGTERM);
 		waitpid(p->pid, NULL, 0);
@@ -234,10 +358,10 @@ static void stop_bmc(struct bench *b, struct bmc_proc *p)
 		b->nbmc--;
 }
 
-/* mkdtemp under base; 0 or an exit code. */
+/* mkdtemp under base, named with our pid as the windows are; 0 or an exit code. */
 static int make_dir(char *dir, size_t len, const char *base)
 {
-	snprintf(dir, len, "%s/fwpush-bench-XXXXXX", base);
+	snprintf(dir, len, "%s/fwpush-bench-%d-XXXXXX", base, (int)getpid());
 	if (!mkdtemp(dir))
 		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot create %s: %s", dir, strerror(errno));
 	return 0;
@@ -287,14 +411,17 @@ static uint64_t now_ns(void)
 }
 
 /* The bound: one core copying the image once, memory to memory. */
-static int measure_memcpy(struct bench *b, const unsigned char *img)
+static int measure_memcpy(struct bench *b)
 {
-	unsigned char *dst = malloc(b->size);
+	unsigned char *img = slurp(b->image, b->size), *dst = malloc(b->size);
 	uint64_t t[64], t0, ns;
 	unsigned i;
 
-	if (!dst)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: out of memory");
+	if (!img || !dst) {
+		free(img);
+		free(dst);
+		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot read %s into memory", b->image);
+	}
 	memset(dst, 0, b->size);
 	for (i = 0; i < b->runs; i++) {
 		t0 = now_ns();
@@ -303,6 +430,7 @@ static int measure_memcpy(struct bench *b, const unsigned char *img)
 		__asm__ __volatile__("" : : "r"(dst) : "memory");	/* keep the copy */
 	}
 	free(dst);
+	free(img);
 	ns = fwp_percentile(t, b->runs, 50);
 	add(b, "memcpy.gbps", "GB/s", fwp_gbps(b->size, ns), "one core, memory to memory");
 	return 0;
@@ -365,14 +493,14 @@ static int connect_bmc(const struct bmc_proc *p, struct fwp_host **h)
 	return ret ? fwp_target_error(p->window, ret, FWP_DEFAULT_TIMEOUT_MS) : 0;
 }
 
-static int measure_push(struct bench *b, const unsigned char *img)
+static int measure_push(struct bench *b)
 {
 	struct kind k[2] = {
 		{ .opts = { .sz = sizeof(k[0].opts), .slots = 1, .chunk_size = STOPWAIT_CHUNK } },
 		{ .opts = { .sz = sizeof(k[1].opts) } },
 	};
 	struct fwp_host *h = NULL;
-	struct bmc_proc *p;
+	struct bmc_proc *p = NULL;
 	char extra[96];
 	int ret;
 
@@ -380,9 +508,8 @@ static int measure_push(struct bench *b, const unsigned char *img)
 	if (!ret)
 		ret = run_kinds(b, h, k, 2);
 	fwp_host_close(h);
-	if (!ret && same_as(p->flash, img, b->size))
-		ret = fwp_die(FWP_EXIT_VERIFY, "bench: flash %s differs from image %s", p->flash,
-			      b->image);
+	if (!ret)
+		ret = verify_run(b, CORRUPT_EMULATED, "default push", p, b->image, b->size);
 	stop_bmc(b, p);
 	if (ret)
 		return ret;
@@ -397,13 +524,23 @@ static int measure_push(struct bench *b, const unsigned char *img)
 	return 0;
 }
 
+/* v in the largest binary unit that divides it: "64K", "8M" (spec), "64 KiB", "8 MiB" (prose). */
+static void size_str(char *buf, size_t len, uint64_t v, bool prose)
+{
+	unsigned shift = v && !(v & ((1u << 20) - 1)) ? 20 : v && !(v & ((1u << 10) - 1)) ? 10 : 0;
+	const char *unit = shift == 20 ? "M" : shift == 10 ? "K" : "";
+
+	snprintf(buf, len, "%llu%s%s%s", (unsigned long long)(v >> shift), prose ? " " : "",
+		 prose && !shift ? "bytes" : unit, prose && shift ? "iB" : "");
+}
+
 static int measure_nor(struct bench *b)
 {
 	struct fwp_push_opts o = { .sz = sizeof(o) };
 	struct fwp_nor_model m;
 	struct fwp_host *h = NULL;
-	struct bmc_proc *p;
-	char spec[64], extra[96];
+	struct bmc_proc *p = NULL;
+	char spec[64], extra[128], sector[16], buffer[16];
 	uint64_t ns = 0, flash_ns;
 	int ret;
 
@@ -412,66 +549,104 @@ static int measure_nor(struct bench *b)
 		return fwp_die(FWP_EXIT_USAGE, "bench: bad NOR model %s", spec);
 	flash_ns = fwp_nor_time_ns(&m, b->size);
 	ret = start_bmc(b, b->slots, b->slot_size, spec, &p) ?: connect_bmc(p, &h);
-	if (!ret)
+	if (!ret) {
 		ret = push_once(b, h, &o, &ns);
+		if (ret)
+			ret = fwp_die(FWP_EXIT_FAILURE, "bench: NOR push failed: %s", strerror(-ret));
+	}
 	fwp_host_close(h);
+	if (!ret)
+		ret = verify_run(b, CORRUPT_NOR, "NOR push", p, b->image, b->size);
 	stop_bmc(b, p);
 	if (ret)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: NOR push failed: %s", strerror(-ret));
-	snprintf(extra, sizeof(extra), "64K sectors, 160 ms erase, 2 MB/s program, time x %g",
-		 b->nor_scale);
+		return ret;
+	/* The note says what the model ran with, read back from the model itself. */
+	size_str(sector, sizeof(sector), m.erase_size, false);
+	size_str(buffer, sizeof(buffer), m.buffer, false);
+	snprintf(extra, sizeof(extra), "%s sectors, %g ms erase, %g MB/s program, %s buffer, "
+		 "time x %g", sector, m.erase_ms, m.program_mbps, buffer, m.scale);
 	add(b, "push.nor.seconds", "s", ns / 1e9, extra);
 	add(b, "push.nor.flash_seconds", "s", flash_ns / 1e9, "the part's own erase + program");
 	add(b, "push.nor.ratio_flash", "ratio", (double)ns / (double)flash_ns, NULL);
 	return 0;
 }
 
-/* Peak resident memory of a real `fwpush push` process of a large (sparse) image. */
-static int measure_rss(struct bench *b)
+/*
+ * Peak resident memory, in MiB, of `fwpush ARGS` run as our child with its stdout discarded; 0
+ * or an exit code. fork, not posix_spawn: a vfork-style child shares our memory until exec, and
+ * exec records that memory's high-water mark as the child's own peak. A forked child still
+ * enters exec with a copy of our private pages, so every figure is taken this same way, and the
+ * differences between them are what the push itself adds.
+ */
+static int child_peak_rss(char *const argv[], double *mib)
 {
-	char image[320], rss_extra[96];
-	char *argv[] = { "fwpush", "push", image, "--target", NULL, "--quiet", NULL };
-	struct fwp_host *h = NULL;
 	struct rusage ru;
-	struct bmc_proc *p;
-	int fd, ret, status = 0;
-	pid_t pid;
+	int status = 0, fd;
+	pid_t pid = fork();
 
-	snprintf(image, sizeof(image), "%s/rss.bin", b->dir);
-	fd = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, b->rss_size)) {
-		ret = fwp_die(FWP_EXIT_FAILURE, "bench: cannot make %s", image);
-		goto out;
-	}
-	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
-	fwp_host_close(h);	/* only waited for the window: the child pushes */
-	if (ret)
-		goto out;
-	argv[4] = p->window;
-	/*
-	 * fork, not posix_spawn: a vfork-style child shares our memory until exec, and exec
-	 * records that memory's high-water mark as the child's own peak.
-	 */
-	pid = fork();
 	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0)
+			dup2(fd, STDOUT_FILENO);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
-	ret = pid < 0 ? -errno : 0;
-	if (!ret && wait4(pid, &status, 0, &ru) < 0)
-		ret = -errno;
-	stop_bmc(b, p);
-	if (ret || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		ret = fwp_die(FWP_EXIT_FAILURE, "bench: fwpush push of %s failed", image);
+	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot run fwpush %s: %s", argv[1],
+			       strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return fwp_die(FWP_EXIT_FAILURE, "bench: fwpush %s %s failed (%s %d)", argv[1],
+			       argv[2] ? argv[2] : "", WIFEXITED(status) ? "exit" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	*mib = ru.ru_maxrss / 1024.0;
+	return 0;
+}
+
+/*
+ * Peak resident memory of real `fwpush push` processes: of the process start alone (`fwpush
+ * --version`), of a push of a 4 KiB image, and of a push of a large sparse image, in that order,
+ * into one BMC whose flash is then checked against the large image.
+ */
+static int measure_rss(struct bench *b)
+{
+	char big[320], tiny[320], size[24], tiny_size[24], extra[96];
+	char *version[] = { "fwpush", "--version", NULL };
+	char *push[] = { "fwpush", "push", tiny, "--target", NULL, "--quiet", NULL };
+	struct fwp_host *h = NULL;
+	struct bmc_proc *p = NULL;
+	double start = 0, base = 0, peak = 0;
+	int ret;
+
+	snprintf(big, sizeof(big), "%s/rss.bin", b->dir);
+	snprintf(tiny, sizeof(tiny), "%s/tiny.bin", b->dir);
+	if (make_stamped_image(big, b->rss_size) || make_image(tiny, TINY_SIZE)) {
+		ret = fwp_die(FWP_EXIT_FAILURE, "bench: cannot make %s and %s", big, tiny);
 		goto out;
 	}
-	snprintf(rss_extra, sizeof(rss_extra), "peak RSS of fwpush push, %llu MiB image",
-		 (unsigned long long)(b->rss_size >> 20));
-	add(b, "push.rss_mib", "MiB", ru.ru_maxrss / 1024.0, rss_extra);
+	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
+	fwp_host_close(h);	/* only waited for the window: the children push */
+	if (ret)
+		goto out;
+	push[4] = p->window;
+	ret = child_peak_rss(version, &start) ?: child_peak_rss(push, &base);
+	push[2] = big;
+	ret = ret ?: child_peak_rss(push, &peak);
+	ret = ret ?: verify_run(b, CORRUPT_RSS, "memory run", p, big, b->rss_size);
+	if (ret)
+		goto out;
+	size_str(size, sizeof(size), b->rss_size, true);
+	size_str(tiny_size, sizeof(tiny_size), TINY_SIZE, true);
+	snprintf(extra, sizeof(extra), "peak RSS of fwpush push, %s image", size);
+	add(b, "push.rss_mib", "MiB", peak, extra);
+	add(b, "push.rss_start_mib", "MiB", start, "peak RSS of fwpush --version: the process start");
+	snprintf(extra, sizeof(extra), "peak RSS of fwpush push, %s image", tiny_size);
+	add(b, "push.rss_base_mib", "MiB", base, extra);
+	snprintf(extra, sizeof(extra), "what the %s image adds over the %s one", size, tiny_size);
+	add(b, "push.rss_added_mib", "MiB", peak - base, extra);
 out:
-	if (fd >= 0)
-		close(fd);
-	unlink(image);
+	stop_bmc(b, p);
+	unlink(big);
+	unlink(tiny);
 	return ret;
 }
 
@@ -479,7 +654,7 @@ static int sweep_point(struct bench *b, uint32_t slot_size, uint32_t slots)
 {
 	struct kind k = { .opts = { .sz = sizeof(k.opts) } };
 	struct fwp_host *h = NULL;
-	struct bmc_proc *p;
+	struct bmc_proc *p = NULL;
 	char name[48], extra[64];
 	double gbps;
 	int ret;
@@ -596,7 +771,9 @@ static int write_report(struct bench *b)
 
 static int parse(int argc, char **argv, struct bench *b)
 {
-	enum { OPT_SIZE = 256, OPT_JSON, OPT_SWEEP, OPT_NOR, OPT_RSS, OPT_REPORT };
+	enum { OPT_SIZE = 256, OPT_JSON, OPT_SWEEP, OPT_NOR, OPT_RSS, OPT_REPORT, OPT_INJECT };
+	static const char *const runs[] = { [CORRUPT_EMULATED] = "emulated", [CORRUPT_NOR] = "nor",
+					    [CORRUPT_RSS] = "rss" };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, OPT_SIZE },
 		{ "slots", required_argument, NULL, 's' },
@@ -607,6 +784,7 @@ static int parse(int argc, char **argv, struct bench *b)
 		{ "rss-size", required_argument, NULL, OPT_RSS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "inject", required_argument, NULL, OPT_INJECT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -635,6 +813,16 @@ static int parse(int argc, char **argv, struct bench *b)
 		case OPT_RSS: ret = fwp_opt_size("rss-size", optarg, 0, 1ull << 40, &b->rss_size); break;
 		case OPT_JSON: b->json = 1; break;
 		case OPT_REPORT: b->report = optarg; break;
+		case OPT_INJECT:
+			for (b->corrupt = CORRUPT_RSS; b->corrupt > CORRUPT_NONE; b->corrupt--) {
+				if (!strncmp(optarg, "corrupt:", 8) &&
+				    !strcmp(optarg + 8, runs[b->corrupt]))
+					break;
+			}
+			if (b->corrupt == CORRUPT_NONE)
+				ret = fwp_die(FWP_EXIT_USAGE, "--inject %s: expected corrupt:emulated, "
+					      "corrupt:nor or corrupt:rss", optarg);
+			break;
 		case 'h': fwp_usage_bench(); return -1;
 		default: return FWP_EXIT_USAGE;
 		}
@@ -648,18 +836,10 @@ static int parse(int argc, char **argv, struct bench *b)
 
 static int run(struct bench *b)
 {
-	unsigned char *img;
 	char path[512];
 	int ret;
 
-	ret = setup(b);
-	if (ret)
-		return ret;
-	img = slurp(b->image, b->size);
-	if (!img)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot read back %s", b->image);
-	ret = measure_memcpy(b, img) ?: measure_push(b, img);
-	free(img);
+	ret = setup(b) ?: measure_memcpy(b) ?: measure_push(b);
 	if (!ret && b->nor_scale > 0)
 		ret = measure_nor(b);
 	if (!ret && b->rss_size)

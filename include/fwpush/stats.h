@@ -10,7 +10,10 @@
 extern "C" {
 #endif
 
-/* Sorts v (n >= 1) and returns its pct-th percentile, nearest rank below: 50 is the median. */
+/*
+ * Sorts v (n >= 1) and returns its pct-th percentile, nearest rank below; 50 is the median, the
+ * mean of the two middle values (rounded down) when n is even.
+ */
 uint64_t fwp_percentile(uint64_t *v, size_t n, unsigned pct);
 
 #ifdef __cplusplus
