@@ -7,7 +7,7 @@
 #ifndef FWP_BMC_RIG_H
 #define FWP_BMC_RIG_H
 
-#include "../engine/bmc.c"
+#include "../engine/bmc/bmc.c"
 
 #include <stdio.h>
 

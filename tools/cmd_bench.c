@@ -26,7 +26,7 @@
 #include "cli.h"
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
-#include "fwpush/stats.h"
+#include "stats.h"
 
 extern char **environ;
 

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "fwpush/rt.h"
-#include "fwpush/stats.h"
+#include "stats.h"
 #include "fwpush/sign.h"
 
 void fwp_usage_rt_update(void)
@@ -422,7 +422,9 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 	struct rt_args a = { 0 };
 	struct fwp_rt_result *r = calloc(1, sizeof(*r));
 	uint64_t *blackout = NULL, *per[K_N] = { 0 }, *all[K_N] = { 0 };
-	struct fwp_rt_bare bare;
+	struct fwp_rt_bare bare = { 0 };
+	uint64_t rtt = 0, raw = 0;	/* medians of the bare costs */
+	bool oom = false;
 	char name[64], state[128];
 	unsigned run, i, k, n = 0;
 	int ret;
@@ -433,9 +435,16 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 	snprintf(name, sizeof(name), "bench-%d", (int)getpid());
 	a.o.name = name;
 	blackout = calloc(a.runs, sizeof(*blackout));
+	bare.signal_rtt_ns = calloc(a.runs, sizeof(uint64_t));
+	bare.xsave_xrstor_hash_ns = calloc(a.runs, sizeof(uint64_t));
 	for (k = 0; k < K_N; k++) {
 		per[k] = calloc((size_t)a.runs * FWP_RT_MAX_CPUS, sizeof(uint64_t));
 		all[k] = calloc((size_t)a.runs * FWP_RT_MAX_CPUS, sizeof(uint64_t));
+		oom |= !per[k] || !all[k];
+	}
+	if (oom || !blackout || !bare.signal_rtt_ns || !bare.xsave_xrstor_hash_ns) {
+		ret = fwp_die(FWP_EXIT_FAILURE, "bench rt: out of memory");
+		goto out;
 	}
 	for (run = 0; run < a.runs && !ret; run++) {
 		ret = fwp_rt_activate(&a.o, r);
@@ -461,6 +470,10 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 	if (!ret)
 		ret = fwp_rt_bare(a.o.cpus ? a.o.cpus : (int[]){ r->core[0].cpu, r->core[1 % r->ncores].cpu },
 				  a.o.cpus ? a.o.ncpus : r->ncores, a.runs, &bare);
+	if (!ret) {
+		rtt = fwp_percentile(bare.signal_rtt_ns, a.runs, 50);
+		raw = fwp_percentile(bare.xsave_xrstor_hash_ns, a.runs, 50);
+	}
 	if (ret) {
 		ret = fwp_die(FWP_EXIT_FAILURE, "bench rt: %s", ret == -EPROTO ?
 			      "a run did not resume every processor intact" : strerror(-ret));
@@ -470,8 +483,8 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 		printf("[\n");
 		metric(1, "rt.blackout.p50_us", "us", fwp_percentile(blackout, a.runs, 50) / 1e3);
 		metric(0, "rt.blackout.p99_us", "us", fwp_percentile(blackout, a.runs, 99) / 1e3);
-		metric(0, "rt.signal_rtt.p50_us", "us", bare.signal_rtt_ns / 1e3);
-		metric(0, "rt.raw_xsave_xrstor_hash.p50_ns", "ns", bare.xsave_xrstor_hash_ns);
+		metric(0, "rt.signal_rtt.p50_us", "us", rtt / 1e3);
+		metric(0, "rt.raw_xsave_xrstor_hash.p50_ns", "ns", raw);
 		for (k = 0; k < K_N; k++) {
 			snprintf(state, sizeof(state), "rt.%s.p50_ns", kname[k]);
 			metric(0, state, "ns", fwp_percentile(all[k], n, 50));
@@ -486,9 +499,9 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 			}
 		}
 		metric(0, "rt.ratio_blackout_signal", "ratio",
-		       (double)fwp_percentile(blackout, a.runs, 50) / bare.signal_rtt_ns);
+		       (double)fwp_percentile(blackout, a.runs, 50) / rtt);
 		metric(0, "rt.ratio_core_raw", "ratio",
-		       (double)fwp_percentile(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
+		       (double)fwp_percentile(all[K_SCR], n, 50) / raw);
 		printf("\n]\n");
 	} else {
 		printf("fwpush bench rt: %u runs, %u processors, XSAVE area %u bytes\n", a.runs,
@@ -508,16 +521,16 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 		printf("  blackout p50 %.2f us, p99 %.2f us\n", fwp_percentile(blackout, a.runs, 50) / 1e3,
 		       fwp_percentile(blackout, a.runs, 99) / 1e3);
 		printf("  bare signal round trip %.2f us -> blackout / signal = %.2f (target <= 1.5)\n",
-		       bare.signal_rtt_ns / 1e3,
-		       (double)fwp_percentile(blackout, a.runs, 50) / bare.signal_rtt_ns);
+		       rtt / 1e3,
+		       (double)fwp_percentile(blackout, a.runs, 50) / rtt);
 		printf("  save+check+restore p50 %llu ns: per processor, in the sequence (save in its "
 		       "handler, check by the controller, restore after the rendezvous)\n",
 		       (unsigned long long)fwp_percentile(all[K_SCR], n, 50));
 		printf("  bare save+check+restore %llu ns: the same functions on the same state, "
 		       "back to back on one core, no signal, no rendezvous\n",
-		       (unsigned long long)bare.xsave_xrstor_hash_ns);
+		       (unsigned long long)raw);
 		printf("  -> in sequence / bare = %.2f (target <= 2)\n",
-		       (double)fwp_percentile(all[K_SCR], n, 50) / bare.xsave_xrstor_hash_ns);
+		       (double)fwp_percentile(all[K_SCR], n, 50) / raw);
 	}
 out:
 	for (k = 0; k < K_N; k++) {
@@ -525,6 +538,8 @@ out:
 		free(all[k]);
 	}
 	free(blackout);
+	free(bare.signal_rtt_ns);
+	free(bare.xsave_xrstor_hash_ns);
 	free(r);
 	return ret < 0 ? 0 : ret;
 }

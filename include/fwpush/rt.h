@@ -116,16 +116,16 @@ struct fwp_rt_result {
  */
 int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res);
 
-/* Bare costs, for the benchmark: medians over runs. */
+/* Bare costs, for the benchmark: one sample per run in each array (runs entries). */
 struct fwp_rt_bare {
-	uint64_t signal_rtt_ns;		/* signal to a spinning thread and back */
+	uint64_t *signal_rtt_ns;	/* signal to a spinning thread and back */
 	/*
 	 * A processor's save + check + restore with nothing around it, on one core: the same
 	 * functions (registers + XRSTOR of a frame + XSAVE into a slot; XXH3-128 of the slot and
 	 * the compare; XRSTOR from the slot + XSAVE into the frame + registers) on the same amount
 	 * of non-init state, timed as the sequence times them, in three phases.
 	 */
-	uint64_t xsave_xrstor_hash_ns;
+	uint64_t *xsave_xrstor_hash_ns;
 };
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out);
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fwpush/hash.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,11 +48,6 @@ enum fwp_status {
 	FWP_ST_IDLE_TIMEOUT	= 12,	/* the session saw no message for the BMC's idle timeout */
 	FWP_ST_AUTH_REQUIRED	= 13,	/* the BMC requires a signature and FINISH had none */
 	FWP_ST_AUTH_FAILED	= 14,	/* the signature does not verify with the BMC's key */
-};
-
-struct fwp_hash128 {
-	uint64_t lo;
-	uint64_t hi;
 };
 
 /* Offset 0 of the window. Written by the BMC, magic last. */
@@ -174,14 +171,6 @@ enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_s
 
 const char *fwp_status_str(unsigned status);
 const char *fwp_msg_type_str(unsigned type);
-
-/* The XXH3 implementation this CPU runs: "avx512", "avx2" or "generic". */
-const char *fwp_xxh3_impl(void);
-
-/* Canonical big-endian hex, as `xxhsum -H2` prints it: 32 characters and a NUL. */
-void fwp_hash128_hex(const struct fwp_hash128 *h, char out[33]);
-/* Parses 32 hex digits; -EINVAL otherwise. */
-int fwp_hash128_parse(const char *hex, struct fwp_hash128 *h);
 
 #ifdef __cplusplus
 }

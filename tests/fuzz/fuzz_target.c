@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fwpush/wire.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

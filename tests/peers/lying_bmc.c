@@ -25,10 +25,10 @@
 #include <string.h>
 
 #include "fwpush/bmc.h"
-#include "fwpush/target.h"
-#include "mmio.h"
-#include "poll.h"
-#include "window.h"
+#include "transport/target.h"
+#include "core/mmio.h"
+#include "core/poll.h"
+#include "core/window.h"
 
 enum lie { LIE_CHUNK_HASH, LIE_FINISH_HASH, LIE_OFFSET, LIE_RESUME_OFFSET };
 

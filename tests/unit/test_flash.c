@@ -4,7 +4,7 @@
  * record in force (never an older one, never garbage); a crash before the record leaves the old
  * image active; a restart finds the record's bank active and re-makes PATH from it.
  */
-#include "../../engine/flash.c"
+#include "../../engine/bmc/flash.c"
 
 #include <stdlib.h>
 

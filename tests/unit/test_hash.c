@@ -16,7 +16,7 @@
 #endif
 
 #include "check.h"
-#include "hash.h"
+#include "core/hash.h"
 
 static const size_t sizes[] = { 0, 1, 3, 16, 17, 128, 129, 240, 241, 1023, 4096, 65537,
 				(256u << 10) + 5, 3u << 20 };

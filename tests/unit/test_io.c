@@ -15,7 +15,7 @@
  *    flash must equal each image byte for byte, every image byte must have gone through
  *    fwp_io_copy, and no doorbell may be rung while streamed bytes are not yet fenced.
  */
-#include "mmio.h"	/* first: the real accessors, before push.c's uses are renamed below */
+#include "core/mmio.h"	/* first: the real accessors, before push.c's uses are renamed below */
 
 /* push.c's BAR accesses, counted and checked: see host_* below. */
 static void host_io_copy(void *dst, const void *src, size_t n);
@@ -24,7 +24,7 @@ static void host_store_release(volatile uint64_t *p, uint64_t v);
 #define fwp_io_copy		host_io_copy
 #define fwp_wc_fence		host_wc_fence
 #define fwp_store_release	host_store_release
-#include "../../engine/push.c"
+#include "../../engine/host/push.c"
 #undef fwp_io_copy
 #undef fwp_wc_fence
 #undef fwp_store_release

@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "fwpush/pci.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 static void test_bdf(void)
 {

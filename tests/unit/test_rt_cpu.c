@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rt_cpu.h"
+#include "rt/rt_cpu.h"
 
 static struct fwp_xsave_info xi;
 static uint64_t gregs[FWP_RT_GREGS];

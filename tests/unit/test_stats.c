@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one percentile helper: medians (odd and even counts) and tail percentiles. */
 #include "check.h"
-#include "fwpush/stats.h"
+#include "stats.h"
 
 int main(void)
 {

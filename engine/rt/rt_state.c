@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hash.h"
-#include "rt_state.h"
+#include "core/hash.h"
+#include "rt/rt_state.h"
 
 int fwp_rt_paths(const char *name, char *img, char *state, size_t len)
 {

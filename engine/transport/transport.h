@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "fwpush/pci.h"
-#include "fwpush/target.h"
+#include "transport/target.h"
 
 struct fwp_target {
 	const struct fwp_transport_ops *ops;

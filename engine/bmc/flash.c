@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "flash.h"
-#include "hash.h"
+#include "bmc/flash.h"
+#include "core/hash.h"
 #include "fwpush/bmc.h"
 #include "fwpush/parse.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "fwpush/wire.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 enum { LOCK_BYTE_BMC = 0, LOCK_BYTE_HOST = 1 };
 

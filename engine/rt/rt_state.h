@@ -11,7 +11,7 @@
 
 #include "fwpush/rt.h"
 #include "fwpush/sign.h"
-#include "rt_cpu.h"
+#include "rt/rt_cpu.h"
 
 #define FWP_RT_STATE_MAGIC	0x3154535452505746ull	/* "FWPRTST1" */
 #define FWP_RT_STATE_VERSION	2

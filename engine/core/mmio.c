@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mmio.h"
+#include "core/mmio.h"
 
 void fwp_io_copy(void *dst, const void *src, size_t n)
 {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dpdk_22_11.h"
-#include "transport.h"
+#include "transport/dpdk_22_11.h"
+#include "transport/transport.h"
 
 struct dpdk {
 	struct rte_pci_driver drv;	/* first: probe finds us from it */

@@ -15,7 +15,7 @@
 
 #include "fwpush/parse.h"
 #include "fwpush/wire.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 
 int fwp_pci_loc_parse(const char *arg, struct fwp_pci_loc *loc)

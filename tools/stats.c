@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
-#include "fwpush/stats.h"
+#include "stats.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

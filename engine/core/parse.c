@@ -6,36 +6,45 @@
 
 #include "fwpush/parse.h"
 
+/* Decimal digits into *v; -ERANGE past 64 bits. Returns where the digits end. */
+static const char *digits(const char *s, uint64_t *v, int *err)
+{
+	*v = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (*v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			*err = -ERANGE;
+		*v = *v * 10 + (uint64_t)(*s - '0');
+	}
+	return s;
+}
+
 int fwp_parse_size(const char *s, uint64_t *out)
 {
-	unsigned long long v;
 	unsigned shift = 0;
-	char *end;
+	const char *end;
+	int err = 0;
+	uint64_t v;
 
-	if (!*s || *s == '-')
+	end = digits(s, &v, &err);
+	if (end == s)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	if (*end) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return -EINVAL;
-		}
-		end++;
-		if (*end == 'i')
-			end++;
-		if (*end == 'B')
-			end++;
-		if (*end)
-			return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 0: break;
+	default: return -EINVAL;
 	}
-	if (end == s || v > (UINT64_MAX >> shift))
+	if (shift) {
+		end++;
+		end += *end == 'i';
+		end += *end == 'B';
+	}
+	if (*end)
+		return -EINVAL;
+	if (err || v > (UINT64_MAX >> shift))
 		return -ERANGE;
-	*out = (uint64_t)v << shift;
+	*out = v << shift;
 	return 0;
 }
 

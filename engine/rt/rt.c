@@ -24,14 +24,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "fetch.h"
-#include "flash.h"
+#include "rt/fetch.h"
+#include "bmc/flash.h"
 #include "fwpush/rt.h"
-#include "fwpush/stats.h"
-#include "hash.h"
-#include "poll.h"
-#include "rt_cpu.h"
-#include "rt_state.h"
+#include "core/hash.h"
+#include "core/poll.h"
+#include "rt/rt_cpu.h"
+#include "rt/rt_state.h"
 
 #define RT_SIGNAL	(SIGRTMIN + 1)
 #define NO_CPU		(-1)
@@ -633,7 +632,7 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 {
 	struct sigaction sa = { .sa_handler = on_bare }, old;
 	struct fwp_xsave_info xi;
-	uint64_t *t, t0;
+	uint64_t t0;
 	pthread_t th;
 	unsigned i;
 	int target = ncpus > 1 ? cpus[1] : cpus[0], ret;
@@ -641,16 +640,10 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 	ret = fwp_xsave_probe(&xi);
 	if (ret || !runs)
 		return ret ? ret : -EINVAL;
-	t = calloc(runs, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
 	pin(cpus[0]);
-	ret = bare_save_check_restore(&xi, runs, t);
-	if (ret) {
-		free(t);
+	ret = bare_save_check_restore(&xi, runs, out->xsave_xrstor_hash_ns);
+	if (ret)
 		return ret;
-	}
-	out->xsave_xrstor_hash_ns = fwp_percentile(t, runs, 50);
 
 	rt.stop = 0;
 	sigaction(RT_SIGNAL, &sa, &old);
@@ -661,14 +654,12 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 		pthread_kill(th, RT_SIGNAL);
 		while (!__atomic_load_n(&bare_flag, __ATOMIC_ACQUIRE))
 			fwp_cpu_relax();
-		t[i] = fwp_now_ns() - t0;
+		out->signal_rtt_ns[i] = fwp_now_ns() - t0;
 	}
 	if (!ret) {
 		__atomic_store_n(&rt.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(th, NULL);
-		out->signal_rtt_ns = fwp_percentile(t, runs, 50);
 	}
 	sigaction(RT_SIGNAL, &old, NULL);
-	free(t);
 	return ret;
 }

@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 
 struct vfio {
 	int container;

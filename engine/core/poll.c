@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "poll.h"
+#include "core/poll.h"
 
 void fwp_backoff_wait(struct fwp_backoff *b)
 {
-	struct timespec ts;
-
 	if (b->spins < FWP_SPIN_LIMIT) {
 		b->spins++;
 		fwp_cpu_relax();
@@ -13,7 +11,5 @@ void fwp_backoff_wait(struct fwp_backoff *b)
 	b->sleep_ns = b->sleep_ns ? b->sleep_ns * 2 : 1000;
 	if (b->sleep_ns > FWP_SLEEP_MAX_NS)
 		b->sleep_ns = FWP_SLEEP_MAX_NS;
-	ts.tv_sec = 0;
-	ts.tv_nsec = b->sleep_ns;
-	nanosleep(&ts, NULL);
+	fwp_sleep_ns(b->sleep_ns);
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fwpush/wire.h"
-#include "reader.h"
+#include "host/reader.h"
 
 struct read_op {
 	unsigned char *dst;

@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "fwpush/push.h"
-#include "fwpush/target.h"
-#include "hash.h"
-#include "poll.h"
-#include "reader.h"
-#include "window.h"
+#include "transport/target.h"
+#include "core/hash.h"
+#include "core/poll.h"
+#include "host/reader.h"
+#include "core/window.h"
 
 struct fwp_host {
 	struct fwp_target *target;

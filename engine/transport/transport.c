@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 
 static const struct fwp_transport_ops *const transports[] = {
 	&fwp_transport_shm,

@@ -8,17 +8,9 @@
 #define FWP_POLL_H
 
 #include <stdint.h>
-#include <time.h>
 
-#include "mmio.h"
-
-static inline uint64_t fwp_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "core/mmio.h"
+#include "core/platform.h"
 
 struct fwp_backoff {
 	uint32_t spins;

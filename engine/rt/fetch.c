@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fetch.h"
-#include "hash.h"
+#include "rt/fetch.h"
+#include "core/hash.h"
 
 struct sink {
 	int fd;

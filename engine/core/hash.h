@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fwpush/wire.h"
+#include "fwpush/hash.h"
 
 /* Streaming state; holds an XXH3_state_t (checked by a static assert in hash_impl.c). */
 struct fwp_hstate {

@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "rt_cpu.h"
+#include "rt/rt_cpu.h"
 
 #define FP_XSTATE_MAGIC1	0x46505853u
 #define SW_BYTES_OFFSET		464	/* struct _fpx_sw_bytes in the legacy area */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "hash.h"
+#include "core/hash.h"
 
 extern const struct fwp_hash_ops fwp_hash_ops_generic;
 #ifdef FWP_HASH_X86
@@ -65,4 +66,35 @@ int fwp_hash_select(const char *name)
 const char *fwp_xxh3_impl(void)
 {
 	return fwp_hash()->name;
+}
+
+void fwp_hash128_hex(const struct fwp_hash128 *h, char out[33])
+{
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h->hi, (unsigned long long)h->lo);
+}
+
+int fwp_hash128_parse(const char *hex, struct fwp_hash128 *h)
+{
+	uint64_t w[2] = { 0, 0 };
+	int i;
+
+	if (strlen(hex) != 32)
+		return -EINVAL;
+	for (i = 0; i < 32; i++) {
+		char c = hex[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -EINVAL;
+		w[i / 16] = w[i / 16] << 4 | d;
+	}
+	h->hi = w[0];
+	h->lo = w[1];
+	return 0;
 }

@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "fwpush/bmc.h"
-#include "fwpush/target.h"
-#include "flash.h"
+#include "transport/target.h"
+#include "bmc/flash.h"
 #include "fwpush/sign.h"
-#include "hash.h"
-#include "poll.h"
-#include "window.h"
+#include "core/hash.h"
+#include "core/poll.h"
+#include "core/window.h"
 
 enum bmc_state { BMC_IDLE, BMC_DOWNLOAD };
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "hash.h"
+#include "core/hash.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
