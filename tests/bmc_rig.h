@@ -36,7 +36,7 @@ static void rig_open(struct rig *r)
 	r->bmc->flash_capacity = RIG_CAPACITY;
 	r->bmc->idle_ns = UINT64_MAX;
 	r->bmc->stop = &not_stopped;
-	fwp_win_init(&r->bmc->win, r->window, &l);
+	fwp_win_init(&r->bmc->win, r->window, &l, false);
 }
 
 __attribute__((unused)) static void rig_reset(struct rig *r)
@@ -80,14 +80,14 @@ static void rig_send(struct rig *r, uint32_t slot, uint64_t seq, struct fwp_msg_
 		}
 	}
 	memcpy(fwp_win_hdr(&r->bmc->win, slot), h, sizeof(*h));
-	fwp_win_host_db(&r->bmc->win, slot)->seq = seq;
+	fwp_win_ring(&r->bmc->win, slot, seq);
 	poll_once(r->bmc);
 	poll_once(r->bmc);
 }
 
 __attribute__((unused)) static const struct fwp_ack *rig_ack(const struct rig *r, uint32_t slot)
 {
-	return fwp_win_ack(&r->bmc->win, slot);
+	return r->bmc->win.slot[slot].ack;
 }
 
 #endif

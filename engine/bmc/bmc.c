@@ -29,6 +29,7 @@ struct fwp_bmc {
 	uint64_t flash_capacity;
 	uint64_t last_seq;		/* highest sequence number answered in order */
 	uint32_t hint;			/* slot where the next message most likely is */
+	uint64_t beats;			/* heartbeats so far */
 	struct fwp_bmc_opts opts;
 
 	/* The open session. */
@@ -45,9 +46,7 @@ struct fwp_bmc {
 
 static void heartbeat(struct fwp_bmc *b)
 {
-	struct fwp_win_ctrl *c = b->win.ctrl;
-
-	fwp_store_release(&c->heartbeat, c->heartbeat + 1);
+	fwp_win_beat(&b->win, ++b->beats);
 }
 
 /*
@@ -72,16 +71,15 @@ static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
 static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type,
 		   enum fwp_status st, const struct fwp_hash128 *hash)
 {
-	struct fwp_ack *a = fwp_win_ack(&b->win, slot);
+	struct fwp_ack a = {
+		.seq = seq,
+		.status = st,
+		.type = type,
+		.offset = b->received,
+		.hash = hash ? *hash : (struct fwp_hash128){ 0, 0 },
+	};
 
-	a->status = st;
-	a->type = type;
-	a->offset = b->received;
-	if (hash)
-		a->hash = *hash;
-	else
-		memset(&a->hash, 0, sizeof(a->hash));
-	fwp_store_release(&a->seq, seq);
+	fwp_win_answer(&b->win, slot, &a);
 }
 
 static void session_close(struct fwp_bmc *b)
@@ -316,11 +314,11 @@ static enum fwp_status fetch_header(struct fwp_bmc *b, uint32_t slot, uint64_t s
  */
 static int poll_slot(struct fwp_bmc *b, uint32_t slot)
 {
-	uint64_t seq = fwp_load_acquire(&fwp_win_host_db(&b->win, slot)->seq);
+	uint64_t seq = fwp_win_db_seq(&b->win, slot);
 	struct fwp_msg_hdr h;
 	enum fwp_status st;
 
-	if (seq == fwp_win_ack(&b->win, slot)->seq)
+	if (seq == fwp_win_ack_seq(&b->win, slot))
 		return 0;
 	if (seq < b->last_seq + 1) {
 		answer(b, slot, seq, 0, FWP_ST_BAD_SEQ, NULL);
@@ -411,12 +409,10 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	ret = fwp_target_create(window_uri, layout.window_size, &b->target);
 	if (ret)
 		goto err;
-	fwp_win_init(&b->win, fwp_target_base(b->target), &layout);
+	fwp_win_init(&b->win, fwp_target_base(b->target), &layout,
+		     !(fwp_target_flags(b->target) & FWP_TARGET_CACHED));
 	fwp_ctrl_encode(&ctrl, &layout, b->flash_capacity, (uint32_t)getpid());
-	ctrl.magic = 0;
-	memcpy(b->win.ctrl, &ctrl, sizeof(ctrl));
-	/* The magic goes last: a host that sees it sees a fully formatted window. */
-	fwp_store_release(&b->win.ctrl->magic, FWP_WINDOW_MAGIC);
+	fwp_win_publish(&b->win, &ctrl);
 	*out = b;
 	return 0;
 err:
@@ -436,7 +432,7 @@ void fwp_bmc_destroy(struct fwp_bmc *b)
 	if (b->state != BMC_IDLE)
 		session_end(b, FWP_ST_ABORTED, 0, NULL);
 	if (b->target) {
-		fwp_store_release(&b->win.ctrl->magic, 0);
+		fwp_win_unpublish(&b->win);
 		fwp_target_close(b->target);
 	}
 	fwp_flash_close(b->flash);

@@ -1,44 +1,126 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A mapped window seen through a layout. The pointers are computed from the caller's private
- * copy of the layout, never from fields in the window itself.
+ * A mapped window seen through a layout: every access to a window goes through here. The
+ * per-slot pointers are computed once, from the caller's private copy of the layout, never
+ * from fields in the window itself. A doorbell is rung with a release store, after a store
+ * fence where the mapping is device memory (streaming or write-combining stores into the
+ * body must land first). An answer is read as one copy of its 64-byte line into private
+ * memory, and only the copy is decoded (SPDK's mmio.h and nvme_pcie.c are the model).
  */
 #ifndef FWP_WINDOW_H
 #define FWP_WINDOW_H
 
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/mmio.h"
 #include "fwpush/wire.h"
 
-struct fwp_window {
-	unsigned char *base;
-	struct fwp_win_ctrl *ctrl;
-	struct fwp_layout layout;
+struct fwp_slot {
+	struct fwp_host_db *db;		/* the host's doorbell for this slot */
+	struct fwp_ack *ack;		/* the BMC's doorbell and answer */
+	struct fwp_msg_hdr *hdr;
+	unsigned char *body;
 };
 
-static inline void fwp_win_init(struct fwp_window *w, void *base, const struct fwp_layout *l)
+struct fwp_window {
+	struct fwp_win_ctrl *ctrl;
+	struct fwp_layout layout;
+	bool device;			/* not cached memory: fence before every doorbell */
+	struct fwp_slot slot[FWP_SLOTS_MAX];
+};
+
+static inline void fwp_win_init(struct fwp_window *w, void *base, const struct fwp_layout *l,
+				bool device)
 {
-	w->base = base;
+	unsigned char *b = base;
+	uint32_t i;
+
 	w->ctrl = base;
 	w->layout = *l;
-}
-
-static inline struct fwp_host_db *fwp_win_host_db(const struct fwp_window *w, uint32_t slot)
-{
-	return (struct fwp_host_db *)(w->base + w->layout.host_db_offset) + slot;
-}
-
-static inline struct fwp_ack *fwp_win_ack(const struct fwp_window *w, uint32_t slot)
-{
-	return (struct fwp_ack *)(w->base + w->layout.ack_offset) + slot;
+	w->device = device;
+	for (i = 0; i < l->slot_count; i++) {
+		w->slot[i].db = (struct fwp_host_db *)(b + l->host_db_offset) + i;
+		w->slot[i].ack = (struct fwp_ack *)(b + l->ack_offset) + i;
+		w->slot[i].hdr = (struct fwp_msg_hdr *)(b + l->hdr_offset) + i;
+		w->slot[i].body = b + l->body_offset + (size_t)l->slot_stride * i;
+	}
 }
 
 static inline struct fwp_msg_hdr *fwp_win_hdr(const struct fwp_window *w, uint32_t slot)
 {
-	return (struct fwp_msg_hdr *)(w->base + w->layout.hdr_offset) + slot;
+	return w->slot[slot].hdr;
 }
 
 static inline unsigned char *fwp_win_body(const struct fwp_window *w, uint32_t slot)
 {
-	return w->base + w->layout.body_offset + (size_t)w->layout.slot_stride * slot;
+	return w->slot[slot].body;
+}
+
+/* Host: the sequence number in slot's doorbell, and ringing it. */
+static inline uint64_t fwp_win_db_seq(const struct fwp_window *w, uint32_t slot)
+{
+	return fwp_load_acquire(&w->slot[slot].db->seq);
+}
+
+static inline void fwp_win_ring(const struct fwp_window *w, uint32_t slot, uint64_t seq)
+{
+	if (w->device)
+		fwp_wc_fence();
+	fwp_store_release(&w->slot[slot].db->seq, seq);
+}
+
+/* BMC: the sequence number its answer in slot carries, and the answer as one private copy. */
+static inline uint64_t fwp_win_ack_seq(const struct fwp_window *w, uint32_t slot)
+{
+	return fwp_load_acquire(&w->slot[slot].ack->seq);
+}
+
+
+static inline void fwp_win_read_ack(const struct fwp_window *w, uint32_t slot,
+				    struct fwp_ack *out)
+{
+	memcpy(out, w->slot[slot].ack, sizeof(*out));
+}
+
+/* BMC: writes an answer, its sequence number last. */
+static inline void fwp_win_answer(const struct fwp_window *w, uint32_t slot,
+				  const struct fwp_ack *a)
+{
+	struct fwp_ack *to = w->slot[slot].ack;
+
+	memcpy((unsigned char *)to + sizeof(to->seq), (const unsigned char *)a + sizeof(a->seq),
+	       sizeof(*a) - sizeof(a->seq));
+	if (w->device)
+		fwp_wc_fence();
+	fwp_store_release(&to->seq, a->seq);
+}
+
+/* BMC: formats the window with a control block, the magic last: a host that sees the magic
+ * sees a whole control block. Unformatting clears the magic. */
+static inline void fwp_win_publish(const struct fwp_window *w, const struct fwp_win_ctrl *c)
+{
+	struct fwp_win_ctrl copy = *c;
+
+	copy.magic = 0;
+	memcpy(w->ctrl, &copy, sizeof(copy));
+	fwp_store_release(&w->ctrl->magic, c->magic);
+}
+
+static inline void fwp_win_unpublish(const struct fwp_window *w)
+{
+	fwp_store_release(&w->ctrl->magic, 0);
+}
+
+/* The BMC's heartbeat: read by the host, beaten by the BMC. */
+static inline uint64_t fwp_win_heartbeat(const struct fwp_window *w)
+{
+	return fwp_load_acquire(&w->ctrl->heartbeat);
+}
+
+static inline void fwp_win_beat(const struct fwp_window *w, uint64_t value)
+{
+	fwp_store_release(&w->ctrl->heartbeat, value);
 }
 
 #endif

@@ -24,7 +24,6 @@ struct fwp_host {
 	struct fwp_window win;
 	uint64_t flash_capacity;
 	uint64_t next_seq;
-	bool io;	/* device memory (a BAR): stage chunks in RAM, stream them in, fence */
 };
 
 struct slot {
@@ -112,9 +111,10 @@ static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline
 	ret = fwp_ctrl_decode(&ctrl, fwp_target_size(h->target), &layout);
 	if (ret)
 		return ret;
-	fwp_win_init(&h->win, fwp_target_base(h->target), &layout);
+	/* Device memory (a BAR): chunks are staged in RAM, streamed in, fenced. */
+	fwp_win_init(&h->win, fwp_target_base(h->target), &layout,
+		     !(fwp_target_flags(h->target) & FWP_TARGET_CACHED));
 	h->flash_capacity = ctrl.flash_capacity;
-	h->io = !(fwp_target_flags(h->target) & FWP_TARGET_CACHED);
 	return 0;
 }
 
@@ -124,8 +124,8 @@ static uint64_t highest_seq(const struct fwp_window *w)
 	uint32_t i;
 
 	for (i = 0; i < w->layout.slot_count; i++) {
-		uint64_t hs = fwp_load_acquire(&fwp_win_host_db(w, i)->seq);
-		uint64_t as = fwp_load_acquire(&fwp_win_ack(w, i)->seq);
+		uint64_t hs = fwp_win_db_seq(w, i);
+		uint64_t as = fwp_win_ack_seq(w, i);
 
 		max = hs > max ? hs : max;
 		max = as > max ? as : max;
@@ -178,7 +178,7 @@ uint64_t fwp_host_flash_capacity(const struct fwp_host *h)
 /* Rings slot i's doorbell with the sequence number of the message it holds. */
 static void ring(struct push *p, uint32_t i)
 {
-	fwp_store_release(&fwp_win_host_db(&p->h->win, i)->seq, p->slots[i].seq);
+	fwp_win_ring(&p->h->win, i, p->slots[i].seq);
 }
 
 /* Rings every doorbell in flight again; the sequence numbers make it harmless. */
@@ -198,7 +198,7 @@ static void rering(struct push *p)
 static int check_progress(struct push *p)
 {
 	uint64_t now = fwp_now_ns();
-	uint64_t hb = fwp_load_acquire(&p->h->win.ctrl->heartbeat);
+	uint64_t hb = fwp_win_heartbeat(&p->h->win);
 
 	if (hb != p->heartbeat) {
 		p->heartbeat = hb;
@@ -211,14 +211,15 @@ static int check_progress(struct push *p)
 	return now - p->last_progress > p->timeout_ns ? -ETIMEDOUT : 0;
 }
 
-static int wait_seq(struct push *p, const uint64_t *db, uint64_t want)
+/* Waits until the BMC's answer in slot i carries sequence number want. */
+static int wait_answer(struct push *p, uint32_t i, uint64_t want)
 {
 	struct fwp_backoff bo;
 	uint32_t polls = 0;
 	int ret;
 
 	fwp_backoff_reset(&bo);
-	while (fwp_load_acquire(db) != want) {
+	while (fwp_win_ack_seq(&p->h->win, i) != want) {
 		fwp_backoff_wait(&bo);
 		if ((++polls & 255) == 0 || bo.sleep_ns) {
 			ret = check_progress(p);
@@ -261,17 +262,16 @@ static int check_stored(struct push *p, const struct slot *s, const struct fwp_a
 static int reap(struct push *p, uint32_t i)
 {
 	struct slot *s = &p->slots[i];
-	const struct fwp_ack *a = fwp_win_ack(&p->h->win, i);
 	struct fwp_ack ack;
 	int ret;
 
 	if (!s->busy)
 		return 0;
-	ret = wait_seq(p, &a->seq, s->seq);
+	ret = wait_answer(p, i, s->seq);
 	if (ret)
 		return fail(p, ret, s, 0);
 	s->busy = false;
-	memcpy(&ack, a, sizeof(ack));
+	fwp_win_read_ack(&p->h->win, i, &ack);
 	if (ack.status != FWP_ST_OK)
 		return fail(p, -EREMOTEIO, s, ack.status);
 	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH)
@@ -321,8 +321,6 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 	s->hash = expect ? *expect : (struct fwp_hash128){ 0, 0 };
 	s->busy = true;
 	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, offset, len, body_hash);
-	if (p->h->io)
-		fwp_wc_fence();
 	if (!p->o->fault || (type != FWP_MSG_DATA && type != FWP_MSG_FINISH) ||
 	    !inject(p, i, type, offset, len))
 		ring(p, i);
@@ -378,9 +376,7 @@ out:
 /* Reaps slot i only if its answer is already there: never waits. */
 static int try_reap(struct push *p, uint32_t i)
 {
-	const struct fwp_ack *a = fwp_win_ack(&p->h->win, i);
-
-	if (p->slots[i].busy && fwp_load_acquire(&a->seq) != p->slots[i].seq)
+	if (p->slots[i].busy && fwp_win_ack_seq(&p->h->win, i) != p->slots[i].seq)
 		return -EAGAIN;
 	return reap(p, i);
 }
@@ -556,7 +552,11 @@ static int hash_range(struct push *p, int fd, uint64_t len, struct fwp_hstate *h
  */
 static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uint64_t *from)
 {
-	uint64_t held = fwp_win_ack(&p->h->win, p->msgs ? (p->msgs - 1) % p->nslots : 0)->offset;
+	struct fwp_ack ack;
+	uint64_t held;
+
+	fwp_win_read_ack(&p->h->win, p->msgs ? (p->msgs - 1) % p->nslots : 0, &ack);
+	held = ack.offset;
 
 	/* Whole chunks, or all of it: a host may die between the last DATA and the FINISH. */
 	if (held > p->res->image_size || (held % p->chunk && held != p->res->image_size)) {
@@ -672,8 +672,8 @@ static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_o
 	p->res->chunk_size = p->chunk;
 	p->last_progress = p->last_ring = fwp_now_ns();
 	p->retry_offset = UINT64_MAX;
-	p->heartbeat = fwp_load_acquire(&h->win.ctrl->heartbeat);
-	if (h->io) {
+	p->heartbeat = fwp_win_heartbeat(&h->win);
+	if (h->win.device) {
 		p->bounce = aligned_alloc(FWP_PAGE, (size_t)l->slot_stride * p->nslots);
 		if (!p->bounce)
 			return -ENOMEM;
@@ -688,9 +688,9 @@ static int wait_idle(struct push *p)
 	int ret;
 
 	for (i = 0; i < p->nslots; i++) {
-		p->slots[i].seq = fwp_load_acquire(&fwp_win_host_db(&p->h->win, i)->seq);
+		p->slots[i].seq = fwp_win_db_seq(&p->h->win, i);
 		p->slots[i].busy = true;
-		ret = wait_seq(p, &fwp_win_ack(&p->h->win, i)->seq, p->slots[i].seq);
+		ret = wait_answer(p, i, p->slots[i].seq);
 		if (ret)
 			return ret;
 		p->slots[i].busy = false;

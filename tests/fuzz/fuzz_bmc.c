@@ -34,7 +34,7 @@ static void check(void)
 		abort();
 	for (i = 0; i < RIG_SLOTS; i++) {
 		/* Every status the BMC answers is one the protocol defines. */
-		if (!strcmp(fwp_status_str(fwp_win_ack(&bmc->win, i)->status), "unknown status"))
+		if (!strcmp(fwp_status_str(bmc->win.slot[i].ack->status), "unknown status"))
 			abort();
 	}
 }

@@ -92,7 +92,7 @@ static void forward(struct relay *r, uint32_t i, uint64_t seq)
 	}
 	r->data_offset[i] = h->offset;
 	r->forwarded[i] = seq;
-	fwp_store_release(&fwp_win_host_db(&r->inner, i)->seq, seq);
+	fwp_win_ring(&r->inner, i, seq);
 }
 
 /*
@@ -120,7 +120,7 @@ static void answer(struct relay *r, uint32_t i, uint64_t seq)
 {
 	struct fwp_ack a;
 
-	memcpy(&a, fwp_win_ack(&r->inner, i), sizeof(a));
+	fwp_win_read_ack(&r->inner, i, &a);
 	if (matches(r, i, &a)) {
 		r->lied = true;
 		switch (r->lie) {
@@ -138,10 +138,7 @@ static void answer(struct relay *r, uint32_t i, uint64_t seq)
 		fprintf(stderr, "lying_bmc: lied in the answer to seq %llu\n",
 			(unsigned long long)seq);
 	}
-	a.seq = 0;
-	memcpy((unsigned char *)fwp_win_ack(&r->outer, i) + sizeof(a.seq),
-	       (unsigned char *)&a + sizeof(a.seq), sizeof(a) - sizeof(a.seq));
-	fwp_store_release(&fwp_win_ack(&r->outer, i)->seq, seq);
+	fwp_win_answer(&r->outer, i, &a);
 }
 
 static bool relay_once(struct relay *r)
@@ -150,20 +147,20 @@ static bool relay_once(struct relay *r)
 	uint32_t i;
 
 	for (i = 0; i < r->outer.layout.slot_count; i++) {
-		uint64_t hs = fwp_load_acquire(&fwp_win_host_db(&r->outer, i)->seq);
-		uint64_t as = fwp_load_acquire(&fwp_win_ack(&r->inner, i)->seq);
+		uint64_t hs = fwp_win_db_seq(&r->outer, i);
+		uint64_t as = fwp_win_ack_seq(&r->inner, i);
 
-		if (hs != r->forwarded[i] && hs != fwp_win_ack(&r->outer, i)->seq) {
+		if (hs != r->forwarded[i] && hs != fwp_win_ack_seq(&r->outer, i)) {
 			forward(r, i, hs);
 			busy = true;
 		}
-		if (as && as == r->forwarded[i] && as != fwp_win_ack(&r->outer, i)->seq) {
+		if (as && as == r->forwarded[i] && as != fwp_win_ack_seq(&r->outer, i)) {
 			answer(r, i, as);
 			busy = true;
 		}
 	}
 	/* The inner BMC beats while its flash works: pass that on, as the real one would. */
-	fwp_store_release(&r->outer.ctrl->heartbeat, fwp_load_acquire(&r->inner.ctrl->heartbeat));
+	fwp_win_beat(&r->outer, fwp_win_heartbeat(&r->inner));
 	return busy;
 }
 
@@ -188,12 +185,10 @@ static int setup(struct relay *r, const char *uri, const char *flash, uint32_t s
 		ret = fwp_target_create(uri, l.window_size, &r->outer_t);
 	if (ret)
 		return ret;
-	fwp_win_init(&r->inner, fwp_target_base(r->inner_t), &l);
-	fwp_win_init(&r->outer, fwp_target_base(r->outer_t), &l);
-	ctrl.magic = 0;
+	fwp_win_init(&r->inner, fwp_target_base(r->inner_t), &l, false);
+	fwp_win_init(&r->outer, fwp_target_base(r->outer_t), &l, false);
 	ctrl.heartbeat = 0;
-	memcpy(r->outer.ctrl, &ctrl, sizeof(ctrl));
-	fwp_store_release(&r->outer.ctrl->magic, FWP_WINDOW_MAGIC);
+	fwp_win_publish(&r->outer, &ctrl);
 	return 0;
 }
 

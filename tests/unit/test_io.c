@@ -9,7 +9,7 @@
  *    exact-size heap buffer (ASan sees any access past either end), and again right before a
  *    PROT_NONE page with the bytes around it checked (any build sees a store outside).
  * 2. The host pipeline's io path end to end: push.c is included here, a host on an ordinary
- *    shm: window is switched to the BAR path (h->io: chunks read into the RAM bounce buffer,
+ *    shm: window is switched to the BAR path (h->win.device: chunks read into the RAM bounce buffer,
  *    hashed there, streamed into the slot with fwp_io_copy, fenced before the doorbell), and
  *    pushes images of awkward sizes at awkward chunk sizes to a BMC running in a thread; the
  *    flash must equal each image byte for byte, every image byte must have gone through
@@ -254,8 +254,8 @@ static void push_io(const char *uri, const char *flash, const char *dir, size_t 
 	CHECK_EQ(ret, 0);
 	if (fd < 0 || ret)
 		goto out;
-	CHECK(!h->io);		/* shm: is cached memory; the test forces the BAR path */
-	h->io = true;
+	CHECK(!h->win.device);	/* shm: is cached memory; the test forces the BAR path */
+	h->win.device = true;
 	io_bytes = fences = rings = unfenced_rings = 0;
 	io_dirty = false;
 	ret = fwp_host_push(h, fd, &o, &res);
