@@ -15,6 +15,7 @@
 #include "bmc/flash.h"
 #include "fwpush/sign.h"
 #include "core/hash.h"
+#include "core/opts.h"
 #include "core/poll.h"
 #include "core/window.h"
 
@@ -383,8 +384,9 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
 	b->stop = &not_stopped;
-	if (opts)
-		memcpy(&b->opts, opts, opts->sz < sizeof(b->opts) ? opts->sz : sizeof(b->opts));
+	ret = fwp_opts_copy(&b->opts, sizeof(b->opts), opts);
+	if (ret)
+		goto err;
 	b->flash_capacity = b->opts.flash_capacity ? b->opts.flash_capacity
 						    : FWP_BMC_DEFAULT_CAPACITY;
 	b->idle_ns = (uint64_t)(b->opts.idle_timeout_ms ? b->opts.idle_timeout_ms

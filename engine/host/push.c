@@ -15,6 +15,7 @@
 #include "fwpush/push.h"
 #include "transport/target.h"
 #include "core/hash.h"
+#include "core/opts.h"
 #include "core/poll.h"
 #include "host/reader.h"
 #include "core/window.h"
@@ -701,14 +702,15 @@ static int wait_idle(struct push *p)
 int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		  struct fwp_push_result *res)
 {
-	struct fwp_push_opts o = { .sz = sizeof(o) };
+	struct fwp_push_opts o;
 	struct stat st;
 	struct push *p;
 	int ret;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	memset(res, 0, sizeof(*res));
+	ret = fwp_opts_copy(&o, sizeof(o), opts);
+	if (ret)
+		return ret;
 	if (fstat(fd, &st))
 		return -errno;
 	res->image_size = st.st_size;

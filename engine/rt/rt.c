@@ -28,6 +28,7 @@
 #include "bmc/flash.h"
 #include "fwpush/rt.h"
 #include "core/hash.h"
+#include "core/opts.h"
 #include "core/poll.h"
 #include "rt/rt_cpu.h"
 #include "rt/rt_state.h"
@@ -454,14 +455,15 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 
 int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
 {
-	struct fwp_rt_opts o = { .sz = sizeof(o) };
+	struct fwp_rt_opts o;
 	int cpus[FWP_RT_MAX_CPUS];
 	cpu_set_t saved;
 	int ret;
 
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	memset(res, 0, sizeof(*res));
+	ret = fwp_opts_copy(&o, sizeof(o), opts);
+	if (ret)
+		return ret;
 	memset(&rt, 0, sizeof(rt));
 	res->failed_cpu = NO_CPU;
 	sched_getaffinity(0, sizeof(saved), &saved);

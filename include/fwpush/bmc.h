@@ -49,7 +49,8 @@ int fwp_nor_parse(const char *spec, struct fwp_nor_model *m);
 uint64_t fwp_nor_time_ns(const struct fwp_nor_model *m, uint64_t size);
 
 struct fwp_bmc_opts {
-	size_t sz;			/* sizeof(struct fwp_bmc_opts) */
+	size_t sz;			/* sizeof(struct fwp_bmc_opts); a larger struct (a newer
+				 * caller) is refused, -EINVAL, unless its extra bytes are 0 */
 	uint32_t slot_count;		/* 0: FWP_BMC_DEFAULT_SLOTS */
 	uint32_t slot_size;		/* 0: FWP_BMC_DEFAULT_SLOT_SIZE */
 	uint64_t flash_capacity;	/* 0: FWP_BMC_DEFAULT_CAPACITY */

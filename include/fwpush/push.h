@@ -46,15 +46,16 @@ enum fwp_fault {
 #define FWP_PUSH_RETRIES	3
 
 struct fwp_push_opts {
-	size_t sz;			/* sizeof(struct fwp_push_opts) */
+	size_t sz;			/* sizeof(struct fwp_push_opts); a larger struct (a newer
+				 * caller) is refused, -EINVAL, unless its extra bytes are 0 */
 	uint32_t slots;			/* slots to keep busy; 0: all of the window's */
 	uint32_t chunk_size;		/* 0: the window's slot size */
 	uint32_t timeout_ms;		/* no progress for this long fails; 0: default */
 	uint32_t component;
 	const struct fwp_hash128 *expect_hash;	/* if set: the image must hash to this */
 	/*
-	 * Test hook, asked before each DATA and FINISH doorbell with the message's image offset
-	 * (the image size for FINISH); NULL in production.
+	 * TEST HOOK, not for production (leave NULL): asked before each DATA and FINISH
+	 * doorbell with the message's image offset (the image size for FINISH).
 	 */
 	enum fwp_fault (*fault)(void *arg, uint16_t type, uint64_t offset);
 	void *fault_arg;

@@ -53,15 +53,16 @@ enum fwp_rt_inject {
 };
 
 struct fwp_rt_opts {
-	size_t sz;			/* sizeof(struct fwp_rt_opts) */
+	size_t sz;			/* sizeof(struct fwp_rt_opts); a larger struct (a newer
+				 * caller) is refused, -EINVAL, unless its extra bytes are 0 */
 	const char *name;		/* NULL: FWP_RT_DEFAULT_NAME */
 	const char *flash_path;		/* where an update is applied; NULL: never apply */
 	const int *cpus;		/* cpus[0] runs the controller; NULL: all allowed CPUs */
 	unsigned ncpus;
 	uint32_t timeout_ms;		/* rendezvous; 0: 1000 */
 	bool no_warm_start;		/* do not request a warm start */
-	enum fwp_rt_inject inject;	/* fault injection, for tests */
-	int inject_cpu;			/* index into the CPU list */
+	enum fwp_rt_inject inject;	/* TEST HOOK (leave 0): fault injection */
+	int inject_cpu;			/* TEST HOOK: index into the CPU list */
 	const char *pubkey_path;	/* Ed25519 public key: apply only updates it verifies */
 };
 _Static_assert(sizeof(struct fwp_rt_opts) == 64, "fwp_rt_opts is frozen: add at the end");
