@@ -31,7 +31,7 @@ static void rig_open(struct rig *r)
 	memset(r->window, 0, l.window_size);
 	memset(r->bmc, 0, sizeof(*r->bmc));
 	snprintf(r->flash, sizeof(r->flash), "/tmp/fwpush-rig-%d.flash", (int)getpid());
-	if (fwp_flash_open(r->flash, NULL, &r->bmc->flash))
+	if (open_flash(r->bmc, r->flash, &l))
 		abort();
 	r->bmc->flash_capacity = RIG_CAPACITY;
 	r->bmc->idle_ns = UINT64_MAX;
@@ -51,7 +51,7 @@ __attribute__((unused)) static void rig_reset(struct rig *r)
 
 static void rig_close(struct rig *r)
 {
-	fwp_flash_close(r->bmc->flash);
+	r->bmc->flash->close(r->bmc->flash_ctx);
 	fwp_flash_remove(r->flash);
 	free(r->bmc);
 	free(r->window);

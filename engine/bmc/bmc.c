@@ -24,7 +24,9 @@ enum bmc_state { BMC_IDLE, BMC_DOWNLOAD };
 struct fwp_bmc {
 	struct fwp_target *target;
 	struct fwp_window win;		/* private copy of the layout */
-	struct fwp_flash *flash;
+	const struct fwp_flash_ops *flash;	/* the file flash, or the BMC firmware's own */
+	void *flash_ctx;
+	unsigned char *bounce;		/* a chunk on its way to a flash that does not stage */
 	struct fwp_verifier *verifier;	/* NULL: images need no signature */
 	struct fwp_nor_model nor;
 	uint64_t flash_capacity;
@@ -40,7 +42,7 @@ struct fwp_bmc {
 	uint64_t t_start;
 	uint64_t t_last;		/* last message of the session */
 	uint64_t idle_ns;
-	unsigned char *staging;		/* the inactive flash bank */
+	unsigned char *staging;		/* the inactive flash bank, if the flash maps it */
 	struct fwp_hstate image_hs;
 	const volatile int *stop;
 };
@@ -59,7 +61,7 @@ static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
 	struct fwp_backoff bo;
 
 	fwp_backoff_reset(&bo);
-	while (!fwp_flash_ready(b->flash, upto, ahead)) {
+	while (b->flash->ready && !b->flash->ready(b->flash_ctx, upto, ahead)) {
 		if (*b->stop)
 			return -EINTR;
 		fwp_backoff_wait(&bo);
@@ -114,7 +116,10 @@ static enum fwp_status session_open(struct fwp_bmc *b, const struct fwp_start_bo
 	b->start = *sb;
 	b->received = 0;
 	b->t_start = fwp_now_ns();
-	if (fwp_flash_begin(b->flash, sb->image_size, &b->staging))
+	if (b->flash->begin(b->flash_ctx, sb->image_size, &b->staging))
+		return FWP_ST_STORAGE_ERROR;
+	/* A signature is checked over the staged image: a flash that does not stage cannot. */
+	if (!b->staging && (b->verifier || !b->bounce))
 		return FWP_ST_STORAGE_ERROR;
 	fwp_hash()->reset(&b->image_hs);
 	b->state = BMC_DOWNLOAD;
@@ -172,6 +177,7 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 	struct fwp_hstate chunk_hs, image_before;
 	struct fwp_hash128 got;
 	enum fwp_status st = FWP_ST_OK;
+	unsigned char *dst;
 
 	if (b->state != BMC_DOWNLOAD)
 		st = FWP_ST_BAD_STATE;
@@ -186,22 +192,24 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		return;
 	}
 	/*
-	 * One copy, window to flash, hashing what landed in flash (which the host cannot
-	 * touch) block by block while it is in cache.
+	 * One copy, window to flash (or to the bounce on its way there), hashing what landed
+	 * (which the host cannot touch) block by block while it is in cache.
 	 */
+	dst = b->staging ? b->staging + h->offset : b->bounce;
 	image_before = b->image_hs;
 	fwp_hash()->reset(&chunk_hs);
-	fwp_hash()->copy_hash(b->staging + h->offset, fwp_win_body(&b->win, slot), want,
-			      &chunk_hs, &b->image_hs);
+	fwp_hash()->copy_hash(dst, fwp_win_body(&b->win, slot), want, &chunk_hs, &b->image_hs);
 	got = fwp_hash()->digest(&chunk_hs);
-	if (!fwp_hash128_eq(&got, &h->body_hash)) {
+	st = fwp_hash128_eq(&got, &h->body_hash) ? FWP_ST_OK : FWP_ST_BAD_HASH;
+	if (!st && b->flash->store(b->flash_ctx, h->offset, dst, want))
+		st = FWP_ST_STORAGE_ERROR;
+	if (st) {
 		/* A resend overwrites these bytes; the image hash must not have seen them. */
 		b->image_hs = image_before;
-		answer(b, slot, h->seq, h->type, FWP_ST_BAD_HASH, &got);
+		answer(b, slot, h->seq, h->type, st, &got);
 		return;
 	}
 	b->received += want;
-	fwp_flash_received(b->flash, b->received);
 	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
 }
 
@@ -211,7 +219,7 @@ static enum fwp_status activate(struct fwp_bmc *b)
 	int ret;
 
 	heartbeat(b);
-	ret = fwp_flash_commit(b->flash);
+	ret = b->flash->commit(b->flash_ctx);
 	heartbeat(b);
 	return ret ? FWP_ST_STORAGE_ERROR : FWP_ST_OK;
 }
@@ -370,6 +378,28 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 
 static const volatile int not_stopped;
 
+/* The BMC firmware's own flash if it gave one, else the emulated A/B flash in files. */
+static int open_flash(struct fwp_bmc *b, const char *path, const struct fwp_layout *l)
+{
+	struct fwp_flash *f;
+	int ret;
+
+	if (b->opts.flash_ops) {
+		b->flash = b->opts.flash_ops;
+		b->flash_ctx = b->opts.flash_ctx;
+		b->bounce = malloc(l->slot_size);
+		return b->bounce ? 0 : -ENOMEM;
+	}
+	if (!path)
+		return -EINVAL;
+	ret = fwp_flash_open(path, b->opts.nor ? &b->nor : NULL, &f);
+	if (ret)
+		return ret;
+	b->flash = &fwp_file_flash_ops;
+	b->flash_ctx = f;
+	return 0;
+}
+
 int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		   const struct fwp_bmc_opts *opts, struct fwp_bmc **out)
 {
@@ -405,7 +435,7 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	ret = b->opts.pubkey_path ? fwp_verifier_open(b->opts.pubkey_path, &b->verifier) : 0;
 	if (ret)
 		goto err;
-	ret = fwp_flash_open(flash_path, b->opts.nor ? &b->nor : NULL, &b->flash);
+	ret = open_flash(b, flash_path, &layout);
 	if (ret)
 		goto err;
 	ret = fwp_target_create(window_uri, layout.window_size, &b->target);
@@ -418,6 +448,8 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	*out = b;
 	return 0;
 err:
+	if (b->opts.flash_ops)
+		b->flash = NULL;	/* the caller's still: it closes what it opened */
 	fwp_bmc_destroy(b);
 	return ret;
 }
@@ -437,7 +469,9 @@ void fwp_bmc_destroy(struct fwp_bmc *b)
 		fwp_win_unpublish(&b->win);
 		fwp_target_close(b->target);
 	}
-	fwp_flash_close(b->flash);
+	if (b->flash && b->flash->close)
+		b->flash->close(b->flash_ctx);
+	free(b->bounce);
 	fwp_verifier_close(b->verifier);
 	free(b);
 }

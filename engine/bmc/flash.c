@@ -465,3 +465,39 @@ int fwp_flash_commit(struct fwp_flash *f)
 	f->inactive = !f->inactive;
 	return update_view(f) ?: sync_dir_of(f->path);
 }
+
+static int file_begin(void *ctx, uint64_t size, unsigned char **staging)
+{
+	return fwp_flash_begin(ctx, size, staging);
+}
+
+/* The bytes are already in the mapped bank: tell the part's programmer they are there. */
+static int file_store(void *ctx, uint64_t off, const void *p, size_t len)
+{
+	(void)p;
+	fwp_flash_received(ctx, off + len);
+	return 0;
+}
+
+static int file_ready(void *ctx, uint64_t upto, int ahead)
+{
+	return fwp_flash_ready(ctx, upto, ahead);
+}
+
+static int file_commit(void *ctx)
+{
+	return fwp_flash_commit(ctx);
+}
+
+static void file_close(void *ctx)
+{
+	fwp_flash_close(ctx);
+}
+
+const struct fwp_flash_ops fwp_file_flash_ops = {
+	.begin = file_begin,
+	.store = file_store,
+	.ready = file_ready,
+	.commit = file_commit,
+	.close = file_close,
+};

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fwpush/bmc.h"
+
 struct fwp_flash;
 struct fwp_nor_model;
 
@@ -34,6 +36,9 @@ int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead);
 
 /* Syncs the inactive bank and makes it the active image (call once fwp_flash_ready). */
 int fwp_flash_commit(struct fwp_flash *f);
+
+/* The file flash as a BMC's flash backend (ctx: a struct fwp_flash). */
+extern const struct fwp_flash_ops fwp_file_flash_ops;
 
 /* Removes every file of the flash at path. */
 int fwp_flash_remove(const char *path);

@@ -48,6 +48,36 @@ int fwp_nor_parse(const char *spec, struct fwp_nor_model *m);
 /* The part's own time to erase and program size bytes, scale applied. */
 uint64_t fwp_nor_time_ns(const struct fwp_nor_model *m, uint64_t size);
 
+/*
+ * Where a BMC keeps its images. The default is the emulated A/B flash in files (flash_path);
+ * a BMC's own firmware plugs in its storage (MTD partitions, eMMC) with these operations, all
+ * called from the thread running fwp_bmc_run. 0 or a negative errno; any error becomes the
+ * status STORAGE_ERROR and leaves the active image as it was.
+ */
+struct fwp_flash_ops {
+	/*
+	 * Prepares the inactive bank for an image of size bytes. *staging: memory the BMC
+	 * writes the image into directly (a mapped bank), or NULL: the bytes come through store.
+	 */
+	int (*begin)(void *ctx, uint64_t size, unsigned char **staging);
+	/*
+	 * Bytes [off, off + len) of the image are at p, in order, each exactly once per session,
+	 * already checked against the host's hash. With staging, p is inside it: a notice only.
+	 */
+	int (*store)(void *ctx, uint64_t off, const void *p, size_t len);
+	/*
+	 * 1 once the part holds the first upto bytes (ahead: once the BMC may take upto bytes
+	 * in, for a part that programs behind a buffer), else 0. NULL: always 1.
+	 */
+	int (*ready)(void *ctx, uint64_t upto, int ahead);
+	/*
+	 * Makes the whole image durable and the active one, atomically: until it returns 0 the
+	 * previous image is the active one, whatever happens (power cut included).
+	 */
+	int (*commit)(void *ctx);
+	void (*close)(void *ctx);	/* at fwp_bmc_destroy; NULL: nothing to do */
+};
+
 struct fwp_bmc_opts {
 	size_t sz;			/* sizeof(struct fwp_bmc_opts); a larger struct (a newer
 				 * caller) is refused, -EINVAL, unless its extra bytes are 0 */
@@ -59,8 +89,16 @@ struct fwp_bmc_opts {
 	const struct fwp_nor_model *nor;	/* NULL: flash as fast as memory */
 	uint32_t idle_timeout_ms;	/* drop a session with no message this long; 0: 60 s */
 	const char *pubkey_path;	/* Ed25519 public key (PEM): images must be signed */
+	/*
+	 * The BMC's own storage instead of the file flash at flash_path (which may then be
+	 * NULL). Once fwp_bmc_create succeeds, fwp_bmc_destroy closes it. A signature check
+	 * (pubkey_path) reads the whole image back, so it needs a flash that stages: one that
+	 * does not gets STORAGE_ERROR at START.
+	 */
+	const struct fwp_flash_ops *flash_ops;
+	void *flash_ctx;
 };
-_Static_assert(sizeof(struct fwp_bmc_opts) == 64, "fwp_bmc_opts is frozen: add at the end");
+_Static_assert(sizeof(struct fwp_bmc_opts) == 80, "fwp_bmc_opts is frozen: add at the end");
 
 #define FWP_BMC_DEFAULT_IDLE_MS		60000
 
