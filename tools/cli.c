@@ -115,6 +115,9 @@ int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
 	case -ELIBBAD:
 		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's PCI structures differ from the "
 			       "22.11 ones this build declares", uri);
+	case -ELIBACC:
+		return fwp_die(FWP_EXIT_TARGET, "target %s: cannot load the %.*s: transport: %s", uri,
+			       (int)strcspn(uri, ":"), uri, fwp_module_error());
 	default:
 		return fwp_die(FWP_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
 	}

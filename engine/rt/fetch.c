@@ -1,7 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#ifdef FWP_HAVE_CURL
-#include <curl/curl.h>
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -12,12 +9,12 @@
 
 #include "rt/fetch.h"
 #include "core/hash.h"
+#include "transport/module.h"
 
 struct sink {
 	int fd;
 	uint64_t size;
 	struct fwp_hstate hs;
-	bool failed;
 };
 
 static int sink_write(struct sink *s, const void *p, size_t n)
@@ -39,77 +36,39 @@ static int sink_write(struct sink *s, const void *p, size_t n)
 	return 0;
 }
 
-#ifdef FWP_HAVE_CURL
-static size_t on_curl_data(char *p, size_t size, size_t n, void *arg)
+static int sink_cb(void *arg, const void *p, size_t n)
 {
-	struct sink *s = arg;
-
-	if (sink_write(s, p, size * n)) {
-		s->failed = true;
-		return 0;
-	}
-	return size * n;
+	return sink_write(arg, p, n);
 }
 
 /*
- * An https server is always verified: its certificate must chain to the CAs in the file
- * FWPUSH_CA_FILE names (PEM), or to the system's when it is unset, and name the host.
+ * URLs: through the fetcher linked in (a static build), or module fwpush-curl.so, loaded on the
+ * first URL so that nothing else pays for libcurl. A module that does not load is an error of
+ * the transfer (-EIO) whose detail names it and says why.
  */
 static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
 {
-	const char *ca_file = getenv("FWPUSH_CA_FILE");
-	char why[CURL_ERROR_SIZE] = "";
-	CURL *c = curl_easy_init();
-	long status = 0;
-	CURLcode rc;
+#if defined(FWP_CURL_LINKED)
+	return fwp_fetch_curl.url(url, sink_cb, s, detail, len);
+#elif defined(FWP_CURL_MODULE)
+	const struct fwp_fetch_ops *ops;
+	const void *loaded;
 
-	if (!c)
-		return -ENOMEM;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca_file && *ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_curl_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	/* A transfer slower than 1 KB/s for 30 s is stalled, not slow. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (rc == CURLE_OK)
-		return 0;
-	if (rc == CURLE_HTTP_RETURNED_ERROR)
-		snprintf(detail, len, "HTTP %ld", status);
-	else if (rc == CURLE_PEER_FAILED_VERIFICATION && why[0])
-		snprintf(detail, len, "%s", why);
-	else
-		snprintf(detail, len, "%s%s%s", curl_easy_strerror(rc), why[0] ? ": " : "", why);
-	if (rc == CURLE_HTTP_RETURNED_ERROR)
-		return status == 404 ? -ENOENT : -EIO;
-	if (rc == CURLE_PEER_FAILED_VERIFICATION)
-		return -EKEYREJECTED;
-	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-		return -EHOSTUNREACH;
-	return s->failed ? -ENOSPC : -EIO;
-}
-
+	if (fwp_module_load("curl", FWP_CURL_MODULE, sizeof(*ops), &loaded)) {
+		snprintf(detail, len, "cannot fetch URLs: %s", fwp_module_error());
+		return -EIO;
+	}
+	ops = loaded;
+	return ops->url(url, sink_cb, s, detail, len);
 #else
-/* A build without libcurl (the static one in the VM rig) takes files only. */
-static int fetch_url(const char *url, struct sink *s, char *detail, size_t len)
-{
+	/* A build without libcurl (the static one in the VM rig) takes files only. */
 	(void)url;
 	(void)s;
+	(void)sink_cb;
 	snprintf(detail, len, "this fwpush was built without libcurl");
 	return -EPROTONOSUPPORT;
-}
 #endif
+}
 
 static int fetch_file(const char *path, struct sink *s, char *detail, size_t len)
 {

@@ -38,7 +38,8 @@ enum fwp_target_flags {
  * -EXDEV: IOMMU group not viable; -ENOPROTOOPT: no VFIO IOMMU backend loaded; -ENOTSUP: the
  * BAR is not a mappable memory BAR; -EMSGSIZE: the offset leaves no room for a window;
  * dpdk: -ENOTCONN: the EAL did not start or probe the device; -EALREADY: the EAL already ran
- * in this process; -ELIBBAD: DPDK's structures are not the 22.11 ones this build declares.
+ * in this process; -ELIBBAD: DPDK's structures are not the 22.11 ones this build declares;
+ * -ELIBACC: its module (fwpush-dpdk.so) did not load, fwp_module_error() says why.
  */
 int fwp_target_open(const char *uri, struct fwp_target **out);
 

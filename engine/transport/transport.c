@@ -4,33 +4,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport/module.h"
 #include "transport/transport.h"
 
+/* The transports linked in; the DPDK one too in a static build, which cannot load modules. */
 static const struct fwp_transport_ops *const transports[] = {
 	&fwp_transport_shm,
 	&fwp_transport_vfio,
 	&fwp_transport_pci,
-#ifdef FWP_HAVE_DPDK
+#ifdef FWP_DPDK_LINKED
 	&fwp_transport_dpdk,
 #endif
 };
 
+/* The transports in modules (transport/module.h), loaded when a target first names them. */
+static const struct {
+	const char *scheme;
+	const char *module;
+	const char *built;	/* its path in the build tree */
+} modular[] = {
+#ifdef FWP_DPDK_MODULE
+	{ "dpdk", "dpdk", FWP_DPDK_MODULE },
+#endif
+	{ NULL, NULL, NULL },
+};
+
+static bool scheme_is(const char *uri, size_t len, const char *scheme)
+{
+	return strlen(scheme) == len && !memcmp(uri, scheme, len);
+}
+
+/* The ops of the scheme uri names (len bytes): -EAFNOSUPPORT, or -ELIBACC if its module fails. */
+static int find_ops(const char *uri, size_t len, const struct fwp_transport_ops **ops)
+{
+	const void *loaded;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
+		if (scheme_is(uri, len, transports[i]->scheme)) {
+			*ops = transports[i];
+			return 0;
+		}
+	}
+	for (i = 0; modular[i].scheme; i++) {
+		if (!scheme_is(uri, len, modular[i].scheme))
+			continue;
+		ret = fwp_module_load(modular[i].module, modular[i].built,
+				      sizeof(struct fwp_transport_ops), &loaded);
+		if (ret)
+			return ret;
+		*ops = loaded;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
 static int target_new(const char *uri, struct fwp_target **out)
 {
 	const char *colon = strchr(uri, ':');
+	const struct fwp_transport_ops *ops;
 	struct fwp_target *t;
-	size_t i;
+	int ret;
 
 	if (!colon || colon == uri || !colon[1])
 		return -EINVAL;
-	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
-		size_t n = strlen(transports[i]->scheme);
-
-		if ((size_t)(colon - uri) == n && !memcmp(uri, transports[i]->scheme, n))
-			break;
-	}
-	if (i == sizeof(transports) / sizeof(transports[0]))
-		return -EAFNOSUPPORT;
+	ret = find_ops(uri, (size_t)(colon - uri), &ops);
+	if (ret)
+		return ret;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -39,7 +80,7 @@ static int target_new(const char *uri, struct fwp_target **out)
 		free(t);
 		return -ENOMEM;
 	}
-	t->ops = transports[i];
+	t->ops = ops;
 	t->arg = t->uri + (colon - uri) + 1;
 	t->fd = -1;
 	*out = t;

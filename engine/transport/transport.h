@@ -39,9 +39,8 @@ struct fwp_transport_ops {
 extern const struct fwp_transport_ops fwp_transport_shm;
 extern const struct fwp_transport_ops fwp_transport_pci;
 extern const struct fwp_transport_ops fwp_transport_vfio;
-#ifdef FWP_HAVE_DPDK
+/* dpdk: linked in (static builds) or the ops of module fwpush-dpdk.so (transport/module.h). */
 extern const struct fwp_transport_ops fwp_transport_dpdk;
-#endif
 
 /* The command register in configuration space, and its memory-decoding bit. */
 #define PCI_COMMAND		0x04

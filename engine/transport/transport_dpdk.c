@@ -4,6 +4,8 @@
  * PCI bus. fwpush registers itself as the PCI driver for that one device, starts the EAL with
  * an allow-list of it (no hugepages, no telemetry, no shared config), and keeps the BAR the bus
  * mapped through vfio-pci when it probes. The EAL starts once per process: one dpdk: target.
+ * Built as the module fwpush-dpdk.so, so that only a process with a dpdk: target maps DPDK
+ * (transport/module.h); a static build links this same file in instead.
  */
 #include <errno.h>
 #include <rte_eal.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "transport/dpdk_22_11.h"
+#include "transport/module.h"
 #include "transport/transport.h"
 
 struct dpdk {
@@ -124,3 +127,7 @@ const struct fwp_transport_ops fwp_transport_dpdk = {
 	.open = dpdk_open,
 	.close = dpdk_close,
 };
+
+#ifdef FWP_MODULE
+FWP_MODULE_EXPORT("dpdk", fwp_transport_dpdk);
+#endif

@@ -49,6 +49,12 @@ int fwp_pci_read(const char *sysfs, const char *bdf, struct fwp_pci_dev *d);
 int fwp_pci_scan(const char *sysfs, int (*cb)(const struct fwp_pci_dev *d, void *arg),
 		 void *arg);
 
+/*
+ * Why the last loadable module of this thread failed to load: one line naming it, with
+ * dlerror()'s reason. Opening a dpdk: target whose module does not load fails with -ELIBACC.
+ */
+const char *fwp_module_error(void);
+
 #ifdef __cplusplus
 }
 #endif
