@@ -14,6 +14,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* What this header declares is libfwpush's ABI: exported from libfwpush.so. */
+#pragma GCC visibility push(default)
 
 struct fwp_bmc;
 
@@ -125,6 +127,8 @@ void fwp_bmc_destroy(struct fwp_bmc *b);
 
 /* Removes every file of the emulated flash at flash_path (no BMC may be using it). */
 int fwp_bmc_flash_remove(const char *flash_path);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* What this header declares is libfwpush's ABI: exported from libfwpush.so. */
+#pragma GCC visibility push(default)
 
 struct fwp_hash128 {
 	uint64_t lo;
@@ -24,6 +26,8 @@ const char *fwp_xxh3_impl(void);
 void fwp_hash128_hex(const struct fwp_hash128 *h, char out[33]);
 /* Parses 32 hex digits; -EINVAL otherwise. */
 int fwp_hash128_parse(const char *hex, struct fwp_hash128 *h);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

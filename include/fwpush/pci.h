@@ -13,6 +13,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* What this header declares is libfwpush's ABI: exported from libfwpush.so. */
+#pragma GCC visibility push(default)
 
 #define FWP_SYSFS_PCI		"/sys/bus/pci/devices"
 #define FWP_PCI_BARS		6
@@ -54,6 +56,8 @@ int fwp_pci_scan(const char *sysfs, int (*cb)(const struct fwp_pci_dev *d, void 
  * dlerror()'s reason. Opening a dpdk: target whose module does not load fails with -ELIBACC.
  */
 const char *fwp_module_error(void);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* What this header declares is libfwpush's ABI: exported from libfwpush.so. */
+#pragma GCC visibility push(default)
 
 #define FWP_SIG_SIZE	64
 
@@ -26,6 +28,8 @@ int fwp_verifier_open(const char *pub_path, struct fwp_verifier **out);
 int fwp_verify(struct fwp_verifier *v, const void *msg, size_t len,
 	       const uint8_t sig[FWP_SIG_SIZE]);
 void fwp_verifier_close(struct fwp_verifier *v);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

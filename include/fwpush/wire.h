@@ -14,6 +14,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* What this header declares is libfwpush's ABI: exported from libfwpush.so. */
+#pragma GCC visibility push(default)
 
 #define FWP_PROTO_VERSION	1
 #define FWP_WINDOW_MAGIC	0x3157485355505746ULL	/* "FWPUSHW1" */
@@ -171,6 +173,8 @@ enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_s
 
 const char *fwp_status_str(unsigned status);
 const char *fwp_msg_type_str(unsigned type);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
