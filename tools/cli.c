@@ -11,13 +11,43 @@
 #include "fwpush/pci.h"
 #include "fwpush/wire.h"
 
-const char *fwp_prog = "fwpush";
+const char *cli_prog = "fwpush";
 
-int fwp_die(int code, const char *fmt, ...)
+/*
+ * What each exit code means: `fwpush --help`, `fwpush help CMD` and the man page print this
+ * table, and the README's "Exit codes" table must say the same (tests/integration/cli.sh).
+ */
+const struct cli_exit_code cli_exits[CLI_EXIT_COUNT] = {
+	[CLI_EXIT_OK] = { "ok",
+		"success" },
+	[CLI_EXIT_FAILURE] = { "failure",
+		"internal or system error" },
+	[CLI_EXIT_USAGE] = { "usage",
+		"bad command line" },
+	[CLI_EXIT_IMAGE] = { "image",
+		"image missing, unreadable, empty, or larger than the BMC's flash" },
+	[CLI_EXIT_TARGET] = { "target",
+		"bad target: unknown scheme, not an fwpush window, wrong version, busy" },
+	[CLI_EXIT_TIMEOUT] = { "timeout",
+		"timeout: the BMC made no progress (not running, gone, stalled)" },
+	[CLI_EXIT_REFUSED] = { "refused",
+		"the BMC refused a message (its status is printed)" },
+	[CLI_EXIT_VERIFY] = { "verify",
+		"verification failed: a hash differs from the image's" },
+	[CLI_EXIT_NOTHING] = { "nothing",
+		"rt-update: nothing applied (no warm start requested, nothing staged)" },
+	[CLI_EXIT_STATE] = { "state",
+		"rt-update: a processor's saved state failed its integrity check" },
+	[CLI_EXIT_RENDEZVOUS] = { "rendezvous",
+		"rt-update: a processor did not reach the rendezvous in time" },
+};
+_Static_assert(CLI_EXIT_COUNT < 77, "exit 77 means SKIP to test harnesses");
+
+int cli_die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", fwp_prog);
+	fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -25,21 +55,21 @@ int fwp_die(int code, const char *fmt, ...)
 	return code;
 }
 
-int fwp_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out)
+int cli_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
 
 	if (fwp_parse_size(val, &v) || v < min || v > max)
-		return fwp_die(FWP_EXIT_USAGE, "--%s %s: expected a number from %u to %u",
+		return cli_die(CLI_EXIT_USAGE, "--%s %s: expected a number from %u to %u",
 			       opt, val, min, max);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-int fwp_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
+int cli_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
 {
 	if (fwp_parse_size(val, out) || *out < min || *out > max)
-		return fwp_die(FWP_EXIT_USAGE,
+		return cli_die(CLI_EXIT_USAGE,
 			       "--%s %s: expected a size from %llu to %llu bytes (K, M, G suffixes)",
 			       opt, val, (unsigned long long)min, (unsigned long long)max);
 	return 0;
@@ -54,91 +84,91 @@ static void uri_bdf(const char *uri, char out[FWP_PCI_BDF_LEN])
 		snprintf(out, FWP_PCI_BDF_LEN, "BDF");
 }
 
-int fwp_target_error(const char *uri, int err, uint32_t timeout_ms)
+int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 {
 	char bdf[FWP_PCI_BDF_LEN];
 
 	uri_bdf(uri, bdf);
 	switch (err) {
 	case -EINVAL:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: malformed (expected shm:NAME, "
+		return cli_die(CLI_EXIT_TARGET, "target %s: malformed (expected shm:NAME, "
 			       "vfio:BDF[,bar=N][,offset=O], pci:BDF[,bar=N][,offset=O]%s)", uri,
-			       FWP_DPDK_BUILT ? " or dpdk:BDF[,bar=N][,offset=O]" : "");
+			       CLI_DPDK_BUILT ? " or dpdk:BDF[,bar=N][,offset=O]" : "");
 	case -EAFNOSUPPORT:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: unknown scheme (this build knows shm:, "
-			       "vfio:, pci:%s)", uri, FWP_DPDK_BUILT ? ", dpdk:" : "");
+		return cli_die(CLI_EXIT_TARGET, "target %s: unknown scheme (this build knows shm:, "
+			       "vfio:, pci:%s)", uri, CLI_DPDK_BUILT ? ", dpdk:" : "");
 	case -ETIMEDOUT:
-		return fwp_die(FWP_EXIT_TIMEOUT,
+		return cli_die(CLI_EXIT_TIMEOUT,
 			       "target %s: no BMC answered within %.1f s (is bmc-sim running?)",
 			       uri, timeout_ms / 1000.0);
 	case -EPROTO:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: not an fwpush window (bad magic)", uri);
+		return cli_die(CLI_EXIT_TARGET, "target %s: not an fwpush window (bad magic)", uri);
 	case -EPROTONOSUPPORT:
-		return fwp_die(FWP_EXIT_TARGET,
+		return cli_die(CLI_EXIT_TARGET,
 			       "target %s: window speaks another protocol version (want %d)",
 			       uri, FWP_PROTO_VERSION);
 	case -EBADMSG:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: window layout is inconsistent", uri);
+		return cli_die(CLI_EXIT_TARGET, "target %s: window layout is inconsistent", uri);
 	case -EMSGSIZE:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: the window does not fit in what is "
+		return cli_die(CLI_EXIT_TARGET, "target %s: the window does not fit in what is "
 			       "mapped (BAR too small, or offset too large)", uri);
 	case -EBUSY:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: another host is pushing to it", uri);
+		return cli_die(CLI_EXIT_TARGET, "target %s: another host is pushing to it", uri);
 	case -EADDRINUSE:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: another BMC already serves it", uri);
+		return cli_die(CLI_EXIT_TARGET, "target %s: another BMC already serves it", uri);
 	case -EACCES:
 	case -EPERM:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: permission denied", uri);
+		return cli_die(CLI_EXIT_TARGET, "target %s: permission denied", uri);
 	case -ENODEV:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: no PCI device %s (see fwpush list)",
+		return cli_die(CLI_EXIT_TARGET, "target %s: no PCI device %s (see fwpush list)",
 			       uri, bdf);
 	case -ENXIO:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: device not bound to vfio-pci; bind it: "
+		return cli_die(CLI_EXIT_TARGET, "target %s: device not bound to vfio-pci; bind it: "
 			       "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; "
 			       "echo %s > /sys/bus/pci/drivers_probe (unbind its driver first)",
 			       uri, bdf, bdf);
 	case -EXDEV:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: IOMMU group not viable: bind every "
+		return cli_die(CLI_EXIT_TARGET, "target %s: IOMMU group not viable: bind every "
 			       "device in /sys/bus/pci/devices/%s/iommu_group/devices to vfio-pci",
 			       uri, bdf);
 	case -ENOTSUP:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: that BAR is not a mappable memory BAR "
+		return cli_die(CLI_EXIT_TARGET, "target %s: that BAR is not a mappable memory BAR "
 			       "(see fwpush list)", uri);
 	case -ENOPROTOOPT:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: the kernel offers no VFIO IOMMU "
+		return cli_die(CLI_EXIT_TARGET, "target %s: the kernel offers no VFIO IOMMU "
 			       "backend (modprobe vfio_iommu_type1)", uri);
 	case -ENOTCONN:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's EAL did not start or did not "
+		return cli_die(CLI_EXIT_TARGET, "target %s: DPDK's EAL did not start or did not "
 			       "probe the device (its log is above)", uri);
 	case -EALREADY:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's EAL runs once per process", uri);
+		return cli_die(CLI_EXIT_TARGET, "target %s: DPDK's EAL runs once per process", uri);
 	case -ELIBBAD:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: DPDK's PCI structures differ from the "
+		return cli_die(CLI_EXIT_TARGET, "target %s: DPDK's PCI structures differ from the "
 			       "22.11 ones this build declares", uri);
 	case -ELIBACC:
-		return fwp_die(FWP_EXIT_TARGET, "target %s: cannot load the %.*s: transport: %s", uri,
+		return cli_die(CLI_EXIT_TARGET, "target %s: cannot load the %.*s: transport: %s", uri,
 			       (int)strcspn(uri, ":"), uri, fwp_module_error());
 	default:
-		return fwp_die(FWP_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
+		return cli_die(CLI_EXIT_FAILURE, "target %s: %s", uri, strerror(-err));
 	}
 }
 
-int fwp_read_signature(const char *path, uint8_t sig[64])
+int cli_read_signature(const char *path, uint8_t sig[64])
 {
 	uint8_t extra;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
 
 	if (fd < 0)
-		return fwp_die(FWP_EXIT_IMAGE, "signature %s: %s", path, strerror(errno));
+		return cli_die(CLI_EXIT_IMAGE, "signature %s: %s", path, strerror(errno));
 	ok = read(fd, sig, 64) == 64 && read(fd, &extra, 1) == 0;
 	close(fd);
 	if (!ok)
-		return fwp_die(FWP_EXIT_IMAGE, "signature %s: not an Ed25519 signature (64 bytes)",
+		return cli_die(CLI_EXIT_IMAGE, "signature %s: not an Ed25519 signature (64 bytes)",
 			       path);
 	return 0;
 }
 
-double fwp_gbps(uint64_t bytes, uint64_t ns)
+double cli_gbps(uint64_t bytes, uint64_t ns)
 {
 	return ns ? (double)bytes / (double)ns : 0;
 }

@@ -1,66 +1,98 @@
 /* SPDX-License-Identifier: MIT */
-/* What the fwpush subcommands share: exit codes, option parsing helpers, error lines. */
-#ifndef FWP_CLI_H
-#define FWP_CLI_H
+/*
+ * What the fwpush commands share: exit codes, the command table's row, option parsing helpers,
+ * error lines. The tool's own names are cli_, cmd_ and usage_; fwp_ is the library's.
+ */
+#ifndef CLI_H
+#define CLI_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fwpush/parse.h"
 
-/* The exit codes, documented in the README and in `fwpush --help`. Never 77 (means SKIP). */
-enum fwp_exit {
-	FWP_EXIT_OK		= 0,
-	FWP_EXIT_FAILURE	= 1,	/* internal or system error */
-	FWP_EXIT_USAGE		= 2,	/* bad command line */
-	FWP_EXIT_IMAGE		= 3,	/* image missing, unreadable, empty or too large */
-	FWP_EXIT_TARGET		= 4,	/* bad target: unknown scheme, not a window, busy */
-	FWP_EXIT_TIMEOUT	= 5,	/* the BMC made no progress (gone, stalled, never there) */
-	FWP_EXIT_REFUSED	= 6,	/* the BMC answered with an error status */
-	FWP_EXIT_VERIFY		= 7,	/* hashes differ: the image is not what was sent */
-	FWP_EXIT_NOTHING	= 8,	/* rt-update: no warm start requested / nothing staged */
-	FWP_EXIT_STATE		= 9,	/* rt-update: a saved processor state failed its check */
-	FWP_EXIT_RENDEZVOUS	= 10,	/* rt-update: a processor did not reach the rendezvous */
+/*
+ * The exit codes. Their meanings are one table, cli_exits[] in cli.c, which `fwpush --help`
+ * and the man page print; the README's "Exit codes" table must say the same (cli.sh checks).
+ * Never 77 (means SKIP).
+ */
+enum cli_exit {
+	CLI_EXIT_OK		= 0,
+	CLI_EXIT_FAILURE	= 1,
+	CLI_EXIT_USAGE		= 2,
+	CLI_EXIT_IMAGE		= 3,
+	CLI_EXIT_TARGET		= 4,
+	CLI_EXIT_TIMEOUT	= 5,
+	CLI_EXIT_REFUSED	= 6,
+	CLI_EXIT_VERIFY		= 7,
+	CLI_EXIT_NOTHING	= 8,
+	CLI_EXIT_STATE		= 9,
+	CLI_EXIT_RENDEZVOUS	= 10,
+};
+#define CLI_EXIT_COUNT	(CLI_EXIT_RENDEZVOUS + 1)
+
+struct cli_exit_code {
+	const char *name;	/* "usage": the enum's suffix, in lower case */
+	const char *meaning;	/* one line, as `fwpush --help` and the README say it */
 };
 
-extern const char *fwp_prog;
+/* Indexed by the code, every code from 0 to CLI_EXIT_COUNT - 1. */
+extern const struct cli_exit_code cli_exits[CLI_EXIT_COUNT];
+
+/*
+ * A command: `fwpush NAME ...` runs run(argc, argv) with argv[0] its last word. The table,
+ * commands[] in fwpush.c, drives dispatch, `fwpush --help`, `fwpush help NAME` and the
+ * man page.
+ */
+struct cli_command {
+	const char *name;	/* "push", or two words: "bench rt" */
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *out);	/* the full text of `fwpush help NAME` */
+	const char *synopsis;	/* "push IMAGE --target URI" */
+	const char *summary;	/* one line, no full stop */
+};
+
+extern const char *cli_prog;
 
 /* One line on stderr: "fwpush: <what>". Returns code, so callers can `return die(...)`. */
-int fwp_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parses an unsigned option value in [min, max] or prints a usage error naming opt. */
-int fwp_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out);
-int fwp_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
+int cli_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out);
+int cli_opt_size(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 
 #ifdef FWP_HAVE_DPDK
-#define FWP_DPDK_BUILT	1
+#define CLI_DPDK_BUILT	1
 #else
-#define FWP_DPDK_BUILT	0
+#define CLI_DPDK_BUILT	0
 #endif
 
 /* Maps a target open/connect error to a line and an exit code. */
-int fwp_target_error(const char *uri, int err, uint32_t timeout_ms);
+int cli_target_error(const char *uri, int err, uint32_t timeout_ms);
 
-double fwp_gbps(uint64_t bytes, uint64_t ns);
+double cli_gbps(uint64_t bytes, uint64_t ns);
 
 /* Reads a detached Ed25519 signature file (exactly 64 bytes); 0 or an exit code. */
-int fwp_read_signature(const char *path, uint8_t sig[64]);
+int cli_read_signature(const char *path, uint8_t sig[64]);
 
-int fwp_cmd_push(int argc, char **argv);
-int fwp_cmd_bmc_sim(int argc, char **argv);
-int fwp_cmd_bench(int argc, char **argv);
-int fwp_cmd_bench_rt(int argc, char **argv);
-int fwp_cmd_rt_update(int argc, char **argv);
-int fwp_cmd_keygen(int argc, char **argv);
-int fwp_cmd_sign(int argc, char **argv);
-int fwp_cmd_list(int argc, char **argv);
+/* The commands, each in its tools/cmd_*.c; their table is in fwpush.c. */
+int cmd_push(int argc, char **argv);
+int cmd_bmc_sim(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_bench_rt(int argc, char **argv);
+int cmd_rt_update(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
-void fwp_usage_push(void);
-void fwp_usage_bmc_sim(void);
-void fwp_usage_bench(void);
-void fwp_usage_rt_update(void);
-void fwp_usage_keygen(void);
-void fwp_usage_sign(void);
-void fwp_usage_list(void);
+void usage_push(FILE *out);
+void usage_bmc_sim(FILE *out);
+void usage_bench(FILE *out);
+void usage_bench_rt(FILE *out);
+void usage_rt_update(FILE *out);
+void usage_keygen(FILE *out);
+void usage_sign(FILE *out);
+void usage_list(FILE *out);
 
 #endif

@@ -30,38 +30,35 @@
 
 extern char **environ;
 
-void fwp_usage_bench(void)
+void usage_bench(FILE *out)
 {
-	printf("usage: fwpush bench [OPTIONS]     (fwpush --bench is the same)\n"
-	       "       fwpush bench rt [--cpus LIST] [--runs R] [--json]\n"
-	       "\n"
-	       "Needs no hardware: makes a deterministic image in a temporary directory ($TMPDIR\n"
-	       "or /tmp), starts `fwpush bmc-sim` on private shm windows with temporary flash\n"
-	       "files (on /dev/shm), and measures, on that one image: one core's memcpy (the\n"
-	       "bound), a stop-and-wait push (1 slot x 64K), fwpush's default push, a push into a\n"
-	       "NOR flash model against the part's own time, and the peak resident memory of\n"
-	       "`fwpush push` for a 1 GiB image against a 4 KiB one. Checks the flash against\n"
-	       "the image byte for byte after the default, the NOR and the 1 GiB push (exit 7 if\n"
-	       "they differ), prints a table, removes everything it made.\n"
-	       "\n"
-	       "      --size SIZE        image size (default 64M)\n"
-	       "  -s, --slots N          window slots for the default push (default %u)\n"
-	       "  -S, --slot-size SIZE   bytes per slot and chunk (default %uK)\n"
-	       "  -r, --runs N           pushes per kind; medians are reported (default 5)\n"
-	       "      --sweep            also push at every chunk size x slot count\n"
-	       "      --nor-scale X      NOR model time scale (default 0.005; 0 skips the NOR run)\n"
-	       "      --rss-size SIZE    image size for the memory run (default 1G; 0 skips it)\n"
-	       "      --json             print results as JSON: a list of {name, unit, value}\n"
-	       "      --report DIR       also write DIR/bench.json, DIR/bench.md, DIR/sweep.dat\n"
-	       "      --inject corrupt:RUN   tests only: flip one byte of the flash after the\n"
-	       "                         emulated, nor or rss push, before its check\n"
-	       "\n"
-	       "bench rt runs the runtime update R times (default 200, nothing staged, so apply is\n"
-	       "excluded) and prints per-core p50/p99 of: signal to handler entry, save (registers\n"
-	       "+ XSAVE), tag, wait at the rendezvous, check, restore; the blackout (first interrupt\n"
-	       "to last processor resumed); and, measured in the same run, a bare signal round trip\n"
-	       "to a spinning thread and a raw XSAVE + XRSTOR + XXH3 of the area.\n",
-	       FWP_BMC_DEFAULT_SLOTS, FWP_BMC_DEFAULT_SLOT_SIZE >> 10);
+	fprintf(out,
+		"usage: fwpush bench [OPTIONS]     (fwpush --bench is the same)\n"
+		"       fwpush bench rt [--cpus LIST] [--runs R] [--json]\n"
+		"\n"
+		"Needs no hardware: makes a deterministic image in a temporary directory ($TMPDIR\n"
+		"or /tmp), starts `fwpush bmc-sim` on private shm windows with temporary flash\n"
+		"files (on /dev/shm), and measures, on that one image: one core's memcpy (the\n"
+		"bound), a stop-and-wait push (1 slot x 64K), fwpush's default push, a push into a\n"
+		"NOR flash model against the part's own time, and the peak resident memory of\n"
+		"`fwpush push` for a 1 GiB image against a 4 KiB one. Checks the flash against\n"
+		"the image byte for byte after the default, the NOR and the 1 GiB push (exit 7 if\n"
+		"they differ), prints a table, removes everything it made.\n"
+		"\n"
+		"      --size SIZE        image size (default 64M)\n"
+		"  -s, --slots N          window slots for the default push (default %u)\n"
+		"  -S, --slot-size SIZE   bytes per slot and chunk (default %uK)\n"
+		"  -r, --runs N           pushes per kind; medians are reported (default 5)\n"
+		"      --sweep            also push at every chunk size x slot count\n"
+		"      --nor-scale X      NOR model time scale (default 0.005; 0 skips the NOR run)\n"
+		"      --rss-size SIZE    image size for the memory run (default 1G; 0 skips it)\n"
+		"      --json             print results as JSON: a list of {name, unit, value}\n"
+		"      --report DIR       also write DIR/bench.json, DIR/bench.md, DIR/sweep.dat\n"
+		"      --inject corrupt:RUN   tests only: flip one byte of the flash after the\n"
+		"                         emulated, nor or rss push, before its check\n"
+		"\n"
+		"The runtime update's benchmark, bench rt, has its own: fwpush help bench rt.\n",
+		FWP_BMC_DEFAULT_SLOTS, FWP_BMC_DEFAULT_SLOT_SIZE >> 10);
 }
 
 enum {
@@ -253,11 +250,11 @@ static int check_flash(const char *run, const char *flash, const char *image)
 	size_t i;
 
 	if (!want)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: out of memory");
+		return cli_die(CLI_EXIT_FAILURE, "bench: out of memory");
 	fi = open(image, O_RDONLY | O_CLOEXEC);
 	ff = fi < 0 ? -1 : open(flash, O_RDONLY | O_CLOEXEC);
 	if (ff < 0) {
-		ret = fwp_die(FWP_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
+		ret = cli_die(CLI_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
 			      fi < 0 ? image : flash, strerror(errno));
 		goto out;
 	}
@@ -265,14 +262,14 @@ static int check_flash(const char *run, const char *flash, const char *image)
 		n = read_full(fi, want, CMP_BLOCK);
 		m = read_full(ff, got, CMP_BLOCK);
 		if (n < 0 || m < 0) {
-			ret = fwp_die(FWP_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
+			ret = cli_die(CLI_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
 				      n < 0 ? image : flash, strerror((int)-(n < 0 ? n : m)));
 			break;
 		}
 		if (n != m || memcmp(want, got, n)) {
 			for (i = 0; i < (size_t)(n < m ? n : m) && want[i] == got[i]; i++)
 				;
-			ret = fwp_die(FWP_EXIT_VERIFY, "bench: %s: the flash differs from the image "
+			ret = cli_die(CLI_EXIT_VERIFY, "bench: %s: the flash differs from the image "
 				      "at byte %llu", run, (unsigned long long)(off + i));
 			break;
 		}
@@ -298,7 +295,7 @@ static int corrupt_flash(const char *flash, uint64_t size)
 	ok = ok && pwrite(fd, &c, 1, size / 2) == 1;
 	if (fd >= 0)
 		close(fd);
-	return ok ? 0 : fwp_die(FWP_EXIT_FAILURE, "bench: cannot corrupt %s", flash);
+	return ok ? 0 : cli_die(CLI_EXIT_FAILURE, "bench: cannot corrupt %s", flash);
 }
 
 /* The check after a run's last push, with the test hook before it. */
@@ -337,7 +334,7 @@ static int start_bmc(struct bench *b, uint32_t slots, uint32_t slot_size, const 
 	}
 	ret = spawn_self(argv, &p->pid);
 	if (ret)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot start bmc-sim: %s", strerror(-ret));
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot start bmc-sim: %s", strerror(-ret));
 	b->nbmc++;
 	*out = p;
 	return 0;
@@ -363,7 +360,7 @@ static int make_dir(char *dir, size_t len, const char *base)
 {
 	snprintf(dir, len, "%s/fwpush-bench-%d-XXXXXX", base, (int)getpid());
 	if (!mkdtemp(dir))
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot create %s: %s", dir, strerror(errno));
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot create %s: %s", dir, strerror(errno));
 	return 0;
 }
 
@@ -387,7 +384,7 @@ static int setup(struct bench *b)
 		return ret;
 	snprintf(b->image, sizeof(b->image), "%s/image.bin", b->dir);
 	if (make_image(b->image, b->size))
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot write %s", b->image);
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot write %s", b->image);
 	return 0;
 }
 
@@ -420,7 +417,7 @@ static int measure_memcpy(struct bench *b)
 	if (!img || !dst) {
 		free(img);
 		free(dst);
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot read %s into memory", b->image);
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot read %s into memory", b->image);
 	}
 	memset(dst, 0, b->size);
 	for (i = 0; i < b->runs; i++) {
@@ -431,8 +428,8 @@ static int measure_memcpy(struct bench *b)
 	}
 	free(dst);
 	free(img);
-	ns = fwp_percentile(t, b->runs, 50);
-	add(b, "memcpy.gbps", "GB/s", fwp_gbps(b->size, ns), "one core, memory to memory");
+	ns = cli_percentile(t, b->runs, 50);
+	add(b, "memcpy.gbps", "GB/s", cli_gbps(b->size, ns), "one core, memory to memory");
 	return 0;
 }
 
@@ -480,9 +477,9 @@ static int run_kinds(struct bench *b, struct fwp_host *h, struct kind *k, unsign
 			ret = push_once(b, h, &k[i].opts, &k[i].t[r]);
 	}
 	if (ret)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: push failed: %s", strerror(-ret));
+		return cli_die(CLI_EXIT_FAILURE, "bench: push failed: %s", strerror(-ret));
 	for (i = 0; i < nk; i++)
-		k[i].t[0] = fwp_percentile(k[i].t, b->runs, 50);
+		k[i].t[0] = cli_percentile(k[i].t, b->runs, 50);
 	return 0;
 }
 
@@ -490,7 +487,7 @@ static int connect_bmc(const struct bmc_proc *p, struct fwp_host **h)
 {
 	int ret = fwp_host_open(p->window, 0, h);
 
-	return ret ? fwp_target_error(p->window, ret, FWP_DEFAULT_TIMEOUT_MS) : 0;
+	return ret ? cli_target_error(p->window, ret, FWP_DEFAULT_TIMEOUT_MS) : 0;
 }
 
 static int measure_push(struct bench *b)
@@ -513,13 +510,13 @@ static int measure_push(struct bench *b)
 	stop_bmc(b, p);
 	if (ret)
 		return ret;
-	add(b, "push.stopwait.gbps", "GB/s", fwp_gbps(b->size, k[0].t[0]), "1 slot x 64 KiB");
+	add(b, "push.stopwait.gbps", "GB/s", cli_gbps(b->size, k[0].t[0]), "1 slot x 64 KiB");
 	snprintf(extra, sizeof(extra), "%u slots x %u KiB, verified byte for byte", b->slots,
 		 b->slot_size >> 10);
-	add(b, "push.emulated.gbps", "GB/s", fwp_gbps(b->size, k[1].t[0]), extra);
+	add(b, "push.emulated.gbps", "GB/s", cli_gbps(b->size, k[1].t[0]), extra);
 	add(b, "push.emulated.ms", "ms", k[1].t[0] / 1e6, NULL);
 	add(b, "push.ratio_memcpy", "ratio",
-	    fwp_gbps(b->size, k[1].t[0]) / find(b, "memcpy.gbps")->value, NULL);
+	    cli_gbps(b->size, k[1].t[0]) / find(b, "memcpy.gbps")->value, NULL);
 	add(b, "push.ratio_stopwait", "ratio", (double)k[0].t[0] / (double)k[1].t[0], NULL);
 	return 0;
 }
@@ -546,13 +543,13 @@ static int measure_nor(struct bench *b)
 
 	snprintf(spec, sizeof(spec), "nor:scale=%g", b->nor_scale);
 	if (fwp_nor_parse(spec, &m))
-		return fwp_die(FWP_EXIT_USAGE, "bench: bad NOR model %s", spec);
+		return cli_die(CLI_EXIT_USAGE, "bench: bad NOR model %s", spec);
 	flash_ns = fwp_nor_time_ns(&m, b->size);
 	ret = start_bmc(b, b->slots, b->slot_size, spec, &p) ?: connect_bmc(p, &h);
 	if (!ret) {
 		ret = push_once(b, h, &o, &ns);
 		if (ret)
-			ret = fwp_die(FWP_EXIT_FAILURE, "bench: NOR push failed: %s", strerror(-ret));
+			ret = cli_die(CLI_EXIT_FAILURE, "bench: NOR push failed: %s", strerror(-ret));
 	}
 	fwp_host_close(h);
 	if (!ret)
@@ -592,10 +589,10 @@ static int child_peak_rss(char *const argv[], double *mib)
 		_exit(127);
 	}
 	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot run fwpush %s: %s", argv[1],
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot run fwpush %s: %s", argv[1],
 			       strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return fwp_die(FWP_EXIT_FAILURE, "bench: fwpush %s %s failed (%s %d)", argv[1],
+		return cli_die(CLI_EXIT_FAILURE, "bench: fwpush %s %s failed (%s %d)", argv[1],
 			       argv[2] ? argv[2] : "", WIFEXITED(status) ? "exit" : "signal",
 			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	*mib = ru.ru_maxrss / 1024.0;
@@ -620,7 +617,7 @@ static int measure_rss(struct bench *b)
 	snprintf(big, sizeof(big), "%s/rss.bin", b->dir);
 	snprintf(tiny, sizeof(tiny), "%s/tiny.bin", b->dir);
 	if (make_stamped_image(big, b->rss_size) || make_image(tiny, TINY_SIZE)) {
-		ret = fwp_die(FWP_EXIT_FAILURE, "bench: cannot make %s and %s", big, tiny);
+		ret = cli_die(CLI_EXIT_FAILURE, "bench: cannot make %s and %s", big, tiny);
 		goto out;
 	}
 	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
@@ -666,7 +663,7 @@ static int sweep_point(struct bench *b, uint32_t slot_size, uint32_t slots)
 	stop_bmc(b, p);
 	if (ret)
 		return ret;
-	gbps = fwp_gbps(b->size, k.t[0]);
+	gbps = cli_gbps(b->size, k.t[0]);
 	snprintf(name, sizeof(name), "push.sweep.%uk_x%u.gbps", slot_size >> 10, slots);
 	snprintf(extra, sizeof(extra), "%u slots x %u KiB", slots, slot_size >> 10);
 	add(b, name, "GB/s", gbps, extra);
@@ -757,13 +754,13 @@ static int write_report(struct bench *b)
 	snprintf(path, sizeof(path), "%s/bench.json", b->report);
 	f = fopen(path, "w");
 	if (!f)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot write %s: %s", path, strerror(errno));
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot write %s: %s", path, strerror(errno));
 	print_json(b, f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/bench.md", b->report);
 	f = fopen(path, "w");
 	if (!f)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: cannot write %s: %s", path, strerror(errno));
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot write %s: %s", path, strerror(errno));
 	print_table(b, f, 1);
 	fclose(f);
 	return 0;
@@ -792,25 +789,25 @@ static int parse(int argc, char **argv, struct bench *b)
 
 	while ((c = getopt_long(argc, argv, "s:S:r:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case OPT_SIZE: ret = fwp_opt_size("size", optarg, 1, 1ull << 34, &b->size); break;
-		case 's': ret = fwp_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &b->slots); break;
+		case OPT_SIZE: ret = cli_opt_size("size", optarg, 1, 1ull << 34, &b->size); break;
+		case 's': ret = cli_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &b->slots); break;
 		case 'S':
-			ret = fwp_opt_u32("slot-size", optarg, STOPWAIT_CHUNK, FWP_SLOT_SIZE_MAX,
+			ret = cli_opt_u32("slot-size", optarg, STOPWAIT_CHUNK, FWP_SLOT_SIZE_MAX,
 					  &b->slot_size);
 			if (!ret && b->slot_size % FWP_PAGE)
-				ret = fwp_die(FWP_EXIT_USAGE, "--slot-size %s: must be a multiple "
+				ret = cli_die(CLI_EXIT_USAGE, "--slot-size %s: must be a multiple "
 					      "of 4K", optarg);
 			break;
-		case 'r': ret = fwp_opt_u32("runs", optarg, 1, 64, &b->runs); break;
+		case 'r': ret = cli_opt_u32("runs", optarg, 1, 64, &b->runs); break;
 		case OPT_SWEEP: b->sweep = 1; break;
 		case OPT_NOR:
 			if (strcmp(optarg, "0") && fwp_parse_positive(optarg, &b->nor_scale))
-				ret = fwp_die(FWP_EXIT_USAGE, "--nor-scale %s: expected a positive "
+				ret = cli_die(CLI_EXIT_USAGE, "--nor-scale %s: expected a positive "
 					      "number, or 0", optarg);
 			if (!strcmp(optarg, "0"))
 				b->nor_scale = 0;
 			break;
-		case OPT_RSS: ret = fwp_opt_size("rss-size", optarg, 0, 1ull << 40, &b->rss_size); break;
+		case OPT_RSS: ret = cli_opt_size("rss-size", optarg, 0, 1ull << 40, &b->rss_size); break;
 		case OPT_JSON: b->json = 1; break;
 		case OPT_REPORT: b->report = optarg; break;
 		case OPT_INJECT:
@@ -820,17 +817,17 @@ static int parse(int argc, char **argv, struct bench *b)
 					break;
 			}
 			if (b->corrupt == CORRUPT_NONE)
-				ret = fwp_die(FWP_EXIT_USAGE, "--inject %s: expected corrupt:emulated, "
+				ret = cli_die(CLI_EXIT_USAGE, "--inject %s: expected corrupt:emulated, "
 					      "corrupt:nor or corrupt:rss", optarg);
 			break;
-		case 'h': fwp_usage_bench(); return -1;
-		default: return FWP_EXIT_USAGE;
+		case 'h': usage_bench(stdout); return -1;
+		default: return CLI_EXIT_USAGE;
 		}
 		if (ret)
 			return ret;
 	}
 	if (optind != argc)
-		return fwp_die(FWP_EXIT_USAGE, "bench: unexpected argument '%s'", argv[optind]);
+		return cli_die(CLI_EXIT_USAGE, "bench: unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
@@ -856,13 +853,13 @@ static int run(struct bench *b)
 	return ret;
 }
 
-int fwp_cmd_bench(int argc, char **argv)
+int cmd_bench(int argc, char **argv)
 {
 	struct bench *b = calloc(1, sizeof(*b));
 	int ret;
 
 	if (!b)
-		return fwp_die(FWP_EXIT_FAILURE, "bench: out of memory");
+		return cli_die(CLI_EXIT_FAILURE, "bench: out of memory");
 	b->size = 64ull << 20;
 	b->rss_size = 1ull << 30;
 	b->slots = FWP_BMC_DEFAULT_SLOTS;

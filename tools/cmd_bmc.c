@@ -8,29 +8,30 @@
 #include "cli.h"
 #include "fwpush/bmc.h"
 
-void fwp_usage_bmc_sim(void)
+void usage_bmc_sim(FILE *out)
 {
-	printf("usage: fwpush bmc-sim --window URI --flash PATH [OPTIONS]\n"
-	       "\n"
-	       "Runs an emulated BMC: creates the window, answers pushes, and stores each image in\n"
-	       "the inactive bank of its flash (PATH.a, PATH.b); once verified and synced, one atomic\n"
-	       "write of the activation record (PATH.meta) makes it active, and PATH, a symbolic\n"
-	       "link, follows. Serves push after push until SIGTERM or SIGINT.\n"
-	       "\n"
-	       "  -w, --window URI       window to create, e.g. shm:bmc0\n"
-	       "  -f, --flash PATH       the BMC's flash (PATH: the active image)\n"
-	       "  -s, --slots N          slots in the window (default %u, at most %u)\n"
-	       "  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 256K)\n"
-	       "      --flash-size SIZE  largest image accepted (default 2G)\n"
-	       "      --flash-model nor[:erase=SIZE,erase-ms=MS,program-mbps=MBPS,buffer=SIZE,scale=X]\n"
-	       "                         pace the flash like a NOR part (defaults: 64K sectors,\n"
-	       "                         160 ms erase, 2 MB/s program, 8M buffer, scale 1)\n"
-	       "      --idle-timeout DURATION  drop a session that sees no message this long\n"
-	       "                         (default 60s; the active image stays as it was)\n"
-	       "      --pubkey KEY.pub   activate only images signed with this Ed25519 key\n"
-	       "                         (fwpush keygen, fwpush sign, push --signature)\n"
-	       "  -q, --quiet            do not log sessions\n",
-	       FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
+	fprintf(out,
+		"usage: fwpush bmc-sim --window URI --flash PATH [OPTIONS]\n"
+		"\n"
+		"Runs an emulated BMC: creates the window, answers pushes, and stores each image in\n"
+		"the inactive bank of its flash (PATH.a, PATH.b); once verified and synced, one atomic\n"
+		"write of the activation record (PATH.meta) makes it active, and PATH, a symbolic\n"
+		"link, follows. Serves push after push until SIGTERM or SIGINT.\n"
+		"\n"
+		"  -w, --window URI       window to create, e.g. shm:bmc0\n"
+		"  -f, --flash PATH       the BMC's flash (PATH: the active image)\n"
+		"  -s, --slots N          slots in the window (default %u, at most %u)\n"
+		"  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 256K)\n"
+		"      --flash-size SIZE  largest image accepted (default 2G)\n"
+		"      --flash-model nor[:erase=SIZE,erase-ms=MS,program-mbps=MBPS,buffer=SIZE,scale=X]\n"
+		"                         pace the flash like a NOR part (defaults: 64K sectors,\n"
+		"                         160 ms erase, 2 MB/s program, 8M buffer, scale 1)\n"
+		"      --idle-timeout DURATION  drop a session that sees no message this long\n"
+		"                         (default 60s; the active image stays as it was)\n"
+		"      --pubkey KEY.pub   activate only images signed with this Ed25519 key\n"
+		"                         (fwpush keygen, fwpush sign, push --signature)\n"
+		"  -q, --quiet            do not log sessions\n",
+		FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
 }
 
 static volatile int stop;
@@ -49,18 +50,18 @@ static void log_session(void *arg, const struct fwp_bmc_session *s)
 	if (s->status == FWP_ST_OK) {
 		fwp_hash128_hex(&s->image_hash, hex);
 		fprintf(stderr, "%s bmc-sim: stored %llu bytes (component %u) in %.3f ms, "
-			"XXH3-128 %s\n", fwp_prog, (unsigned long long)s->image_size,
+			"XXH3-128 %s\n", cli_prog, (unsigned long long)s->image_size,
 			s->component, s->ns / 1e6, hex);
 	} else {
 		fprintf(stderr, "%s bmc-sim: session dropped after %llu of %llu bytes: %s%s%s\n",
-			fwp_prog, (unsigned long long)s->bytes_received,
+			cli_prog, (unsigned long long)s->bytes_received,
 			(unsigned long long)s->image_size, fwp_status_str(s->status),
 			s->failed_type ? " on " : "",
 			s->failed_type ? fwp_msg_type_str(s->failed_type) : "");
 	}
 }
 
-int fwp_cmd_bmc_sim(int argc, char **argv)
+int cmd_bmc_sim(int argc, char **argv)
 {
 	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY };
 	static const struct option longopts[] = {
@@ -87,49 +88,49 @@ int fwp_cmd_bmc_sim(int argc, char **argv)
 		switch (c) {
 		case 'w': window = optarg; break;
 		case 'f': flash = optarg; break;
-		case 's': ret = fwp_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &opts.slot_count); break;
+		case 's': ret = cli_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &opts.slot_count); break;
 		case 'S':
-			ret = fwp_opt_u32("slot-size", optarg, FWP_SLOT_SIZE_MIN, FWP_SLOT_SIZE_MAX,
+			ret = cli_opt_u32("slot-size", optarg, FWP_SLOT_SIZE_MIN, FWP_SLOT_SIZE_MAX,
 					  &opts.slot_size);
 			if (!ret && opts.slot_size % FWP_PAGE)
-				ret = fwp_die(FWP_EXIT_USAGE, "--slot-size %s: must be a multiple "
+				ret = cli_die(CLI_EXIT_USAGE, "--slot-size %s: must be a multiple "
 					      "of 4K", optarg);
 			break;
 		case OPT_FLASH_SIZE:
-			ret = fwp_opt_size("flash-size", optarg, 1, UINT64_MAX, &opts.flash_capacity);
+			ret = cli_opt_size("flash-size", optarg, 1, UINT64_MAX, &opts.flash_capacity);
 			break;
 		case OPT_FLASH_MODEL:
 			if (fwp_nor_parse(optarg, &nor))
-				ret = fwp_die(FWP_EXIT_USAGE, "--flash-model %s: expected nor[:erase=64K,"
+				ret = cli_die(CLI_EXIT_USAGE, "--flash-model %s: expected nor[:erase=64K,"
 					      "erase-ms=160,program-mbps=2,buffer=8M,scale=0.01]", optarg);
 			opts.nor = &nor;
 			break;
 		case OPT_IDLE:
 			if (fwp_parse_ms(optarg, &opts.idle_timeout_ms))
-				ret = fwp_die(FWP_EXIT_USAGE, "--idle-timeout %s: expected a duration "
+				ret = cli_die(CLI_EXIT_USAGE, "--idle-timeout %s: expected a duration "
 					      "such as 60, 1.5s or 500ms", optarg);
 			break;
 		case OPT_PUBKEY: opts.pubkey_path = optarg; break;
 		case 'q': opts.on_session = NULL; break;
-		case 'h': fwp_usage_bmc_sim(); return 0;
-		default: return FWP_EXIT_USAGE;
+		case 'h': usage_bmc_sim(stdout); return 0;
+		default: return CLI_EXIT_USAGE;
 		}
 		if (ret)
 			return ret;
 	}
 	if (optind != argc)
-		return fwp_die(FWP_EXIT_USAGE, "bmc-sim: unexpected argument '%s'", argv[optind]);
+		return cli_die(CLI_EXIT_USAGE, "bmc-sim: unexpected argument '%s'", argv[optind]);
 	if (!window || !flash)
-		return fwp_die(FWP_EXIT_USAGE, "bmc-sim: --window and --flash are required");
+		return cli_die(CLI_EXIT_USAGE, "bmc-sim: --window and --flash are required");
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	ret = fwp_bmc_create(window, flash, &opts, &b);
 	if (ret && opts.pubkey_path && (ret == -ENOENT || ret == -EINVAL))
-		return fwp_die(FWP_EXIT_USAGE, "--pubkey %s: %s", opts.pubkey_path,
+		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", opts.pubkey_path,
 			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
 	if (ret)
-		return fwp_target_error(window, ret, 0);
+		return cli_target_error(window, ret, 0);
 	ret = fwp_bmc_run(b, &stop);
 	fwp_bmc_destroy(b);
-	return ret ? fwp_die(FWP_EXIT_FAILURE, "bmc-sim: %s", strerror(-ret)) : 0;
+	return ret ? cli_die(CLI_EXIT_FAILURE, "bmc-sim: %s", strerror(-ret)) : 0;
 }

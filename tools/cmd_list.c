@@ -8,15 +8,15 @@
 #include "cli.h"
 #include "fwpush/pci.h"
 
-void fwp_usage_list(void)
+void usage_list(FILE *out)
 {
-	printf("usage: fwpush list [--json] [--sysfs DIR]\n"
-	       "\n"
-	       "Lists the PCI devices with a memory BAR (a window needs one): address,\n"
-	       "vendor:device, class, bound driver, IOMMU group, the BARs, and the target that\n"
-	       "reaches the largest BAR (vfio: when bound to vfio-pci, else pci:, which needs root).\n"
-	       "  --json        one JSON array\n"
-	       "  --sysfs DIR   read DIR instead of /sys/bus/pci/devices\n");
+	fputs("usage: fwpush list [--json] [--sysfs DIR]\n"
+	      "\n"
+	      "Lists the PCI devices with a memory BAR (a window needs one): address,\n"
+	      "vendor:device, class, bound driver, IOMMU group, the BARs, and the target that\n"
+	      "reaches the largest BAR (vfio: when bound to vfio-pci, else pci:, which needs root).\n"
+	      "  --json        one JSON array\n"
+	      "  --sysfs DIR   read DIR instead of /sys/bus/pci/devices\n", out);
 }
 
 struct list {
@@ -116,7 +116,7 @@ static int one(const struct fwp_pci_dev *d, void *arg)
 	return 0;
 }
 
-int fwp_cmd_list(int argc, char **argv)
+int cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -132,12 +132,12 @@ int fwp_cmd_list(int argc, char **argv)
 		switch (c) {
 		case 'j': l.json = true; break;
 		case 's': sysfs = optarg; break;
-		case 'h': fwp_usage_list(); return 0;
-		default: return FWP_EXIT_USAGE;
+		case 'h': usage_list(stdout); return 0;
+		default: return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
-		return fwp_die(FWP_EXIT_USAGE, "list: takes no operands (try fwpush help list)");
+		return cli_die(CLI_EXIT_USAGE, "list: takes no operands (try fwpush help list)");
 	if (l.json)
 		printf("[");
 	else
@@ -147,7 +147,7 @@ int fwp_cmd_list(int argc, char **argv)
 	if (l.json)
 		printf("]\n");
 	if (ret)
-		return fwp_die(FWP_EXIT_FAILURE, "list: %s: %s", sysfs ? sysfs : FWP_SYSFS_PCI,
+		return cli_die(CLI_EXIT_FAILURE, "list: %s: %s", sysfs ? sysfs : FWP_SYSFS_PCI,
 			       strerror(-ret));
 	return 0;
 }

@@ -12,33 +12,33 @@
 #include "fwpush/push.h"
 #include "fwpush/sign.h"
 
-void fwp_usage_push(void)
+void usage_push(FILE *out)
 {
-	printf("usage: fwpush push IMAGE --target URI [OPTIONS]\n"
-	       "\n"
-	       "Streams IMAGE into the BMC's window, keeping every slot busy, and exits 0 only once\n"
-	       "the BMC has stored and synced the whole image and its XXH3-128 matches.\n"
-	       "\n"
-	       "  -t, --target URI         the BMC's window, e.g. shm:bmc0\n"
-	       "  -s, --slots N            slots to keep in flight (default: all the window has)\n"
-	       "  -c, --chunk-size SIZE    bytes per message (default: the window's slot size)\n"
-	       "  -T, --timeout DURATION   fail when the BMC makes no progress this long\n"
-	       "                           (default 5s; 500ms, 2.5s, 10 are all fine)\n"
-	       "      --component N        which firmware component (default 0)\n"
-	       "      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
-	       "      --direct             read the image with O_DIRECT, around the page cache\n"
-	       "                           (the chunk size must be a multiple of 4K)\n"
-	       "      --signature SIG      send this Ed25519 signature (fwpush sign) with the image\n"
-	       "      --resume             continue where an interrupted push of this image left\n"
-	       "                           off; the image is hashed first to name it, so a push\n"
-	       "                           started with --resume (or --expect-hash) can be resumed\n"
-	       "      --json               print the result as JSON\n"
-	       "      --inject flip:PCT,lose:PCT,dup:PCT,kill:OFFSET   tests only: corrupt a body after\n"
-	       "                           hashing, drop or duplicate doorbells, at random per DATA\n"
-	       "                           message; SIGKILL this host just before it rings the\n"
-	       "                           message at OFFSET (the image size: the FINISH)\n"
-	       "      --seed N             the random sequence of --inject (default 1)\n"
-	       "  -q, --quiet              print nothing on success\n");
+	fputs("usage: fwpush push IMAGE --target URI [OPTIONS]\n"
+	      "\n"
+	      "Streams IMAGE into the BMC's window, keeping every slot busy, and exits 0 only once\n"
+	      "the BMC has stored and synced the whole image and its XXH3-128 matches.\n"
+	      "\n"
+	      "  -t, --target URI         the BMC's window, e.g. shm:bmc0\n"
+	      "  -s, --slots N            slots to keep in flight (default: all the window has)\n"
+	      "  -c, --chunk-size SIZE    bytes per message (default: the window's slot size)\n"
+	      "  -T, --timeout DURATION   fail when the BMC makes no progress this long\n"
+	      "                           (default 5s; 500ms, 2.5s, 10 are all fine)\n"
+	      "      --component N        which firmware component (default 0)\n"
+	      "      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
+	      "      --direct             read the image with O_DIRECT, around the page cache\n"
+	      "                           (the chunk size must be a multiple of 4K)\n"
+	      "      --signature SIG      send this Ed25519 signature (fwpush sign) with the image\n"
+	      "      --resume             continue where an interrupted push of this image left\n"
+	      "                           off; the image is hashed first to name it, so a push\n"
+	      "                           started with --resume (or --expect-hash) can be resumed\n"
+	      "      --json               print the result as JSON\n"
+	      "      --inject flip:PCT,lose:PCT,dup:PCT,kill:OFFSET   tests only: corrupt a body after\n"
+	      "                           hashing, drop or duplicate doorbells, at random per DATA\n"
+	      "                           message; SIGKILL this host just before it rings the\n"
+	      "                           message at OFFSET (the image size: the FINISH)\n"
+	      "      --seed N             the random sequence of --inject (default 1)\n"
+	      "  -q, --quiet              print nothing on success\n", out);
 }
 
 struct push_args {
@@ -72,7 +72,7 @@ static int parse_inject(const char *spec, struct push_args *a)
 
 		if (colon && colon - item == 4 && !strncmp(item, "kill", 4)) {
 			if (fwp_parse_size(colon + 1, &a->kill_at))
-				return fwp_die(FWP_EXIT_USAGE, "--inject %s: kill:OFFSET wants a "
+				return cli_die(CLI_EXIT_USAGE, "--inject %s: kill:OFFSET wants a "
 					       "byte offset", spec);
 			continue;
 		}
@@ -82,7 +82,7 @@ static int parse_inject(const char *spec, struct push_args *a)
 				break;
 		}
 		if (!colon || k == 4 || atoi(colon + 1) < 0 || atoi(colon + 1) > 100)
-			return fwp_die(FWP_EXIT_USAGE, "--inject %s: expected flip:PCT,lose:PCT,"
+			return cli_die(CLI_EXIT_USAGE, "--inject %s: expected flip:PCT,lose:PCT,"
 				       "dup:PCT,kill:OFFSET", spec);
 		a->pct[k] = atoi(colon + 1);
 	}
@@ -141,22 +141,22 @@ static int parse(int argc, char **argv, struct push_args *a)
 		ret = 0;
 		switch (c) {
 		case 't': a->target = optarg; break;
-		case 's': ret = fwp_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &a->opts.slots); break;
+		case 's': ret = cli_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &a->opts.slots); break;
 		case 'c':
-			ret = fwp_opt_u32("chunk-size", optarg, 1, FWP_SLOT_SIZE_MAX,
+			ret = cli_opt_u32("chunk-size", optarg, 1, FWP_SLOT_SIZE_MAX,
 					  &a->opts.chunk_size);
 			break;
 		case 'T':
 			if (fwp_parse_ms(optarg, &a->timeout_ms))
-				ret = fwp_die(FWP_EXIT_USAGE, "--timeout %s: expected a duration "
+				ret = cli_die(CLI_EXIT_USAGE, "--timeout %s: expected a duration "
 					      "such as 5, 2.5s or 500ms", optarg);
 			break;
 		case OPT_COMPONENT:
-			ret = fwp_opt_u32("component", optarg, 0, UINT32_MAX, &a->opts.component);
+			ret = cli_opt_u32("component", optarg, 0, UINT32_MAX, &a->opts.component);
 			break;
 		case OPT_EXPECT:
 			if (fwp_hash128_parse(optarg, &a->expect))
-				ret = fwp_die(FWP_EXIT_USAGE,
+				ret = cli_die(CLI_EXIT_USAGE,
 					      "--expect-hash %s: expected 32 hex digits", optarg);
 			a->opts.expect_hash = &a->expect;
 			break;
@@ -164,30 +164,30 @@ static int parse(int argc, char **argv, struct push_args *a)
 		case OPT_DIRECT: a->direct = true; break;
 		case OPT_INJECT: ret = parse_inject(optarg, a); break;
 		case OPT_SIG:
-			ret = fwp_read_signature(optarg, a->signature);
+			ret = cli_read_signature(optarg, a->signature);
 			a->opts.signature = a->signature;
 			break;
 		case OPT_RESUME: a->opts.resume = true; break;
 		case OPT_SEED:
 			if (fwp_parse_size(optarg, &a->rng))
-				ret = fwp_die(FWP_EXIT_USAGE, "--seed %s: expected a number", optarg);
+				ret = cli_die(CLI_EXIT_USAGE, "--seed %s: expected a number", optarg);
 			break;
 		case 'q': a->quiet = 1; break;
-		case 'h': fwp_usage_push(); return -1;
-		default: return FWP_EXIT_USAGE;
+		case 'h': usage_push(stdout); return -1;
+		default: return CLI_EXIT_USAGE;
 		}
 		if (ret)
 			return ret;
 	}
 	if (optind + 1 != argc)
-		return fwp_die(FWP_EXIT_USAGE, "push: expected exactly one IMAGE (try fwpush help push)");
+		return cli_die(CLI_EXIT_USAGE, "push: expected exactly one IMAGE (try fwpush help push)");
 	if (!a->target)
-		return fwp_die(FWP_EXIT_USAGE, "push: --target is required (e.g. --target shm:bmc0)");
+		return cli_die(CLI_EXIT_USAGE, "push: --target is required (e.g. --target shm:bmc0)");
 	a->image = argv[optind];
 	a->opts.sz = sizeof(a->opts);
 	if (a->pct[1] + a->pct[2] + a->pct[3] || a->kill_at != UINT64_MAX) {
 		if (a->pct[1] + a->pct[2] + a->pct[3] > 100)
-			return fwp_die(FWP_EXIT_USAGE, "--inject: the percentages add up past 100");
+			return cli_die(CLI_EXIT_USAGE, "--inject: the percentages add up past 100");
 		a->rng = a->rng ? a->rng : 1;
 		a->opts.fault = pick_fault;
 		a->opts.fault_arg = a;
@@ -216,57 +216,57 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 
 	switch (err) {
 	case -ENOENT:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: no such file", a->image);
+		return cli_die(CLI_EXIT_IMAGE, "image %s: no such file", a->image);
 	case -EACCES:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: permission denied", a->image);
+		return cli_die(CLI_EXIT_IMAGE, "image %s: permission denied", a->image);
 	case -EISDIR:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: is a directory", a->image);
+		return cli_die(CLI_EXIT_IMAGE, "image %s: is a directory", a->image);
 	case -ESPIPE:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: not a regular file", a->image);
+		return cli_die(CLI_EXIT_IMAGE, "image %s: not a regular file", a->image);
 	case -ENODATA:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: is empty", a->image);
+		return cli_die(CLI_EXIT_IMAGE, "image %s: is empty", a->image);
 	case -EFBIG:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: %llu bytes, larger than the BMC's flash "
+		return cli_die(CLI_EXIT_IMAGE, "image %s: %llu bytes, larger than the BMC's flash "
 			       "(%llu bytes)", a->image, (unsigned long long)r->image_size,
 			       (unsigned long long)fwp_host_flash_capacity(h));
 	case -EIO:
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: read failed or the file changed size "
+		return cli_die(CLI_EXIT_IMAGE, "image %s: read failed or the file changed size "
 			       "while pushing (at offset %llu)", a->image,
 			       (unsigned long long)r->failed_offset);
 	case -EINVAL:
 		if (!h)
-			return fwp_die(FWP_EXIT_IMAGE, "image %s: its filesystem cannot do O_DIRECT "
+			return cli_die(CLI_EXIT_IMAGE, "image %s: its filesystem cannot do O_DIRECT "
 				       "(drop --direct)", a->image);
-		return fwp_die(FWP_EXIT_USAGE, "target %s has %u slots of %u bytes: --slots/"
+		return cli_die(CLI_EXIT_USAGE, "target %s has %u slots of %u bytes: --slots/"
 			       "--chunk-size do not fit%s", a->target, fwp_host_slot_count(h),
 			       fwp_host_slot_size(h), a->direct ? " (or are not 4K multiples, "
 			       "which --direct needs)" : "");
 	case -ETIMEDOUT:
-		return fwp_die(FWP_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
+		return cli_die(CLI_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
 			       "(waiting for %s); is bmc-sim running?",
 			       a->target, a->timeout_ms / 1000.0, what);
 	case -EREMOTEIO:
-		return fwp_die(FWP_EXIT_REFUSED, "target %s: BMC refused %s: %s "
+		return cli_die(CLI_EXIT_REFUSED, "target %s: BMC refused %s: %s "
 			       "(status %u)", a->target, what,
 			       fwp_status_str(r->bmc_status), r->bmc_status);
 	case -EBADMSG:
 		if (a->opts.expect_hash && r->failed_type == 0)
-			return fwp_die(FWP_EXIT_VERIFY, "image %s: XXH3-128 differs from "
+			return cli_die(CLI_EXIT_VERIFY, "image %s: XXH3-128 differs from "
 				       "--expect-hash", a->image);
-		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours",
+		return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours",
 			       a->target, what);
 	case -EPROTO:
 		if (r->failed_type == FWP_MSG_START)
-			return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC's answer to the resuming "
+			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's answer to the resuming "
 				       "START says it holds %llu bytes of a %llu-byte image (must be "
 				       "whole %u-byte chunks, or all of it)", a->target,
 				       (unsigned long long)r->bmc_held,
 				       (unsigned long long)r->image_size, r->chunk_size);
-		return fwp_die(FWP_EXIT_VERIFY, "target %s: BMC acknowledged %s as holding %llu "
+		return cli_die(CLI_EXIT_VERIFY, "target %s: BMC acknowledged %s as holding %llu "
 			       "bytes, expected %llu", a->target, what,
 			       (unsigned long long)r->bmc_held, (unsigned long long)r->expected_held);
 	default:
-		return fwp_die(FWP_EXIT_FAILURE, "push %s: %s", a->image, strerror(-err));
+		return cli_die(CLI_EXIT_FAILURE, "push %s: %s", a->image, strerror(-err));
 	}
 }
 
@@ -282,19 +282,19 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 		       "\"xxh128\":\"%s\",\"verified\":%s,\"resumed_from\":%llu,\"resends\":%u,\"rerings\":%u,"
 		       "\"injected\":{\"flip\":%u,\"lose\":%u,\"dup\":%u}}\n", a->image, a->target,
 		       (unsigned long long)r->image_size, (unsigned long long)r->chunks, r->slots,
-		       r->chunk_size, secs, fwp_gbps(r->image_size, r->ns), hex,
+		       r->chunk_size, secs, cli_gbps(r->image_size, r->ns), hex,
 		       r->verified ? "true" : "false", (unsigned long long)r->resumed_from, r->resends,
 		       r->rerings, a->injected[1], a->injected[2], a->injected[3]);
 	} else if (!a->quiet) {
 		printf("pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u bytes, "
 		       "XXH3-128 %s %s\n", a->image, a->target,
 		       (unsigned long long)r->image_size, secs * 1e3,
-		       fwp_gbps(r->image_size, r->ns), r->slots, r->chunk_size, hex,
+		       cli_gbps(r->image_size, r->ns), r->slots, r->chunk_size, hex,
 		       r->verified ? "verified by the BMC" : "not verified");
 	}
 }
 
-int fwp_cmd_push(int argc, char **argv)
+int cmd_push(int argc, char **argv)
 {
 	struct push_args a = { .kill_at = UINT64_MAX };
 	struct fwp_push_result r = { 0 };
@@ -310,7 +310,7 @@ int fwp_cmd_push(int argc, char **argv)
 		return push_error(&a, NULL, fd, &r);
 	ret = fwp_host_open(a.target, a.timeout_ms, &h);
 	if (ret) {
-		ret = fwp_target_error(a.target, ret, a.timeout_ms);
+		ret = cli_target_error(a.target, ret, a.timeout_ms);
 		goto out;
 	}
 	ret = fwp_host_push(h, fd, &a.opts, &r);

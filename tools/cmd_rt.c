@@ -12,38 +12,54 @@
 #include "stats.h"
 #include "fwpush/sign.h"
 
-void fwp_usage_rt_update(void)
+void usage_rt_update(FILE *out)
 {
-	printf("usage: fwpush rt-update IMAGE|URL --flash PATH [OPTIONS]   stage, then activate\n"
-	       "       fwpush rt-update --stage IMAGE|URL [OPTIONS]          stage only\n"
-	       "       fwpush rt-update --activate --flash PATH [OPTIONS]    activate what is staged\n"
-	       "\n"
-	       "Stages an update (a file, or an http(s) URL) in /dev/shm/fwpush-rt-NAME.img and points\n"
-	       "the state area /dev/shm/fwpush-rt-NAME.state at it. Activation pins one thread per\n"
-	       "CPU, interrupts them all with a signal, saves each one's registers and XSAVE state,\n"
-	       "checks in a pre-OS phase that a warm start was requested, an update is staged and\n"
-	       "intact and every saved state is intact, applies the update to the flash only then,\n"
-	       "restores every processor and resumes. Prints per-core timings.\n"
-	       "\n"
-	       "      --stage SOURCE       stage only (a later --activate finds it)\n"
-	       "      --ca-file FILE       trust an https server whose certificate chains to the\n"
-	       "                           CAs in FILE (PEM) instead of the system's; also\n"
-	       "                           FWPUSH_CA_FILE=FILE. An untrusted server is refused.\n"
-	       "      --activate           activate what an earlier --stage left\n"
-	       "  -f, --flash PATH         flash to apply to (active image at PATH, as bmc-sim)\n"
-	       "  -n, --name NAME          names the storage locations (default \"default\")\n"
-	       "  -c, --cpus LIST          e.g. 0,1 or 0-3; the first runs the controller\n"
-	       "                           (default: every CPU this process may use)\n"
-	       "  -T, --timeout DURATION   rendezvous timeout (default 1s)\n"
-	       "      --expect-hash HEX    refuse to stage an update whose XXH3-128 is not HEX\n"
-	       "      --no-warm-start      do not request a warm start (nothing will be applied)\n"
-	       "      --signature SIG      stage this Ed25519 signature (fwpush sign) with the update\n"
-	       "      --pubkey KEY.pub     activate only an update whose signature this key verifies\n"
-	       "      --inject KIND:INDEX  test faults: block, corrupt-state (an XSAVE byte),\n"
-	       "                           corrupt-regs (a general register) (INDEX >= 1 of the\n"
-	       "                           CPU list), corrupt-update\n"
-	       "      --json               print the result as JSON\n"
-	       "  -q, --quiet              print only errors\n");
+	fputs("usage: fwpush rt-update IMAGE|URL --flash PATH [OPTIONS]   stage, then activate\n"
+	      "       fwpush rt-update --stage IMAGE|URL [OPTIONS]          stage only\n"
+	      "       fwpush rt-update --activate --flash PATH [OPTIONS]    activate what is staged\n"
+	      "\n"
+	      "Stages an update (a file, or an http(s) URL) in /dev/shm/fwpush-rt-NAME.img and points\n"
+	      "the state area /dev/shm/fwpush-rt-NAME.state at it. Activation pins one thread per\n"
+	      "CPU, interrupts them all with a signal, saves each one's registers and XSAVE state,\n"
+	      "checks in a pre-OS phase that a warm start was requested, an update is staged and\n"
+	      "intact and every saved state is intact, applies the update to the flash only then,\n"
+	      "restores every processor and resumes. Prints per-core timings.\n"
+	      "\n"
+	      "      --stage SOURCE       stage only (a later --activate finds it)\n"
+	      "      --ca-file FILE       trust an https server whose certificate chains to the\n"
+	      "                           CAs in FILE (PEM) instead of the system's; also\n"
+	      "                           FWPUSH_CA_FILE=FILE. An untrusted server is refused.\n"
+	      "      --activate           activate what an earlier --stage left\n"
+	      "  -f, --flash PATH         flash to apply to (active image at PATH, as bmc-sim)\n"
+	      "  -n, --name NAME          names the storage locations (default \"default\")\n"
+	      "  -c, --cpus LIST          e.g. 0,1 or 0-3; the first runs the controller\n"
+	      "                           (default: every CPU this process may use)\n"
+	      "  -T, --timeout DURATION   rendezvous timeout (default 1s)\n"
+	      "      --expect-hash HEX    refuse to stage an update whose XXH3-128 is not HEX\n"
+	      "      --no-warm-start      do not request a warm start (nothing will be applied)\n"
+	      "      --signature SIG      stage this Ed25519 signature (fwpush sign) with the update\n"
+	      "      --pubkey KEY.pub     activate only an update whose signature this key verifies\n"
+	      "      --inject KIND:INDEX  test faults: block, corrupt-state (an XSAVE byte),\n"
+	      "                           corrupt-regs (a general register) (INDEX >= 1 of the\n"
+	      "                           CPU list), corrupt-update\n"
+	      "      --json               print the result as JSON\n"
+	      "  -q, --quiet              print only errors\n", out);
+}
+
+void usage_bench_rt(FILE *out)
+{
+	fputs("usage: fwpush bench rt [--cpus LIST] [--runs R] [--json]\n"
+	      "\n"
+	      "Runs the runtime update R times (nothing staged, so apply is excluded) and prints\n"
+	      "per-core p50/p99 of: signal to handler entry, save (registers + XSAVE), tag, wait\n"
+	      "at the rendezvous, check, restore; the blackout (first interrupt to last processor\n"
+	      "resumed); and, measured in the same run, a bare signal round trip to a spinning\n"
+	      "thread and a raw XSAVE + XRSTOR + XXH3 of the area.\n"
+	      "\n"
+	      "  -c, --cpus LIST   e.g. 0,1 or 0-3; the first runs the controller\n"
+	      "                    (default: every CPU this process may use)\n"
+	      "  -r, --runs R      runs of the sequence (default 200)\n"
+	      "      --json        print results as JSON: a list of {name, unit, value}\n", out);
 }
 
 /* "0,2,4-7" into cpus; the count, or -1. */
@@ -110,7 +126,7 @@ static int parse_inject(const char *v, struct fwp_rt_opts *o)
 			return 0;
 		}
 	}
-	return fwp_die(FWP_EXIT_USAGE, "--inject %s: expected block:N, corrupt-state:N, "
+	return cli_die(CLI_EXIT_USAGE, "--inject %s: expected block:N, corrupt-state:N, "
 		       "corrupt-regs:N or corrupt-update", v);
 }
 
@@ -149,26 +165,26 @@ static int parse(int argc, char **argv, struct rt_args *a, bool bench)
 		case 'n':
 			a->o.name = optarg;
 			if (!fwp_rt_name_ok(optarg))
-				ret = fwp_die(FWP_EXIT_USAGE, "--name %s: letters, digits, '.', '_', "
+				ret = cli_die(CLI_EXIT_USAGE, "--name %s: letters, digits, '.', '_', "
 					      "'-' only", optarg);
 			break;
 		case 'c':
 			a->cpus_arg = optarg;
 			n = parse_cpus(optarg, a->cpus, FWP_RT_MAX_CPUS);
 			if (n < 0)
-				ret = fwp_die(FWP_EXIT_USAGE, "--cpus %s: expected a list such as "
+				ret = cli_die(CLI_EXIT_USAGE, "--cpus %s: expected a list such as "
 					      "0,1 or 0-3", optarg);
 			a->o.cpus = a->cpus;
 			a->o.ncpus = n;
 			break;
 		case 'T':
 			if (fwp_parse_ms(optarg, &a->o.timeout_ms))
-				ret = fwp_die(FWP_EXIT_USAGE, "--timeout %s: expected a duration", optarg);
+				ret = cli_die(CLI_EXIT_USAGE, "--timeout %s: expected a duration", optarg);
 			break;
-		case 'r': ret = fwp_opt_u32("runs", optarg, 1, 100000, &a->runs); break;
+		case 'r': ret = cli_opt_u32("runs", optarg, 1, 100000, &a->runs); break;
 		case OPT_EXPECT:
 			if (fwp_hash128_parse(optarg, &a->expect))
-				ret = fwp_die(FWP_EXIT_USAGE, "--expect-hash %s: expected 32 hex digits",
+				ret = cli_die(CLI_EXIT_USAGE, "--expect-hash %s: expected 32 hex digits",
 					      optarg);
 			a->has_expect = true;
 			break;
@@ -179,40 +195,40 @@ static int parse(int argc, char **argv, struct rt_args *a, bool bench)
 			break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_SIG:
-			ret = fwp_read_signature(optarg, a->signature);
+			ret = cli_read_signature(optarg, a->signature);
 			a->has_signature = true;
 			break;
 		case OPT_PUBKEY: a->o.pubkey_path = optarg; break;
 		case OPT_CA:
 			/* Read where libcurl reads it; the environment is how it gets there. */
 			if (access(optarg, R_OK))
-				ret = fwp_die(FWP_EXIT_USAGE, "--ca-file %s: %s", optarg,
+				ret = cli_die(CLI_EXIT_USAGE, "--ca-file %s: %s", optarg,
 					      strerror(errno));
 			else
 				setenv("FWPUSH_CA_FILE", optarg, 1);
 			break;
 		case 'q': a->quiet = 1; break;
 		case 'h':
-			bench ? fwp_usage_bench() : fwp_usage_rt_update();
+			bench ? usage_bench_rt(stdout) : usage_rt_update(stdout);
 			return -1;
-		default: return FWP_EXIT_USAGE;
+		default: return CLI_EXIT_USAGE;
 		}
 		if (ret)
 			return ret;
 	}
 	if (bench)
-		return optind == argc ? 0 : fwp_die(FWP_EXIT_USAGE, "bench rt: unexpected argument "
+		return optind == argc ? 0 : cli_die(CLI_EXIT_USAGE, "bench rt: unexpected argument "
 						    "'%s'", argv[optind]);
 	if (optind + 1 == argc && !a->source) {
 		a->source = argv[optind];
 		a->stage = a->activate = true;
 	} else if (optind != argc) {
-		return fwp_die(FWP_EXIT_USAGE, "rt-update: unexpected argument '%s'", argv[optind]);
+		return cli_die(CLI_EXIT_USAGE, "rt-update: unexpected argument '%s'", argv[optind]);
 	}
 	if (!a->stage && !a->activate)
-		return fwp_die(FWP_EXIT_USAGE, "rt-update: give an IMAGE|URL, --stage or --activate");
+		return cli_die(CLI_EXIT_USAGE, "rt-update: give an IMAGE|URL, --stage or --activate");
 	if (a->activate && !a->o.flash_path)
-		return fwp_die(FWP_EXIT_USAGE, "rt-update: --flash is required to activate");
+		return cli_die(CLI_EXIT_USAGE, "rt-update: --flash is required to activate");
 	return 0;
 }
 
@@ -231,22 +247,22 @@ static int stage(const struct rt_args *a)
 	case 0:
 		break;
 	case -EINVAL:
-		return fwp_die(FWP_EXIT_USAGE, "--name %s: letters, digits, '.', '_', '-' only",
+		return cli_die(CLI_EXIT_USAGE, "--name %s: letters, digits, '.', '_', '-' only",
 			       a->o.name);
 	case -EKEYREJECTED:
-		return fwp_die(FWP_EXIT_IMAGE, "update %s: server certificate not trusted (%s); "
+		return cli_die(CLI_EXIT_IMAGE, "update %s: server certificate not trusted (%s); "
 			       "trust a private CA with --ca-file FILE or FWPUSH_CA_FILE", a->source,
 			       detail);
 	case -EBADMSG:
-		return fwp_die(FWP_EXIT_VERIFY, "update %s: %s", a->source, detail);
+		return cli_die(CLI_EXIT_VERIFY, "update %s: %s", a->source, detail);
 	case -ENOENT:
 	case -EACCES:
 	case -EHOSTUNREACH:
 	case -EIO:
 	case -ENODATA:
-		return fwp_die(FWP_EXIT_IMAGE, "update %s: %s", a->source, detail);
+		return cli_die(CLI_EXIT_IMAGE, "update %s: %s", a->source, detail);
 	default:
-		return fwp_die(FWP_EXIT_FAILURE, "update %s: cannot stage: %s", a->source,
+		return cli_die(CLI_EXIT_FAILURE, "update %s: cannot stage: %s", a->source,
 			       strerror(-ret));
 	}
 	fwp_hash128_hex(&hash, hex);
@@ -306,7 +322,7 @@ static int outcome_exit(const struct fwp_rt_result *r)
 
 	for (i = 0; i < r->ncores; i++) {
 		if (r->core[i].regs_checked && !r->core[i].regs_ok)
-			return fwp_die(FWP_EXIT_FAILURE, "cpu %d: registers differ after resume",
+			return cli_die(CLI_EXIT_FAILURE, "cpu %d: registers differ after resume",
 				       r->core[i].cpu);
 	}
 	switch (r->outcome) {
@@ -314,18 +330,18 @@ static int outcome_exit(const struct fwp_rt_result *r)
 		return 0;
 	case FWP_RT_NO_WARM_START:
 	case FWP_RT_NOTHING_STAGED:
-		return fwp_die(FWP_EXIT_NOTHING, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
+		return cli_die(CLI_EXIT_NOTHING, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
 	case FWP_RT_BAD_UPDATE:
 	case FWP_RT_BAD_SIGNATURE:
-		return fwp_die(FWP_EXIT_VERIFY, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
+		return cli_die(CLI_EXIT_VERIFY, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
 	case FWP_RT_BAD_STATE:
-		return fwp_die(FWP_EXIT_STATE, "rt-update: cpu %d: saved state failed its "
+		return cli_die(CLI_EXIT_STATE, "rt-update: cpu %d: saved state failed its "
 			       "integrity check; nothing applied, not restoring it", r->failed_cpu);
 	case FWP_RT_TIMEOUT:
-		return fwp_die(FWP_EXIT_RENDEZVOUS, "rt-update: cpu %d did not reach the "
+		return cli_die(CLI_EXIT_RENDEZVOUS, "rt-update: cpu %d did not reach the "
 			       "rendezvous; nothing applied, the others resumed", r->failed_cpu);
 	default:
-		return fwp_die(FWP_EXIT_FAILURE, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
+		return cli_die(CLI_EXIT_FAILURE, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
 	}
 }
 
@@ -339,7 +355,7 @@ static int check_pubkey(const char *path)
 		return 0;
 	ret = fwp_verifier_open(path, &v);
 	if (ret)
-		return fwp_die(FWP_EXIT_USAGE, "--pubkey %s: %s", path,
+		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", path,
 			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
 	fwp_verifier_close(v);
 	return 0;
@@ -351,21 +367,21 @@ static int activate(const struct rt_args *a)
 	int ret;
 
 	if (!r)
-		return fwp_die(FWP_EXIT_FAILURE, "rt-update: out of memory");
+		return cli_die(CLI_EXIT_FAILURE, "rt-update: out of memory");
 	ret = check_pubkey(a->o.pubkey_path);
 	if (ret)
 		goto out;
 	ret = fwp_rt_activate(&a->o, r);
 	if (ret == -ENOTSUP)
-		ret = fwp_die(FWP_EXIT_FAILURE, "rt-update: this CPU or OS has no XSAVE");
+		ret = cli_die(CLI_EXIT_FAILURE, "rt-update: this CPU or OS has no XSAVE");
 	else if (ret == -EINVAL && a->cpus_arg)
-		ret = fwp_die(FWP_EXIT_USAGE, "--cpus %s: name CPUs this process may use, each "
+		ret = cli_die(CLI_EXIT_USAGE, "--cpus %s: name CPUs this process may use, each "
 			      "once", a->cpus_arg);
 	else if (ret == -ERANGE)
-		ret = fwp_die(FWP_EXIT_USAGE, "--inject %s: INDEX must name a worker: 1 up to the "
+		ret = cli_die(CLI_EXIT_USAGE, "--inject %s: INDEX must name a worker: 1 up to the "
 			      "number of CPUs less one", a->inject_arg);
 	else if (ret)
-		ret = fwp_die(FWP_EXIT_FAILURE, "rt-update: %s", strerror(-ret));
+		ret = cli_die(CLI_EXIT_FAILURE, "rt-update: %s", strerror(-ret));
 	if (ret)
 		goto out;
 	if (a->json) {
@@ -386,7 +402,7 @@ out:
 	return ret;
 }
 
-int fwp_cmd_rt_update(int argc, char **argv)
+int cmd_rt_update(int argc, char **argv)
 {
 	struct rt_args a = { 0 };
 	int ret = parse(argc, argv, &a, false);
@@ -414,7 +430,7 @@ static void metric(int first, const char *name, const char *unit, double value)
  * counterpart (rt.raw_xsave_xrstor_hash, fwp_rt_bare) is the very same work with nothing
  * around it; rt.ratio_core_raw divides the first p50 by the second.
  */
-int fwp_cmd_bench_rt(int argc, char **argv)
+int cmd_bench_rt(int argc, char **argv)
 {
 	enum { K_IPI, K_SAVE, K_TAG, K_WAIT, K_CHECK, K_RESTORE, K_SCR, K_N };
 	static const char *const kname[K_N] = { "ipi", "save", "tag", "wait", "check", "restore",
@@ -429,7 +445,7 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 	unsigned run, i, k, n = 0;
 	int ret;
 
-	ret = r ? parse(argc, argv, &a, true) : FWP_EXIT_FAILURE;
+	ret = r ? parse(argc, argv, &a, true) : CLI_EXIT_FAILURE;
 	if (ret)
 		goto out;
 	snprintf(name, sizeof(name), "bench-%d", (int)getpid());
@@ -443,7 +459,7 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 		oom |= !per[k] || !all[k];
 	}
 	if (oom || !blackout || !bare.signal_rtt_ns || !bare.xsave_xrstor_hash_ns) {
-		ret = fwp_die(FWP_EXIT_FAILURE, "bench rt: out of memory");
+		ret = cli_die(CLI_EXIT_FAILURE, "bench rt: out of memory");
 		goto out;
 	}
 	for (run = 0; run < a.runs && !ret; run++) {
@@ -471,37 +487,37 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 		ret = fwp_rt_bare(a.o.cpus ? a.o.cpus : (int[]){ r->core[0].cpu, r->core[1 % r->ncores].cpu },
 				  a.o.cpus ? a.o.ncpus : r->ncores, a.runs, &bare);
 	if (!ret) {
-		rtt = fwp_percentile(bare.signal_rtt_ns, a.runs, 50);
-		raw = fwp_percentile(bare.xsave_xrstor_hash_ns, a.runs, 50);
+		rtt = cli_percentile(bare.signal_rtt_ns, a.runs, 50);
+		raw = cli_percentile(bare.xsave_xrstor_hash_ns, a.runs, 50);
 	}
 	if (ret) {
-		ret = fwp_die(FWP_EXIT_FAILURE, "bench rt: %s", ret == -EPROTO ?
+		ret = cli_die(CLI_EXIT_FAILURE, "bench rt: %s", ret == -EPROTO ?
 			      "a run did not resume every processor intact" : strerror(-ret));
 		goto out;
 	}
 	if (a.json) {
 		printf("[\n");
-		metric(1, "rt.blackout.p50_us", "us", fwp_percentile(blackout, a.runs, 50) / 1e3);
-		metric(0, "rt.blackout.p99_us", "us", fwp_percentile(blackout, a.runs, 99) / 1e3);
+		metric(1, "rt.blackout.p50_us", "us", cli_percentile(blackout, a.runs, 50) / 1e3);
+		metric(0, "rt.blackout.p99_us", "us", cli_percentile(blackout, a.runs, 99) / 1e3);
 		metric(0, "rt.signal_rtt.p50_us", "us", rtt / 1e3);
 		metric(0, "rt.raw_xsave_xrstor_hash.p50_ns", "ns", raw);
 		for (k = 0; k < K_N; k++) {
 			snprintf(state, sizeof(state), "rt.%s.p50_ns", kname[k]);
-			metric(0, state, "ns", fwp_percentile(all[k], n, 50));
+			metric(0, state, "ns", cli_percentile(all[k], n, 50));
 			snprintf(state, sizeof(state), "rt.%s.p99_ns", kname[k]);
-			metric(0, state, "ns", fwp_percentile(all[k], n, 99));
+			metric(0, state, "ns", cli_percentile(all[k], n, 99));
 		}
 		for (i = 0; i < r->ncores; i++) {
 			for (k = 0; k < K_N; k++) {
 				snprintf(state, sizeof(state), "rt.cpu%d.%s.p50_ns", r->core[i].cpu,
 					 kname[k]);
-				metric(0, state, "ns", fwp_percentile(per[k] + (size_t)i * a.runs, a.runs, 50));
+				metric(0, state, "ns", cli_percentile(per[k] + (size_t)i * a.runs, a.runs, 50));
 			}
 		}
 		metric(0, "rt.ratio_blackout_signal", "ratio",
-		       (double)fwp_percentile(blackout, a.runs, 50) / rtt);
+		       (double)cli_percentile(blackout, a.runs, 50) / rtt);
 		metric(0, "rt.ratio_core_raw", "ratio",
-		       (double)fwp_percentile(all[K_SCR], n, 50) / raw);
+		       (double)cli_percentile(all[K_SCR], n, 50) / raw);
 		printf("\n]\n");
 	} else {
 		printf("fwpush bench rt: %u runs, %u processors, XSAVE area %u bytes\n", a.runs,
@@ -509,28 +525,28 @@ int fwp_cmd_bench_rt(int argc, char **argv)
 		printf("  %-22s %10s %10s\n", "per core", "p50 ns", "p99 ns");
 		for (k = 0; k < K_N; k++)
 			printf("  %-22s %10llu %10llu\n", kname[k],
-			       (unsigned long long)fwp_percentile(all[k], n, 50),
-			       (unsigned long long)fwp_percentile(all[k], n, 99));
+			       (unsigned long long)cli_percentile(all[k], n, 50),
+			       (unsigned long long)cli_percentile(all[k], n, 99));
 		for (i = 0; i < r->ncores; i++) {
 			printf("  cpu %-3d p50:", r->core[i].cpu);
 			for (k = 0; k < K_N; k++)
 				printf(" %s %llu", kname[k],
-				       (unsigned long long)fwp_percentile(per[k] + (size_t)i * a.runs, a.runs, 50));
+				       (unsigned long long)cli_percentile(per[k] + (size_t)i * a.runs, a.runs, 50));
 			printf("\n");
 		}
-		printf("  blackout p50 %.2f us, p99 %.2f us\n", fwp_percentile(blackout, a.runs, 50) / 1e3,
-		       fwp_percentile(blackout, a.runs, 99) / 1e3);
+		printf("  blackout p50 %.2f us, p99 %.2f us\n", cli_percentile(blackout, a.runs, 50) / 1e3,
+		       cli_percentile(blackout, a.runs, 99) / 1e3);
 		printf("  bare signal round trip %.2f us -> blackout / signal = %.2f (target <= 1.5)\n",
 		       rtt / 1e3,
-		       (double)fwp_percentile(blackout, a.runs, 50) / rtt);
+		       (double)cli_percentile(blackout, a.runs, 50) / rtt);
 		printf("  save+check+restore p50 %llu ns: per processor, in the sequence (save in its "
 		       "handler, check by the controller, restore after the rendezvous)\n",
-		       (unsigned long long)fwp_percentile(all[K_SCR], n, 50));
+		       (unsigned long long)cli_percentile(all[K_SCR], n, 50));
 		printf("  bare save+check+restore %llu ns: the same functions on the same state, "
 		       "back to back on one core, no signal, no rendezvous\n",
 		       (unsigned long long)raw);
 		printf("  -> in sequence / bare = %.2f (target <= 2)\n",
-		       (double)fwp_percentile(all[K_SCR], n, 50) / raw);
+		       (double)cli_percentile(all[K_SCR], n, 50) / raw);
 	}
 out:
 	for (k = 0; k < K_N; k++) {

@@ -10,20 +10,20 @@
 #include "cli.h"
 #include "fwpush/sign.h"
 
-void fwp_usage_keygen(void)
+void usage_keygen(FILE *out)
 {
-	printf("usage: fwpush keygen --out KEY\n"
-	       "\n"
-	       "Writes a new Ed25519 key pair: KEY (private, PKCS#8 PEM, mode 0600) and KEY.pub\n"
-	       "(public PEM, for bmc-sim --pubkey).\n");
+	fputs("usage: fwpush keygen --out KEY\n"
+	      "\n"
+	      "Writes a new Ed25519 key pair: KEY (private, PKCS#8 PEM, mode 0600) and KEY.pub\n"
+	      "(public PEM, for bmc-sim --pubkey).\n", out);
 }
 
-void fwp_usage_sign(void)
+void usage_sign(FILE *out)
 {
-	printf("usage: fwpush sign IMAGE --key KEY [--out SIG]\n"
-	       "\n"
-	       "Writes a detached Ed25519 signature of the whole IMAGE (64 bytes) to SIG\n"
-	       "(default IMAGE.sig), for push --signature.\n");
+	fputs("usage: fwpush sign IMAGE --key KEY [--out SIG]\n"
+	      "\n"
+	      "Writes a detached Ed25519 signature of the whole IMAGE (64 bytes) to SIG\n"
+	      "(default IMAGE.sig), for push --signature.\n", out);
 }
 
 /* Parses "--out X" / "--key X" style options; returns the index of the first operand. */
@@ -48,7 +48,7 @@ static int options(int argc, char **argv, const char **key, const char **out, in
 	return optind;
 }
 
-int fwp_cmd_keygen(int argc, char **argv)
+int cmd_keygen(int argc, char **argv)
 {
 	const char *key = NULL, *out = NULL;
 	char pub[4096];
@@ -56,18 +56,18 @@ int fwp_cmd_keygen(int argc, char **argv)
 
 	first = options(argc, argv, &key, &out, &help);
 	if (help)
-		return fwp_usage_keygen(), 0;
+		return usage_keygen(stdout), 0;
 	if (first < 0 || first != argc || !out || key)
-		return fwp_die(FWP_EXIT_USAGE, "keygen: expected --out KEY");
+		return cli_die(CLI_EXIT_USAGE, "keygen: expected --out KEY");
 	snprintf(pub, sizeof(pub), "%s.pub", out);
 	ret = fwp_keygen(out, pub);
 	if (ret)
-		return fwp_die(FWP_EXIT_FAILURE, "keygen: cannot write %s: %s", out, strerror(-ret));
+		return cli_die(CLI_EXIT_FAILURE, "keygen: cannot write %s: %s", out, strerror(-ret));
 	printf("wrote %s (private) and %s (public)\n", out, pub);
 	return 0;
 }
 
-int fwp_cmd_sign(int argc, char **argv)
+int cmd_sign(int argc, char **argv)
 {
 	const char *key = NULL, *out = NULL, *image;
 	uint8_t sig[FWP_SIG_SIZE];
@@ -76,24 +76,24 @@ int fwp_cmd_sign(int argc, char **argv)
 
 	first = options(argc, argv, &key, &out, &help);
 	if (help)
-		return fwp_usage_sign(), 0;
+		return usage_sign(stdout), 0;
 	if (first < 0 || first + 1 != argc || !key)
-		return fwp_die(FWP_EXIT_USAGE, "sign: expected IMAGE --key KEY");
+		return cli_die(CLI_EXIT_USAGE, "sign: expected IMAGE --key KEY");
 	image = argv[first];
 	ret = fwp_sign_file(key, image, sig);
 	if (ret == -EINVAL)
-		return fwp_die(FWP_EXIT_USAGE, "key %s: not an Ed25519 private key", key);
+		return cli_die(CLI_EXIT_USAGE, "key %s: not an Ed25519 private key", key);
 	if (ret == -ENODATA)
-		return fwp_die(FWP_EXIT_IMAGE, "image %s: is empty", image);
+		return cli_die(CLI_EXIT_IMAGE, "image %s: is empty", image);
 	if (ret)
-		return fwp_die(FWP_EXIT_IMAGE, "sign %s with %s: %s", image, key, strerror(-ret));
+		return cli_die(CLI_EXIT_IMAGE, "sign %s with %s: %s", image, key, strerror(-ret));
 	if (!out) {
 		snprintf(def, sizeof(def), "%s.sig", image);
 		out = def;
 	}
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, sig, sizeof(sig)) != sizeof(sig) || close(fd))
-		return fwp_die(FWP_EXIT_FAILURE, "sign: cannot write %s", out);
+		return cli_die(CLI_EXIT_FAILURE, "sign: cannot write %s", out);
 	printf("wrote %s\n", out);
 	return 0;
 }

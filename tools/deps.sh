@@ -4,7 +4,7 @@
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev xxhash \
 libcurl4-openssl-dev libssl-dev clang libclang-rt-dev \
-hyperfine gnuplot-nox \
+hyperfine gnuplot-nox scdoc \
 libdpdk-dev libnuma-dev libfdt-dev libbsd-dev libmd-dev \
 qemu-system-x86 busybox-static cpio"
 missing=

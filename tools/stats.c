@@ -10,7 +10,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-uint64_t fwp_percentile(uint64_t *v, size_t n, unsigned pct)
+uint64_t cli_percentile(uint64_t *v, size_t n, unsigned pct)
 {
 	size_t i = (n - 1) * pct / 100;
 

@@ -8,6 +8,90 @@ check "help bmc-sim" sh -c "'$FWPUSH' help bmc-sim | grep -q -- '--flash'"
 check "--version" sh -c "'$FWPUSH' --version | grep -q '^fwpush [0-9]'"
 expect_fail "help for an unknown command" 2 "unknown command" "$FWPUSH" help nope
 
+# One table of commands (tools/fwpush.c) drives --help, help COMMAND and dispatch: every command
+# --help lists has its own usage. A name is its synopsis's leading lower-case words.
+"$FWPUSH" --help >"$T_DIR/help.txt"
+commands=$(python3 -c '
+import re, sys
+text = open(sys.argv[1]).read().split(" Commands:\n", 1)[1].split("\n\n", 1)[0]
+for line in text.splitlines():
+    words = re.split(r" {2,}", line.strip())[0].split()
+    print(" ".join(w for w in words[:2] if re.fullmatch(r"[a-z][a-z-]*", w)))
+' "$T_DIR/help.txt")
+check "--help lists 9 commands" [ "$(echo "$commands" | wc -l)" -eq 9 ]
+while read -r cmd; do
+	# shellcheck disable=SC2086
+	check "help $cmd: its usage, then the exit codes" sh -c '"$0" help $1 >"$2" &&
+		head -1 "$2" | grep -q "^usage: fwpush $1\( \|$\)" && grep -q "^Exit codes:" "$2"' \
+		"$FWPUSH" "$cmd" "$T_DIR/help-cmd.txt"
+done <<<"$commands"
+
+# One exit-code table (tools/cli.c) drives --help's exit codes and the man page's EXIT STATUS;
+# the README's "Exit codes" table must say the same: every code, its meaning word for word.
+check "the README's exit codes are --help's, code for code and meaning for meaning" python3 -c '
+import re, sys
+readme, helptext = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+rows = readme.split("\n## Exit codes\n", 1)[1].split("| code |", 1)[1].split("\n\n", 1)[0]
+want = {int(m[1]): m[2] for m in re.finditer(r"^\| *(\d+) *\| *(.*?) *\|", rows, re.M)}
+got = {int(m[1]): m[2] for m in
+       re.finditer(r"^ *(\d+)  (.*)$", helptext.split("\nExit codes:\n", 1)[1], re.M)}
+for code in sorted(set(want) | set(got)):
+    if want.get(code) != got.get(code):
+        print("       exit %d: README says %r, --help says %r" % (code, want.get(code), got.get(code)))
+sys.exit(0 if want == got and len(got) > 2 else 1)
+' "$(dirname "$0")/../../README.md" "$T_DIR/help.txt"
+
+# The man page fwpush(1), built from the same tables where scdoc is installed (meson -Dman=auto):
+# it renders without a warning and has every command (its synopsis, summary and usage) and every
+# exit code with its meaning.
+man_page() {
+	python3 - "$FWPUSH" "$T_DIR/help.txt" "$commands" <<'PY'
+import json, os, re, shutil, subprocess, sys
+fwpush, helpfile, commands = sys.argv[1], sys.argv[2], sys.argv[3].splitlines()
+build = os.path.dirname(fwpush)
+page = os.path.join(build, "fwpush.1")
+def info(name):
+    try:
+        return json.load(open(os.path.join(build, "meson-info", name)))
+    except OSError:
+        return []
+man_opt = [o["value"] for o in info("intro-buildoptions.json") if o["name"] == "man"]
+if "fwpush.1" not in [t["name"] for t in info("intro-targets.json")]:
+    if shutil.which("scdoc") and man_opt != ["disabled"]:
+        sys.exit("       scdoc is installed, but this build makes no fwpush.1 "
+                 "(configured before it was? meson setup --reconfigure)")
+    print("       (no scdoc here, or -Dman=disabled: no man page to check)")
+    sys.exit(0)
+if not os.path.isfile(page):
+    sys.exit("       %s: not built" % page)
+env = dict(os.environ, MANWIDTH="250", MANPAGER="cat", LC_ALL="C.UTF-8")
+if shutil.which("man"):
+    render = ["man", "--warnings", "-l", page]
+elif shutil.which("groff"):
+    render = ["groff", "-man", "-Tutf8", "-ww", "-rLL=250n", page]
+else:
+    print("       (neither man nor groff here: %s not rendered)" % page)
+    sys.exit(0)
+r = subprocess.run(render, env=env, capture_output=True, text=True)
+if r.returncode or r.stderr.strip():
+    sys.exit("       %s: exit %d: %s" % (" ".join(render), r.returncode, r.stderr.strip()))
+text = r.stdout.translate({0x2010: "-", 0x2011: "-", 0x2212: "-", 0x2018: "'", 0x2019: "'"})
+text = " " + " ".join(text.split()) + " "
+helptext = open(helpfile).read()
+listed = [re.split(r" {2,}", l.strip()) for l in
+          helptext.split(" Commands:\n", 1)[1].split("\n\n", 1)[0].splitlines()]
+exits = re.findall(r"^ *(\d+)  (.*)$", helptext.split("\nExit codes:\n", 1)[1], re.M)
+missing = ["command %s: %s" % (c, line) for c, line in zip(commands, listed)
+           if " fwpush %s usage: fwpush %s " % (" ".join(line), c) not in text]
+missing += ["exit %s %s" % e for e in exits
+            if not re.search(r" %s \([a-z]+\) %s " % (e[0], re.escape(e[1])), text)]
+for m in missing:
+    print("       %s: not in the rendered page" % m)
+sys.exit(1 if missing or len(exits) < 3 or len(listed) != len(commands) else 0)
+PY
+}
+check "fwpush.1: renders, names every command and every exit code" man_page
+
 # The main job, small: its figures must keep the promises they make of each other (computed here
 # from the other figures of the same run), and the text, bench.md and bench.json of one run must
 # carry the same numbers. The flash checks and the sweep are in bench.sh.

@@ -14,21 +14,21 @@ int main(void)
 	uint64_t hundred[100];
 	unsigned i;
 
-	CHECK_EQ(fwp_percentile(one, 1, 50), 7);
-	CHECK_EQ(fwp_percentile(odd, 3, 50), 30);
+	CHECK_EQ(cli_percentile(one, 1, 50), 7);
+	CHECK_EQ(cli_percentile(odd, 3, 50), 30);
 	/* Even counts: the mean of the two middle values, never the faster (lower) one. */
-	CHECK_EQ(fwp_percentile(two, 2, 50), 200);
-	CHECK_EQ(fwp_percentile(even, 4, 50), 25);
-	CHECK_EQ(fwp_percentile(half, 2, 50), 2);	/* 2.5, rounded down */
-	CHECK(fwp_percentile(big, 2, 50) == UINT64_MAX - 1);	/* no overflow */
+	CHECK_EQ(cli_percentile(two, 2, 50), 200);
+	CHECK_EQ(cli_percentile(even, 4, 50), 25);
+	CHECK_EQ(cli_percentile(half, 2, 50), 2);	/* 2.5, rounded down */
+	CHECK(cli_percentile(big, 2, 50) == UINT64_MAX - 1);	/* no overflow */
 	/* The array comes back sorted. */
 	CHECK_EQ(even[0], 10);
 	CHECK_EQ(even[3], 40);
 	for (i = 0; i < 100; i++)
 		hundred[i] = 100 - i;	/* 100 .. 1 */
-	CHECK_EQ(fwp_percentile(hundred, 100, 99), 99);	/* nearest rank below */
-	CHECK_EQ(fwp_percentile(hundred, 100, 0), 1);
-	CHECK_EQ(fwp_percentile(hundred, 100, 100), 100);
-	CHECK_EQ(fwp_percentile(hundred, 100, 50), 50);	/* (50 + 51) / 2 */
+	CHECK_EQ(cli_percentile(hundred, 100, 99), 99);	/* nearest rank below */
+	CHECK_EQ(cli_percentile(hundred, 100, 0), 1);
+	CHECK_EQ(cli_percentile(hundred, 100, 100), 100);
+	CHECK_EQ(cli_percentile(hundred, 100, 50), 50);	/* (50 + 51) / 2 */
 	return check_done("test_stats");
 }
