@@ -255,6 +255,9 @@ static int stage(const struct rt_args *a)
 			       detail);
 	case -EBADMSG:
 		return cli_die(CLI_EXIT_VERIFY, "update %s: %s", a->source, detail);
+	case -EBUSY:		/* another rt-update holds the state area */
+	case -EPERM:		/* a file at a storage location is not ours */
+		return cli_die(CLI_EXIT_TARGET, "rt-update: %s", detail);
 	case -ENOENT:
 	case -EACCES:
 	case -EHOSTUNREACH:
@@ -263,7 +266,7 @@ static int stage(const struct rt_args *a)
 		return cli_die(CLI_EXIT_IMAGE, "update %s: %s", a->source, detail);
 	default:
 		return cli_die(CLI_EXIT_FAILURE, "update %s: cannot stage: %s", a->source,
-			       strerror(-ret));
+			       detail[0] ? detail : strerror(-ret));
 	}
 	fwp_hash128_hex(&hash, hex);
 	if (!a->quiet && !a->json)
@@ -340,6 +343,9 @@ static int outcome_exit(const struct fwp_rt_result *r)
 	case FWP_RT_TIMEOUT:
 		return cli_die(CLI_EXIT_RENDEZVOUS, "rt-update: cpu %d did not reach the "
 			       "rendezvous; nothing applied, the others resumed", r->failed_cpu);
+	case FWP_RT_APPLY_FAILED:
+		return cli_die(CLI_EXIT_FAILURE, "rt-update: %s", r->detail[0] ? r->detail :
+			       fwp_rt_outcome_str(r->outcome));
 	default:
 		return cli_die(CLI_EXIT_FAILURE, "rt-update: %s", fwp_rt_outcome_str(r->outcome));
 	}
@@ -380,8 +386,11 @@ static int activate(const struct rt_args *a)
 	else if (ret == -ERANGE)
 		ret = cli_die(CLI_EXIT_USAGE, "--inject %s: INDEX must name a worker: 1 up to the "
 			      "number of CPUs less one", a->inject_arg);
+	else if (ret == -EBUSY || ret == -EPERM)	/* state area, staged update, flash */
+		ret = cli_die(CLI_EXIT_TARGET, "rt-update: %s", r->detail);
 	else if (ret)
-		ret = cli_die(CLI_EXIT_FAILURE, "rt-update: %s", strerror(-ret));
+		ret = cli_die(CLI_EXIT_FAILURE, "rt-update: %s",
+			      r->detail[0] ? r->detail : strerror(-ret));
 	if (ret)
 		goto out;
 	if (a->json) {
@@ -405,16 +414,24 @@ out:
 int cmd_rt_update(int argc, char **argv)
 {
 	struct rt_args a = { 0 };
+	char detail[512];
 	int ret = parse(argc, argv, &a, false);
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	if (a.stage) {
-		ret = stage(&a);
+	/* Stage and activate under one hold: no other rt-update of this name in between. */
+	if (a.stage && a.activate) {
+		ret = fwp_rt_hold(a.o.name, detail, sizeof(detail));
 		if (ret)
-			return ret;
+			return cli_die(ret == -EBUSY || ret == -EPERM ? CLI_EXIT_TARGET :
+				       CLI_EXIT_FAILURE, "rt-update: %s", detail);
 	}
-	return a.activate ? activate(&a) : 0;
+	if (a.stage)
+		ret = stage(&a);
+	if (!ret && a.activate)
+		ret = activate(&a);
+	fwp_rt_release();
+	return ret;
 }
 
 static void metric(int first, const char *name, const char *unit, double value)

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ struct proc {
 static struct {
 	struct fwp_xsave_info xi;
 	struct fwp_rt_state st;
+	int img_fd;			/* the staged update, checked ours; -1: none */
+	char img[128];			/* where rt-update stages this name's update */
+	int apply_err;			/* -errno of the flash write that failed */
 	struct fwp_flash *flash;
 	struct fwp_verifier *verifier;
 	const struct fwp_rt_opts *o;
@@ -72,7 +76,10 @@ static struct fwp_hash128 slot_tag(const struct fwp_rt_slot *s, uint32_t xsave_s
 	return fwp_xxh128((const unsigned char *)s + from, FWP_RT_SLOT_HDR - from + xsave_size);
 }
 
-/* Reads the staged update into the flash's inactive bank (or just hashes it) in one pass. */
+/*
+ * Reads the staged update (opened and checked before the blackout, check_staged) into the
+ * flash's inactive bank (or just hashes it) in one pass.
+ */
 static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d, unsigned char **loaded)
 {
 	static unsigned char buf[1 << 16];
@@ -82,30 +89,26 @@ static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d, unsigned cha
 	uint64_t off = 0;
 	struct stat sb;
 	ssize_t n = 1;
-	int fd;
+	int fd = rt.img_fd;
 
-	fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) || (uint64_t)sb.st_size != d->size) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0 || fstat(fd, &sb) || (uint64_t)sb.st_size != d->size)
 		return FWP_RT_NOTHING_STAGED;
-	}
-	if (rt.flash && fwp_flash_begin(rt.flash, d->size, &dst)) {
-		close(fd);
-		return FWP_RT_APPLY_FAILED;
+	if (rt.flash) {
+		rt.apply_err = fwp_flash_begin(rt.flash, d->size, &dst);
+		if (rt.apply_err)
+			return FWP_RT_APPLY_FAILED;
 	}
 	fwp_hash()->reset(&hs);
 	while (off < d->size && n > 0) {
 		unsigned char *to = dst ? dst + off : buf;
 		size_t want = dst ? d->size - off : sizeof(buf);
 
-		n = read(fd, to, want);
+		n = pread(fd, to, want, off);
 		if (n > 0) {
 			fwp_hash()->update(&hs, to, n);
 			off += n;
 		}
 	}
-	close(fd);
 	*loaded = dst;
 	got = fwp_hash()->digest(&hs);
 	return off == d->size && fwp_hash128_eq(&got, &d->hash) ? FWP_RT_APPLIED
@@ -173,7 +176,7 @@ static enum fwp_rt_outcome pre_os(void)
 	if (!(h->mailbox & FWP_RT_MB_STAGED) || !fwp_rt_desc_ok(&h->desc))
 		return FWP_RT_NOTHING_STAGED;
 	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_UPDATE) {
-		int fd = open(h->desc.path, O_RDWR | O_CLOEXEC);
+		int fd = open(rt.img, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		unsigned char c = 0;
 
 		if (fd >= 0 && pread(fd, &c, 1, h->desc.size / 2) == 1) {
@@ -190,7 +193,9 @@ static enum fwp_rt_outcome pre_os(void)
 	    (!h->desc.has_signature ||
 	     fwp_verify(rt.verifier, loaded, h->desc.size, h->desc.signature)))
 		out = FWP_RT_BAD_SIGNATURE;
-	if (out == FWP_RT_APPLIED && (!rt.flash || fwp_flash_commit(rt.flash)))
+	if (out == FWP_RT_APPLIED && rt.flash)
+		rt.apply_err = fwp_flash_commit(rt.flash);
+	if (out == FWP_RT_APPLIED && (!rt.flash || rt.apply_err))
 		out = rt.flash ? FWP_RT_APPLY_FAILED : FWP_RT_NOTHING_STAGED;
 	rt.res->apply_ns = fwp_now_ns() - t;
 	return out;
@@ -411,9 +416,43 @@ static void record(void)
 	msync(h, FWP_RT_HDR_SIZE, MS_SYNC);
 }
 
+/*
+ * What the descriptor points at, checked before any processor is stopped. Its check value is
+ * no MAC (whoever can write the state area can reseal it): it may name the one file rt-update
+ * stages for this name and nothing else, and that file must be ours (fwp_rt_file_check). The
+ * file stays open for the pre-OS phase, so what is loaded is what was checked.
+ */
+static int check_staged(const char *name, char *why, size_t len)
+{
+	const struct fwp_rt_hdr *h = rt.st.hdr;
+	char state[128], shown[128];	/* the start of it: enough to see where */
+	int fd;
+
+	if (!(h->mailbox & FWP_RT_MB_STAGED) || !fwp_rt_desc_ok(&h->desc))
+		return 0;	/* the pre-OS phase finds nothing staged */
+	fwp_rt_paths(name, NULL, state, sizeof(state));
+	if (strcmp(h->desc.path, rt.img)) {
+		fwp_rt_printable(shown, sizeof(shown), h->desc.path);	/* anything at all */
+		snprintf(why, len, "state area %s: its descriptor points at %s, not at %s where "
+			 "rt-update stages the update of %s; refusing it", state, shown, rt.img,
+			 name);
+		return -EPERM;
+	}
+	fd = fwp_rt_open_private("staged update", rt.img, O_RDONLY, false, why, len);
+	if (fd == -ENOENT)
+		return 0;	/* gone: nothing staged */
+	if (fd < 0)
+		return fd;
+	rt.img_fd = fd;
+	return 0;
+}
+
 static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cpus)
 {
 	struct sigaction sa = { .sa_sigaction = on_ipi, .sa_flags = SA_SIGINFO };
+	const char *name = o->name ? o->name : FWP_RT_DEFAULT_NAME;
+	char *why = res->detail;
+	size_t len = sizeof(res->detail);
 	unsigned i;
 	int ret;
 
@@ -433,24 +472,48 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 		return -ERANGE;
 	for (i = 0; i < rt.n; i++)
 		rt.proc[i].cpu = cpus[i];
-	ret = fwp_rt_state_open(o->name ? o->name : FWP_RT_DEFAULT_NAME, rt.xi.size, &rt.st);
+	ret = fwp_rt_paths(name, rt.img, NULL, sizeof(rt.img));
 	if (ret)
 		return ret;
-	if (!o->no_warm_start)
-		rt.st.hdr->mailbox |= FWP_RT_MB_WARM_START;
+	/* Ours from here to the end: no other rt-update stages into it or activates from it. */
+	ret = fwp_rt_state_open(name, rt.xi.size, &rt.st, why, len);
+	if (ret)
+		return ret;
+	ret = check_staged(name, why, len);
+	if (ret)
+		return ret;
 	if (o->flash_path) {
 		ret = fwp_flash_open(o->flash_path, NULL, &rt.flash);
+		if (ret == -EBUSY)
+			snprintf(why, len, "flash %s: in use by another process (an rt-update or "
+				 "bmc-sim writing it); nothing done, try again when it has finished",
+				 o->flash_path);
+		else if (ret)
+			snprintf(why, len, "flash %s: cannot open: %s", o->flash_path,
+				 strerror(-ret));
 		if (ret)
 			return ret;
 	}
 	if (o->pubkey_path) {
 		ret = fwp_verifier_open(o->pubkey_path, &rt.verifier);
-		if (ret)
+		if (ret) {
+			snprintf(why, len, "--pubkey %s: %s", o->pubkey_path, ret == -EINVAL ?
+				 "not an Ed25519 public key" : strerror(-ret));
 			return ret;
+		}
 	}
 	sigaction(RT_SIGNAL, &sa, NULL);
 	rt_self = 0;
-	return pin(cpus[0]);
+	ret = pin(cpus[0]);
+	if (ret) {
+		snprintf(why, len, "cpu %d: cannot run the controller there: %s", cpus[0],
+			 strerror(-ret));
+		return ret;
+	}
+	/* Requested only once nothing can stop the sequence: a refusal leaves no request. */
+	if (!o->no_warm_start)
+		rt.st.hdr->mailbox |= FWP_RT_MB_WARM_START;
+	return 0;
 }
 
 int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
@@ -465,6 +528,7 @@ int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
 	if (ret)
 		return ret;
 	memset(&rt, 0, sizeof(rt));
+	rt.img_fd = -1;
 	res->failed_cpu = NO_CPU;
 	sched_getaffinity(0, sizeof(saved), &saved);
 	ret = setup(&o, res, cpus);
@@ -474,12 +538,17 @@ int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
 		interrupt_all();
 		collect();
 		record();
+		if (res->outcome == FWP_RT_APPLY_FAILED)
+			snprintf(res->detail, sizeof(res->detail), "flash %s: writing the update "
+				 "failed: %s", o.flash_path, strerror(-rt.apply_err));
 	}
 	stop_workers();
 	signal(RT_SIGNAL, SIG_DFL);
 	rt_self = NO_CPU;
 	fwp_flash_close(rt.flash);
 	fwp_verifier_close(rt.verifier);
+	if (rt.img_fd >= 0)
+		close(rt.img_fd);
 	fwp_rt_state_close(&rt.st);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	return ret;
@@ -490,13 +559,100 @@ bool fwp_rt_name_ok(const char *name)
 	return name && !fwp_rt_paths(name, NULL, NULL, 0);
 }
 
+/* A file we are about to put in place of path: what is there now must be ours, or nothing. */
+static int replaceable(const char *what, const char *path, char *why, size_t len)
+{
+	struct stat sb;
+
+	if (!lstat(path, &sb))
+		return fwp_rt_file_check(what, path, &sb, why, len);
+	if (errno == ENOENT)
+		return 0;
+	snprintf(why, len, "%s %s: %s", what, path, strerror(errno));
+	return -errno;
+}
+
+/*
+ * Receives the update in a directory of our own (mkdtemp: 0700, nothing can be planted in it,
+ * not even the fetch's .part file), then renames it into place: rename never follows a link
+ * at the target, so whatever is there is replaced, never written through. What was there
+ * before the transfer must have been ours (a planted file is refused, for its owner to see).
+ * Under the state area's lock, so no other rt-update stages or activates this name meanwhile.
+ */
+static int stage_locked(struct fwp_rt_state *st, const char *name, const char *img,
+			const char *source, const struct fwp_hash128 *expect,
+			const uint8_t *signature, struct fwp_hash128 *hash, uint64_t *size,
+			char *detail, size_t detail_len)
+{
+	struct fwp_rt_hdr *h = st->hdr, before;
+	char dir[128], got[160], part[168];
+	int ret;
+
+	ret = replaceable("staged update", img, detail, detail_len);
+	if (ret)
+		return ret;
+	snprintf(dir, sizeof(dir), FWP_RT_PREFIX "%s.stage.XXXXXX", name);
+	if (!mkdtemp(dir)) {
+		ret = -errno;
+		snprintf(detail, detail_len, "staging directory %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	snprintf(got, sizeof(got), "%s/update", dir);
+	snprintf(part, sizeof(part), "%s.part", got);
+	ret = fwp_fetch(source, got, hash, size, detail, detail_len);
+	/* -EBUSY and -EPERM say "a storage location": a source's are its transfer's. */
+	if (ret == -EBUSY || ret == -EPERM)
+		ret = -EIO;
+	if (!ret && expect && !fwp_hash128_eq(expect, hash)) {
+		snprintf(detail, detail_len, "XXH3-128 differs from the expected hash");
+		ret = -EBADMSG;
+	}
+	if (!ret && chmod(got, 0600)) {
+		ret = -errno;
+		snprintf(detail, detail_len, "staged update %s: %s", got, strerror(errno));
+	}
+	if (!ret) {
+		/* Nothing staged while the file changes under the descriptor. */
+		before = *h;
+		h->mailbox &= ~FWP_RT_MB_STAGED;
+		memset(&h->desc, 0, sizeof(h->desc));
+		msync(h, FWP_RT_HDR_SIZE, MS_SYNC);
+		if (rename(got, img)) {
+			ret = -errno;
+			snprintf(detail, detail_len, "staged update %s: %s", img, strerror(errno));
+			h->desc = before.desc;
+			h->mailbox = before.mailbox;
+		}
+	}
+	unlink(got);
+	unlink(part);
+	rmdir(dir);
+	if (ret)
+		return ret;
+	snprintf(h->desc.path, sizeof(h->desc.path), "%s", img);
+	h->desc.size = *size;
+	h->desc.hash = *hash;
+	if (signature) {
+		memcpy(h->desc.signature, signature, FWP_SIG_SIZE);
+		h->desc.has_signature = 1;
+	}
+	fwp_rt_desc_seal(&h->desc);
+	h->mailbox |= FWP_RT_MB_STAGED;
+	if (msync(h, FWP_RT_HDR_SIZE, MS_SYNC)) {
+		ret = -errno;
+		fwp_rt_paths(name, NULL, dir, sizeof(dir));
+		snprintf(detail, detail_len, "state area %s: %s", dir, strerror(-ret));
+	}
+	return ret;
+}
+
 int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
 		 const uint8_t *signature, struct fwp_hash128 *hash, uint64_t *size,
 		 char *detail, size_t detail_len)
 {
 	struct fwp_xsave_info xi = { .size = FWP_PAGE };
 	struct fwp_rt_state st;
-	char img[128], scratch[128];
+	char img[128], scratch[256];
 	int ret;
 
 	if (!detail) {
@@ -508,42 +664,53 @@ int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 
 	ret = fwp_rt_paths(name, img, NULL, sizeof(img));
 	if (ret)
 		return ret;
-	ret = fwp_fetch(source, img, hash, size, detail, detail_len);
-	if (ret)
-		return ret;
-	if (expect && !fwp_hash128_eq(expect, hash)) {
-		unlink(img);
-		snprintf(detail, detail_len, "XXH3-128 differs from the expected hash");
-		return -EBADMSG;
-	}
 	fwp_xsave_probe(&xi);
-	ret = fwp_rt_state_open(name, xi.size, &st);
+	/* Ours before a byte moves: a stage never interleaves with another stage or activation. */
+	ret = fwp_rt_state_open(name, xi.size, &st, detail, detail_len);
 	if (ret)
 		return ret;
-	memset(&st.hdr->desc, 0, sizeof(st.hdr->desc));
-	snprintf(st.hdr->desc.path, sizeof(st.hdr->desc.path), "%s", img);
-	st.hdr->desc.size = *size;
-	st.hdr->desc.hash = *hash;
-	if (signature) {
-		memcpy(st.hdr->desc.signature, signature, FWP_SIG_SIZE);
-		st.hdr->desc.has_signature = 1;
-	}
-	fwp_rt_desc_seal(&st.hdr->desc);
-	st.hdr->mailbox |= FWP_RT_MB_STAGED;
-	ret = msync(st.hdr, FWP_RT_HDR_SIZE, MS_SYNC) ? -errno : 0;
+	ret = stage_locked(&st, name, img, source, expect, signature, hash, size, detail,
+			   detail_len);
 	fwp_rt_state_close(&st);
 	return ret;
 }
 
+int fwp_rt_hold(const char *name, char *detail, size_t detail_len)
+{
+	char scratch[256];
+
+	if (!detail) {
+		detail = scratch;
+		detail_len = sizeof(scratch);
+	}
+	detail[0] = 0;
+	return fwp_rt_state_hold(name ? name : FWP_RT_DEFAULT_NAME, detail, detail_len);
+}
+
+void fwp_rt_release(void)
+{
+	fwp_rt_state_release();
+}
+
 int fwp_rt_remove(const char *name)
 {
-	char img[128], state[128];
-	int ret = fwp_rt_paths(name ? name : FWP_RT_DEFAULT_NAME, img, state, sizeof(img));
+	char img[128], state[128], why[256];
+	int fd, ret = fwp_rt_paths(name ? name : FWP_RT_DEFAULT_NAME, img, state, sizeof(img));
 
 	if (ret)
 		return ret;
+	/* Not from under a stage or an activation that holds it. */
+	fd = fwp_rt_open_private("state area", state, O_RDWR, false, why, sizeof(why));
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return -EBUSY;
+	}
+	/* unlink never follows a link: whatever is there goes, ours or planted. */
 	unlink(img);
-	return unlink(state) && errno != ENOENT ? -errno : 0;
+	ret = unlink(state) && errno != ENOENT ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 const char *fwp_rt_outcome_str(enum fwp_rt_outcome o)

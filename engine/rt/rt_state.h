@@ -7,7 +7,9 @@
 #define FWP_RT_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "fwpush/rt.h"
 #include "fwpush/sign.h"
@@ -61,12 +63,51 @@ struct fwp_rt_state {
 	unsigned char *slots;
 };
 
+/* The shared directory the storage locations live in, and their names in it. */
+#define FWP_RT_DIR		"/dev/shm"
+#define FWP_RT_PREFIX		FWP_RT_DIR "/fwpush-rt-"
+
 /* Paths of the two locations for a name; -EINVAL for a bad name. */
 int fwp_rt_paths(const char *name, char *img, char *state, size_t len);
 
-/* Opens the state area, creating it or re-laying its slots for xsave_size as needed. */
-int fwp_rt_state_open(const char *name, uint32_t xsave_size, struct fwp_rt_state *st);
+/* from for an error line: its control characters (a line break) as '?', cut to len - 1. */
+void fwp_rt_printable(char *to, size_t len, const char *from);
+
+/*
+ * Whether a file found in the shared directory is one we may use: a regular file (not a
+ * symbolic link, FIFO, directory, ...), owned by our effective uid, mode 0600, one link (no
+ * hard link to it from elsewhere). 0, or -EPERM with a line in why: "WHAT PATH: what is wrong".
+ * sb as lstat() or fstat() gave it.
+ */
+int fwp_rt_file_check(const char *what, const char *path, const struct stat *sb, char *why,
+		      size_t len);
+
+/*
+ * Opens a file of ours in the shared directory, never through a link. create: make it if
+ * absent (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600). An existing file is opened O_NOFOLLOW
+ * and must pass fwp_rt_file_check. Returns the descriptor, or -ENOENT (absent and !create),
+ * -EPERM (not ours: why says how), -errno; why names the file on every error.
+ */
+int fwp_rt_open_private(const char *what, const char *path, int flags, bool create, char *why,
+			size_t len);
+
+/*
+ * Opens the state area, creating it or re-laying its slots for xsave_size as needed, and
+ * takes it for this process: an exclusive lock held until fwp_rt_state_close, so one
+ * rt-update at a time stages into or activates from it. -EBUSY: another process holds it;
+ * -EPERM: the file at its path is not ours (fwp_rt_file_check); why gets a line naming it.
+ */
+int fwp_rt_state_open(const char *name, uint32_t xsave_size, struct fwp_rt_state *st,
+		      char *why, size_t len);
 void fwp_rt_state_close(struct fwp_rt_state *st);
+
+/*
+ * Holds the state area of name (opened and locked as fwp_rt_state_open does) until
+ * fwp_rt_state_release: this process's fwp_rt_state_open of that name shares the hold, so a
+ * stage and the activation after it run with no other process in between.
+ */
+int fwp_rt_state_hold(const char *name, char *why, size_t len);
+void fwp_rt_state_release(void);
 
 static inline struct fwp_rt_slot *fwp_rt_slot(const struct fwp_rt_state *st, unsigned i)
 {

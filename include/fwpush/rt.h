@@ -9,6 +9,15 @@
  *   fwpush-rt-NAME.img    the staged update
  *   fwpush-rt-NAME.state  the state area: versioned header, warm-start mailbox, a descriptor
  *                         pointing at the staged update, one slot per processor
+ *
+ * /dev/shm is shared with every user of the machine, so neither is ever opened through a
+ * link: the state area is created O_EXCL | O_NOFOLLOW, the update received in a private
+ * directory and renamed into place, and one found there is used only if it is a regular file
+ * of our effective uid, mode 0600, with one link. A stage or an activation holds the state
+ * area (an exclusive lock) from start to end: one at a time per name; another is refused,
+ * -EBUSY. The descriptor's check value is XXH3, no MAC: whoever can write the state area can
+ * point it elsewhere, so activation follows it only to fwpush-rt-NAME.img, and only a key
+ * (pubkey_path) proves who made the update.
  */
 #ifndef FWPUSH_RT_H
 #define FWPUSH_RT_H
@@ -40,7 +49,11 @@ bool fwp_rt_name_ok(const char *name);
  * FWPUSH_CA_FILE names, or the system's when it is unset. Errors: -EINVAL (bad name), -ENOENT,
  * -EACCES (file), -EHOSTUNREACH (URL unreachable), -ENOENT (HTTP 404), -EIO (truncated or
  * failed transfer, FWPUSH_CA_FILE unreadable), -EKEYREJECTED (the server's certificate is not
- * trusted), -ENODATA (empty), -EBADMSG (hash). detail (may be NULL) gets a one-line reason.
+ * trusted), -ENODATA (empty), -EBADMSG (hash), -EBUSY (another rt-update holds the state
+ * area), -EPERM (a file at a storage location is not ours: a link, another owner, another
+ * mode, a second link). detail (may be NULL) gets a one-line reason; where the reason is a
+ * storage location, it names it. A source whose update fails (its transfer, its hash) leaves
+ * what was staged before as it was.
  */
 int fwp_rt_stage(const char *name, const char *source, const struct fwp_hash128 *expect,
 		 const uint8_t *signature, struct fwp_hash128 *hash, uint64_t *size,
@@ -104,6 +117,10 @@ struct fwp_rt_result {
 	uint32_t xsave_size;
 	unsigned ncores;
 	struct fwp_rt_core core[FWP_RT_MAX_CPUS];
+	char detail[512];		/* when fwp_rt_activate returns an error other than
+					 * -ENOTSUP, -ERANGE, -ENOMEM, or the outcome is
+					 * FWP_RT_APPLY_FAILED: one line naming the file (state
+					 * area, staged update, flash, key) and what is wrong */
 };
 
 /*
@@ -113,7 +130,10 @@ struct fwp_rt_result {
  * says what it did) or -errno if it could not start (-ENOTSUP: no XSAVE; -EINVAL: bad CPU
  * list (empty, a CPU this process may not use, or one named twice) or name; -ERANGE: an
  * injection aimed at no worker (inject_cpu must be 1 to ncpus - 1); -ENOENT, -EINVAL:
- * pubkey_path unreadable or not an Ed25519 public key). After
+ * pubkey_path unreadable or not an Ed25519 public key; -EBUSY: another process holds the
+ * state area or the flash; -EPERM: the state area or the staged update is not ours, or the
+ * descriptor points anywhere but at fwpush-rt-NAME.img). Nothing is stopped before all of
+ * that is checked; res->detail says which file and why. After
  * FWP_RT_BAD_STATE the processor concerned is left parked, never restored from
  * garbage: the caller must end the process.
  */
@@ -132,7 +152,16 @@ struct fwp_rt_bare {
 };
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out);
 
-/* Removes both storage locations of name (a staged update is dropped). */
+/*
+ * Holds the state area of name for this process until fwp_rt_release(), so that a stage and
+ * the activation after it run with no other rt-update in between (fwp_rt_stage and
+ * fwp_rt_activate of that name share the hold). Errors as fwp_rt_stage's for the state area:
+ * -EBUSY, -EPERM, -errno, with a line in detail (may be NULL).
+ */
+int fwp_rt_hold(const char *name, char *detail, size_t detail_len);
+void fwp_rt_release(void);
+
+/* Removes both storage locations of name (a staged update is dropped); -EBUSY while held. */
 int fwp_rt_remove(const char *name);
 
 const char *fwp_rt_outcome_str(enum fwp_rt_outcome o);
