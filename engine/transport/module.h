@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Loadable modules: the parts of fwpush that need a large library (the dpdk: transport needs
- * DPDK's EAL, URLs need libcurl) are shared objects, fwpush-NAME.so, opened with dlopen() the
- * first time a process needs one, so a process that never does (a shm: push, --version) never
- * maps those libraries nor pays their relocations. Each module exports one struct fwp_module,
- * named fwp_module, pointing at its ops table. A fully static build cannot dlopen: there the
- * same sources are linked in and their ops tables are referenced directly; only the lookup
- * differs.
+ * DPDK's EAL, URLs need libcurl, Ed25519 keys and signatures need libcrypto) are shared objects,
+ * fwpush-NAME.so, opened with dlopen() the first time a process needs one, so a process that
+ * never does (a shm: push, --version) never maps those libraries nor pays their relocations.
+ * Each module exports one struct fwp_module, named fwp_module, pointing at its ops table. A
+ * fully static build cannot dlopen: there the same sources are linked in and their ops tables
+ * are referenced directly; only the lookup differs.
  *
  * Where a module is looked for, first match only:
  *   $FWPUSH_MODULE_DIR/fwpush-NAME.so   when the variable is set (and only there)
@@ -22,7 +22,7 @@
 
 struct fwp_module {
 	const char *abi;	/* FWP_MODULE_ABI of the build it came from: "fwpush VERSION" */
-	const char *name;	/* "dpdk", "curl" */
+	const char *name;	/* "dpdk", "curl", "sign" */
 	size_t ops_size;	/* sizeof its ops table */
 	const void *ops;
 };
