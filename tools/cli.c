@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "fwpush/pci.h"
+#include "fwpush/sign.h"
 #include "fwpush/wire.h"
 
 const char *cli_prog = "fwpush";
@@ -165,6 +166,24 @@ int cli_read_signature(const char *path, uint8_t sig[64])
 	if (!ok)
 		return cli_die(CLI_EXIT_IMAGE, "signature %s: not an Ed25519 signature (64 bytes)",
 			       path);
+	return 0;
+}
+
+int cli_check_pubkey(const char *path)
+{
+	struct fwp_verifier *v;
+	int ret;
+
+	if (!path)
+		return 0;
+	ret = fwp_verifier_open(path, &v);
+	if (ret == -ELIBACC)
+		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: cannot load Ed25519 signatures: %s",
+			       path, fwp_module_error());
+	if (ret)
+		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", path,
+			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
+	fwp_verifier_close(v);
 	return 0;
 }
 

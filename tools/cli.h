@@ -76,6 +76,12 @@ double cli_gbps(uint64_t bytes, uint64_t ns);
 /* Reads a detached Ed25519 signature file (exactly 64 bytes); 0 or an exit code. */
 int cli_read_signature(const char *path, uint8_t sig[64]);
 
+/*
+ * Checks a --pubkey before anything starts (NULL: none): a file that is missing or not an
+ * Ed25519 public key, or signing code that does not load, is a usage error. 0 or an exit code.
+ */
+int cli_check_pubkey(const char *path);
+
 /* The commands, each in its tools/cmd_*.c; their table is in fwpush.c. */
 int cmd_push(int argc, char **argv);
 int cmd_bmc_sim(int argc, char **argv);

@@ -124,6 +124,9 @@ int cmd_bmc_sim(int argc, char **argv)
 		return cli_die(CLI_EXIT_USAGE, "bmc-sim: --window and --flash are required");
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	ret = cli_check_pubkey(opts.pubkey_path);
+	if (ret)
+		return ret;
 	ret = fwp_bmc_create(window, flash, &opts, &b);
 	if (ret && opts.pubkey_path && (ret == -ENOENT || ret == -EINVAL))
 		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", opts.pubkey_path,

@@ -351,22 +351,6 @@ static int outcome_exit(const struct fwp_rt_result *r)
 	}
 }
 
-/* A bad key is a usage error, found before any processor is stopped. */
-static int check_pubkey(const char *path)
-{
-	struct fwp_verifier *v;
-	int ret;
-
-	if (!path)
-		return 0;
-	ret = fwp_verifier_open(path, &v);
-	if (ret)
-		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", path,
-			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
-	fwp_verifier_close(v);
-	return 0;
-}
-
 static int activate(const struct rt_args *a)
 {
 	struct fwp_rt_result *r = calloc(1, sizeof(*r));
@@ -374,7 +358,7 @@ static int activate(const struct rt_args *a)
 
 	if (!r)
 		return cli_die(CLI_EXIT_FAILURE, "rt-update: out of memory");
-	ret = check_pubkey(a->o.pubkey_path);
+	ret = cli_check_pubkey(a->o.pubkey_path);	/* before any processor is stopped */
 	if (ret)
 		goto out;
 	ret = fwp_rt_activate(&a->o, r);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fwpush/pci.h"		/* fwp_module_error() */
 #include "fwpush/sign.h"
 
 void usage_keygen(FILE *out)
@@ -61,6 +62,9 @@ int cmd_keygen(int argc, char **argv)
 		return cli_die(CLI_EXIT_USAGE, "keygen: expected --out KEY");
 	snprintf(pub, sizeof(pub), "%s.pub", out);
 	ret = fwp_keygen(out, pub);
+	if (ret == -ELIBACC)
+		return cli_die(CLI_EXIT_FAILURE, "keygen: cannot load Ed25519 signatures: %s",
+			       fwp_module_error());
 	if (ret)
 		return cli_die(CLI_EXIT_FAILURE, "keygen: cannot write %s: %s", out, strerror(-ret));
 	printf("wrote %s (private) and %s (public)\n", out, pub);
@@ -83,6 +87,9 @@ int cmd_sign(int argc, char **argv)
 	ret = fwp_sign_file(key, image, sig);
 	if (ret == -EINVAL)
 		return cli_die(CLI_EXIT_USAGE, "key %s: not an Ed25519 private key", key);
+	if (ret == -ELIBACC)
+		return cli_die(CLI_EXIT_USAGE, "sign %s: cannot load Ed25519 signatures: %s", image,
+			       fwp_module_error());
 	if (ret == -ENODATA)
 		return cli_die(CLI_EXIT_IMAGE, "image %s: is empty", image);
 	if (ret)
