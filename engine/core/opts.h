@@ -3,7 +3,9 @@
  * Options structs that can grow (libbpf's OPTS_VALID): each public one starts with size_t sz,
  * the size the caller was compiled with. An older caller's shorter struct leaves our newer
  * fields zero; a newer caller's longer struct is accepted only if every byte we do not know is
- * zero, so a field we would silently ignore is an error instead.
+ * zero, so a field we would silently ignore is an error instead. A struct grows only at its
+ * old sizeof (the static assert on each public one says it), never into its tail padding, which
+ * an older caller need not have zeroed.
  */
 #ifndef FWP_OPTS_H
 #define FWP_OPTS_H

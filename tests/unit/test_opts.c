@@ -9,9 +9,10 @@
 #include "check.h"
 #include "core/opts.h"
 
-struct v1 { size_t sz; int a; };
-struct v2 { size_t sz; int a; int b; long c; };
-struct v3 { size_t sz; int a; int b; long c; long d; };
+/* Each version adds fields at the previous one's sizeof, never in its tail padding. */
+struct v1 { size_t sz; long a; };
+struct v2 { size_t sz; long a; int b; long c; };
+struct v3 { size_t sz; long a; int b; long c; long d; };
 
 int main(void)
 {
