@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -23,7 +24,8 @@ void usage_push(FILE *out)
 	      "  -s, --slots N            slots to keep in flight (default: all the window has)\n"
 	      "  -c, --chunk-size SIZE    bytes per message (default: the window's slot size)\n"
 	      "  -T, --timeout DURATION   fail when the BMC makes no progress this long\n"
-	      "                           (default 5s; 500ms, 2.5s, 10 are all fine)\n"
+	      "                           (default 5s; 500ms, 2.5s, 10 are all fine); its\n"
+	      "                           heartbeat stretches one answer's wait to 8 x this\n"
 	      "      --component N        which firmware component (default 0)\n"
 	      "      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
 	      "      --direct             read the image with O_DIRECT, around the page cache\n"
@@ -208,11 +210,49 @@ static const char *failed_message(const struct fwp_push_result *r, char *buf, si
 	return buf;
 }
 
+/* What a file that is not what it should be is: "a FIFO", "a directory", ... */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" :
+	       S_ISSOCK(mode) ? "a socket" : S_ISCHR(mode) ? "a character device" :
+	       S_ISBLK(mode) ? "a block device" : S_ISLNK(mode) ? "a symbolic link" :
+	       "not a regular file";
+}
+
+/*
+ * A shm: target whose name is taken by something that is no window (the transport refuses it
+ * at once: -EISDIR, -ESPIPE, -ELOOP): the line says what is there. Else cli_target_error().
+ */
+static int target_error(const struct push_args *a, int err)
+{
+	char path[300];
+	struct stat st;
+
+	if ((err == -EISDIR || err == -ESPIPE || err == -ELOOP) && !strncmp(a->target, "shm:", 4)) {
+		snprintf(path, sizeof(path), "/dev/shm/%s", a->target + 4);
+		if (!lstat(path, &st) && !S_ISREG(st.st_mode))
+			return cli_die(CLI_EXIT_TARGET, "target %s: %s is %s, not a window",
+				       a->target, path, file_kind(st.st_mode));
+	}
+	return cli_target_error(a->target, err, a->timeout_ms);
+}
+
+/* A message type a BMC sent, as a value: "3 (FINISH)", or "9" for no type at all. */
+static const char *type_value(unsigned type, char *buf, size_t len)
+{
+	if (type >= FWP_MSG_START && type <= FWP_MSG_ABORT)
+		snprintf(buf, len, "%u (%s)", type, fwp_msg_type_str(type));
+	else
+		snprintf(buf, len, "%u", type);
+	return buf;
+}
+
 static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 		      const struct fwp_push_result *r)
 {
-	char buf[64];
+	char buf[64], tbuf[32];
 	const char *what = failed_message(r, buf, sizeof(buf));
+	struct stat st;
 
 	switch (err) {
 	case -ENOENT:
@@ -222,6 +262,9 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 	case -EISDIR:
 		return cli_die(CLI_EXIT_IMAGE, "image %s: is a directory", a->image);
 	case -ESPIPE:
+		if (!stat(a->image, &st))
+			return cli_die(CLI_EXIT_IMAGE, "image %s: is %s, not a regular file",
+				       a->image, file_kind(st.st_mode));
 		return cli_die(CLI_EXIT_IMAGE, "image %s: not a regular file", a->image);
 	case -ENODATA:
 		return cli_die(CLI_EXIT_IMAGE, "image %s: is empty", a->image);
@@ -230,9 +273,11 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 			       "(%llu bytes)", a->image, (unsigned long long)r->image_size,
 			       (unsigned long long)fwp_host_flash_capacity(h));
 	case -EIO:
-		return cli_die(CLI_EXIT_IMAGE, "image %s: read failed or the file changed size "
-			       "while pushing (at offset %llu)", a->image,
+		return cli_die(CLI_EXIT_IMAGE, "image %s: read failed at byte %llu", a->image,
 			       (unsigned long long)r->failed_offset);
+	case -ESTALE:
+		return cli_die(CLI_EXIT_IMAGE, "image %s changed while it was pushed (written to or "
+			       "truncated meanwhile); nothing was activated", a->image);
 	case -EINVAL:
 		if (!h)
 			return cli_die(CLI_EXIT_IMAGE, "image %s: its filesystem cannot do O_DIRECT "
@@ -243,8 +288,19 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 			       "which --direct needs)" : "");
 	case -ETIMEDOUT:
 		return cli_die(CLI_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
-			       "(waiting for %s); is bmc-sim running?",
-			       a->target, a->timeout_ms / 1000.0, what);
+			       "(waiting for %s)%s", a->target, a->timeout_ms / 1000.0, what,
+			       strncmp(a->target, "shm:", 4) ? "" : "; is bmc-sim running?");
+	case -ETIME:
+		return cli_die(CLI_EXIT_TIMEOUT, "target %s: BMC beat its heartbeat but answered "
+			       "nothing for %.1f s (waiting for %s; one answer may take at most %d x "
+			       "--timeout)", a->target, FWP_PUSH_STEP_TIMEOUTS * (a->timeout_ms / 1000.0),
+			       what, FWP_PUSH_STEP_TIMEOUTS);
+	case -EFAULT:
+		return cli_die(CLI_EXIT_TARGET, "target %s: the window's memory went away under the "
+			       "host (its file was truncated) while waiting for %s", a->target, what);
+	case -ENOSPC:
+		return cli_die(CLI_EXIT_TARGET, "target %s: a page of the window could not be "
+			       "allocated: the filesystem behind it (/dev/shm for shm:) is full", a->target);
 	case -EREMOTEIO:
 		return cli_die(CLI_EXIT_REFUSED, "target %s: BMC refused %s: %s "
 			       "(status %u)", a->target, what,
@@ -256,6 +312,14 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 		return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours",
 			       a->target, what);
 	case -EPROTO:
+		if (r->wrong_type)
+			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC answered %s with an OK of "
+				       "type %s", a->target, what, type_value(r->bmc_type, tbuf,
+									  sizeof(tbuf)));
+		if (r->failed_type == FWP_MSG_START && !a->opts.resume)
+			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's answer to START_UPGRADE "
+				       "says a new session holds %llu bytes (must be 0)", a->target,
+				       (unsigned long long)r->bmc_held);
 		if (r->failed_type == FWP_MSG_START)
 			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's answer to the resuming "
 				       "START says it holds %llu bytes of a %llu-byte image (must be "
@@ -310,7 +374,7 @@ int cmd_push(int argc, char **argv)
 		return push_error(&a, NULL, fd, &r);
 	ret = fwp_host_open(a.target, a.timeout_ms, &h);
 	if (ret) {
-		ret = cli_target_error(a.target, ret, a.timeout_ms);
+		ret = target_error(&a, ret);
 		goto out;
 	}
 	ret = fwp_host_push(h, fd, &a.opts, &r);

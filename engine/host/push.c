@@ -37,7 +37,10 @@ struct slot {
 	bool busy;
 };
 
-/* A stalled wait rings the doorbells in flight again this often: a lost one costs a delay. */
+/*
+ * A stalled wait rings the doorbells in flight again this often (a lost one costs a delay), and
+ * as often, while no answer comes, checks that the window is still there.
+ */
 #define RERING_NS	(20u * 1000000u)
 
 struct push {
@@ -48,10 +51,14 @@ struct push {
 	bool direct;			/* the image is open with O_DIRECT */
 	unsigned char *bounce;		/* io windows: where chunks are read and hashed */
 	uint64_t timeout_ns;
+	uint64_t step_ns;		/* the longest wait for one answer, heartbeat or not */
 	uint64_t msgs;			/* messages sent; the next goes to slot msgs % nslots */
-	uint64_t last_progress;
+	uint64_t last_progress;		/* an answer or a heartbeat */
+	uint64_t last_answer;		/* an answer only */
 	uint64_t last_ring;
+	uint64_t last_check;
 	uint64_t heartbeat;
+	struct stat image_st;		/* the image when the push began */
 	uint64_t retry_offset;		/* the chunk being retried, and how often */
 	uint32_t retries;
 	struct fwp_push_result *res;
@@ -195,21 +202,35 @@ static void rering(struct push *p)
 	}
 }
 
-/* Slow path of a wait: has the BMC shown any sign of life within the timeout? */
+/*
+ * Slow path of a wait: has the BMC shown any sign of life within the timeout, and answered
+ * within the step's bound? A heartbeat stretches the wait for an answer (a slow flash, a long
+ * sync), but not past step_ns: a BMC that beats and never answers fails with -ETIME. A window
+ * whose memory went away (its file shrank under us) fails with -EFAULT.
+ */
 static int check_progress(struct push *p)
 {
 	uint64_t now = fwp_now_ns();
 	uint64_t hb = fwp_win_heartbeat(&p->h->win);
+	int ret;
 
 	if (hb != p->heartbeat) {
 		p->heartbeat = hb;
 		p->last_progress = now;
 	}
+	if (now - p->last_answer > RERING_NS && now - p->last_check > RERING_NS) {
+		p->last_check = now;
+		ret = fwp_target_peer_alive(p->h->target);
+		if (ret < 0)
+			return ret;
+	}
 	if (now - p->last_progress > RERING_NS && now - p->last_ring > RERING_NS) {
 		rering(p);
 		p->last_ring = now;
 	}
-	return now - p->last_progress > p->timeout_ns ? -ETIMEDOUT : 0;
+	if (now - p->last_progress > p->timeout_ns)
+		return -ETIMEDOUT;
+	return now - p->last_answer > p->step_ns ? -ETIME : 0;
 }
 
 /* Waits until the BMC's answer in slot i carries sequence number want. */
@@ -228,7 +249,7 @@ static int wait_answer(struct push *p, uint32_t i, uint64_t want)
 				return ret;
 		}
 	}
-	p->last_progress = fwp_now_ns();
+	p->last_progress = p->last_answer = fwp_now_ns();
 	return 0;
 }
 
@@ -275,8 +296,18 @@ static int reap(struct push *p, uint32_t i)
 	fwp_win_read_ack(&p->h->win, i, &ack);
 	if (ack.status != FWP_ST_OK)
 		return fail(p, -EREMOTEIO, s, ack.status);
+	if (ack.type != s->type) {
+		p->res->wrong_type = true;	/* an OK to some other message */
+		p->res->bmc_type = ack.type;
+		return fail(p, -EPROTO, s, ack.status);
+	}
 	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH)
 		return check_stored(p, s, &ack);
+	/* A new session holds nothing; a resumed one is checked by resume_point(). */
+	if (s->type == FWP_MSG_START && !p->o->resume && ack.offset != 0) {
+		p->res->bmc_held = ack.offset;
+		return fail(p, -EPROTO, s, ack.status);
+	}
 	return 0;
 }
 
@@ -359,6 +390,12 @@ static int drain(struct push *p)
 	return 0;
 }
 
+/* A wait that failed because no answer will come: the BMC stalled or is gone, or the window is. */
+static bool gone(int ret)
+{
+	return ret == -ETIMEDOUT || ret == -ETIME || ret == -EFAULT;
+}
+
 /* Best effort after a failure: let in-flight messages be answered, then drop the session. */
 static void abort_session(struct push *p)
 {
@@ -366,7 +403,7 @@ static void abort_session(struct push *p)
 	uint32_t i;
 
 	for (i = 0; i < p->nslots; i++) {
-		if (reap(p, i) == -ETIMEDOUT)
+		if (gone(reap(p, i)))
 			goto out;
 	}
 	send_small(p, FWP_MSG_ABORT, NULL, 0, NULL);
@@ -448,7 +485,8 @@ static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
 
 	ret = fwp_reader_wait(rd, i);
 	if (ret)
-		return fail(p, ret, &(struct slot){ .offset = c->next_send * p->chunk }, 0);
+		return fail(p, ret, &(struct slot){ .type = FWP_MSG_DATA,
+						     .offset = c->next_send * p->chunk }, 0);
 	p->slots[i].image_before = *image_hs;
 	fwp_hash()->reset(&chunk_hs);
 	fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
@@ -489,8 +527,9 @@ static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor
 	}
 	*image_hs = p->slots[chunk_slot(p, c, off / p->chunk)].image_before;
 	for (i = 0; i < p->nslots; i++) {
-		if (reap(p, i) == -ETIMEDOUT)
-			return -ETIMEDOUT;
+		ret = reap(p, i);
+		if (gone(ret))
+			return ret;
 	}
 	p->res->bmc_status = p->res->failed_type = 0;
 	p->res->failed_offset = 0;
@@ -538,8 +577,10 @@ static int hash_range(struct push *p, int fd, uint64_t len, struct fwp_hstate *h
 		n = pread(fd, buf, len - off < p->chunk ? len - off : p->chunk, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			p->res->failed_offset = off;
 			return n < 0 ? -errno : -EIO;
+		}
 		fwp_hash()->update(hs, buf, n);
 		off += n;
 	}
@@ -567,6 +608,24 @@ static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uin
 	*from = held;
 	p->res->resumed_from = held;
 	return hash_range(p, fd, held, image_hs);
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Has the image changed since the push began? Size, times and inode, as tar checks. */
+static bool image_changed(const struct push *p, int fd)
+{
+	const struct stat *a = &p->image_st;
+	struct stat b;
+
+	if (fstat(fd, &b))
+		return true;
+	return a->st_size != b.st_size || !same_time(&a->st_mtim, &b.st_mtim) ||
+	       !same_time(&a->st_ctim, &b.st_ctim) || a->st_ino != b.st_ino ||
+	       a->st_dev != b.st_dev;
 }
 
 static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
@@ -612,6 +671,15 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 		goto abort;
 	ret = send_image(p, rd, &image_hs, from);
 	fwp_reader_close(rd);
+	/*
+	 * Every byte is read. An image written to meanwhile was pushed as a mix of versions: with
+	 * nothing that pins its bytes (a hash named up front, a signature) the BMC would verify
+	 * and activate that mix, so it never gets the FINISH. A pinned image is left to the BMC's
+	 * own check, which refuses a mix.
+	 */
+	if ((ret == -EIO || (!ret && !(start.flags & FWP_START_HAS_HASH) && !o->signature)) &&
+	    image_changed(p, fd))
+		ret = -ESTALE;
 	if (ret)
 		goto abort;
 	finish.image_hash = fwp_hash()->digest(&image_hs);
@@ -628,17 +696,21 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 	p->res->ns = fwp_now_ns() - t0;
 	return ret;
 abort:
-	if (ret != -ETIMEDOUT)
+	if (!gone(ret))
 		abort_session(p);
 	return ret;
 }
 
+/*
+ * Opened without blocking (a FIFO would wait for a writer, forever) and checked to be a regular
+ * file before anything is read; then back to blocking reads for io_uring.
+ */
 int fwp_image_open(const char *path, bool direct)
 {
 	struct stat st;
-	int fd, ret;
+	int fd, fl, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (direct ? O_DIRECT : 0));
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -649,6 +721,11 @@ int fwp_image_open(const char *path, bool direct)
 	      st.st_size == 0 ? -ENODATA : 0;
 	if (ret)
 		goto err;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		ret = -errno;
+		goto err;
+	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return fd;
 err:
@@ -666,12 +743,13 @@ static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_o
 	p->nslots = o->slots ? o->slots : l->slot_count;
 	p->chunk = o->chunk_size ? o->chunk_size : l->slot_size;
 	p->timeout_ns = timeout_ns(o->timeout_ms);
+	p->step_ns = p->timeout_ns * FWP_PUSH_STEP_TIMEOUTS;
 	if (p->nslots > l->slot_count || p->chunk > l->slot_size ||
 	    (p->direct && p->chunk % FWP_PAGE))
 		return -EINVAL;
 	p->res->slots = p->nslots;
 	p->res->chunk_size = p->chunk;
-	p->last_progress = p->last_ring = fwp_now_ns();
+	p->last_progress = p->last_answer = p->last_ring = p->last_check = fwp_now_ns();
 	p->retry_offset = UINT64_MAX;
 	p->heartbeat = fwp_win_heartbeat(&h->win);
 	if (h->win.device) {
@@ -725,6 +803,7 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 	memset(p, 0, sizeof(*p));
 	p->res = res;
 	p->o = &o;
+	p->image_st = st;
 	ret = configure(p, h, &o, fd);
 	if (!ret)
 		ret = wait_idle(p);

@@ -27,7 +27,14 @@ struct fwp_host;
  * and for any other host pushing to it to finish (-EBUSY if one still is).
  * -ETIMEDOUT: no BMC formatted it in time; -EPROTO: not an fwpush window;
  * -EPROTONOSUPPORT: other protocol version; -EBADMSG, -EMSGSIZE: inconsistent window;
- * and the errors of fwp_target_open().
+ * shm: -EISDIR, -ELOOP, -ESPIPE: a directory, a symbolic link or another file that is not a
+ * regular one holds the name (refused at once, never waited on); and the errors of
+ * fwp_target_open().
+ * shm: a window is a file that a peer can truncate, which would leave pages of the mapping
+ * with nothing behind them; the first open installs a SIGBUS handler (SA_SIGINFO) that turns a
+ * fault inside a window into a push error (-EFAULT, -ENOSPC) and hands any other SIGBUS to the
+ * disposition that was in place before. A program that sets its own SIGBUS handler afterwards
+ * takes that over.
  */
 int fwp_host_open(const char *uri, uint32_t timeout_ms, struct fwp_host **out);
 void fwp_host_close(struct fwp_host *h);
@@ -46,6 +53,14 @@ enum fwp_fault {
 
 /* A chunk the BMC reports corrupted (BAD_HASH) is sent again at most this often. */
 #define FWP_PUSH_RETRIES	3
+
+/*
+ * A heartbeat keeps a slow BMC from timing out (a NOR part programming what it buffered, a long
+ * sync), but one answer is waited for at most this many timeouts, heartbeat or not: 40 s with
+ * the default 5 s. The emulated NOR part at its defaults (8 MiB ahead of the part, 160 ms per
+ * 64 KiB erase, 2 MB/s) needs 25 s for its longest FINISH.
+ */
+#define FWP_PUSH_STEP_TIMEOUTS	8
 
 struct fwp_push_opts {
 	size_t sz;			/* sizeof(struct fwp_push_opts); a larger struct (a newer
@@ -77,7 +92,10 @@ struct fwp_push_result {
 	uint16_t bmc_status;		/* status of the answer that failed it */
 	uint16_t failed_type;		/* message being sent or waited on */
 	uint64_t failed_offset;
-	/* -EPROTO: the bytes the BMC said it holds, and what it must hold (DATA, FINISH). */
+	/*
+	 * -EPROTO: the bytes the BMC said it holds, and what it must hold (DATA, FINISH; a new
+	 * session's START: 0).
+	 */
 	uint64_t bmc_held;
 	uint64_t expected_held;
 	/* Recovery. */
@@ -85,12 +103,16 @@ struct fwp_push_result {
 	uint32_t rerings;		/* doorbells rung again after a stall */
 	uint64_t resumed_from;		/* resume: bytes the BMC already held */
 	bool verified;			/* the BMC's FINISH hash was compared with ours: equal */
+	/* -EPROTO: the BMC's OK answer was of another type, this one (in what was padding). */
+	bool wrong_type;
+	uint16_t bmc_type;
 };
 
 /*
  * Opens an image for fwp_host_push(); returns a file descriptor or -ENOENT, -EACCES, -EISDIR,
- * -ESPIPE (not a regular file), -ENODATA (empty), -EINVAL (direct and the filesystem has no
- * O_DIRECT). direct: read around the page cache (the chunk size must be a multiple of 4 KiB).
+ * -ESPIPE (not a regular file: a FIFO is refused at once, never waited on), -ENODATA (empty),
+ * -EINVAL (direct and the filesystem has no O_DIRECT). direct: read around the page cache (the
+ * chunk size must be a multiple of 4 KiB).
  */
 int fwp_image_open(const char *path, bool direct);
 
@@ -98,10 +120,16 @@ int fwp_image_open(const char *path, bool direct);
  * Pushes the image open at fd (the caller closes it). Returns 0 once the BMC confirmed the whole
  * image stored, synced and its hash equal to ours. Errors: -ENODATA: empty; -EFBIG: larger than
  * the BMC's flash; -EINVAL: options do not fit the window; -ETIMEDOUT: the BMC made no progress
- * for timeout_ms; -EREMOTEIO: the BMC refused (res->bmc_status says why); -EBADMSG: a hash the
- * BMC reported differs from ours, or the image differs from expect_hash; -EPROTO: the BMC
- * answered OK but said it holds other bytes than it must (res->bmc_held, res->expected_held);
- * -EIO: the image changed size or could not be read while pushing.
+ * for timeout_ms; -ETIME: the BMC beat its heartbeat but answered nothing for
+ * FWP_PUSH_STEP_TIMEOUTS x timeout_ms; -EREMOTEIO: the BMC refused (res->bmc_status says why);
+ * -EBADMSG: a hash the BMC reported differs from ours, or the image differs from expect_hash;
+ * -EPROTO: the BMC answered OK but said it holds other bytes than it must (res->bmc_held,
+ * res->expected_held) or answered another type of message (res->wrong_type, res->bmc_type);
+ * -EFAULT: the window's memory went away (shm: its file shrank under the host); -ESTALE: the
+ * image was written to while it was pushed (its size, times or inode changed) and nothing
+ * pinned its bytes (expect_hash, a signature, resume): no FINISH was sent, nothing activated;
+ * -EIO: the image could not be read. res->failed_type and res->failed_offset name the message
+ * it stopped at.
  */
 int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		  struct fwp_push_result *res);

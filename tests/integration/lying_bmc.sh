@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A BMC that answers OK but lies — about a chunk's hash, the whole image's hash, the bytes it
-# holds, or where a resumed session stands — must never get a push reported as verified: the
-# host catches each lie with exit 7 and a line that names what the BMC said.
+# holds, what a new session or a resumed one holds, or which message it answers — must never get
+# a push reported as verified: the host catches each lie with exit 7 and a line that names what
+# the BMC said. (BMCs that go silent, or shrink the window: tests/hostile/host_*.sh.)
 . "$(dirname "$0")/lib.sh"
 : "${LYING_BMC:?LYING_BMC must point at the lying_bmc test peer}"
 
@@ -41,6 +42,9 @@ push_lied chunk-hash:3 "BMC's hash of DATA at offset 131072 differs from ours"
 push_lied chunk-hash:16 "BMC's hash of DATA at offset 983040 differs from ours"
 push_lied finish-hash "BMC's hash of FINISH differs from ours"
 push_lied offset:2 "BMC acknowledged DATA at offset 65536 as holding 131071 bytes, expected 131072"
+push_lied start-offset \
+	"BMC's answer to START_UPGRADE says a new session holds 65536 bytes (must be 0)"
+push_lied answer-type:2 "BMC answered DATA at offset 65536 with an OK of type 3 (FINISH)"
 
 # Resume: a first push dies half-way, the lying BMC then claims more than the image.
 liar resume-offset:2
