@@ -131,6 +131,11 @@ int cmd_bmc_sim(int argc, char **argv)
 	if (ret && opts.pubkey_path && (ret == -ENOENT || ret == -EINVAL))
 		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", opts.pubkey_path,
 			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
+	/* Only the flash says EBUSY here (a window a live BMC serves is EADDRINUSE). */
+	if (ret == -EBUSY)
+		return cli_die(CLI_EXIT_TARGET, "flash %s: in use by another process (a bmc-sim or "
+			       "rt-update writing it, holding %s.meta locked); stop it, or give "
+			       "this one its own --flash", flash, flash);
 	if (ret)
 		return cli_target_error(window, ret, 0);
 	ret = fwp_bmc_run(b, &stop);

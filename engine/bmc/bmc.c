@@ -52,16 +52,26 @@ static void heartbeat(struct fwp_bmc *b)
 	fwp_win_beat(&b->win, ++b->beats);
 }
 
+/* The file flash beats between the steps of preparing a bank. */
+static void flash_beat(void *arg)
+{
+	heartbeat(arg);
+}
+
 /*
  * Waits for a slow flash part (see fwp_flash_ready), beating the heartbeat so the host sees
- * the BMC working rather than gone. -EINTR if the BMC is told to stop.
+ * the BMC working rather than gone. -EINTR if the BMC is told to stop; another negative
+ * errno if the flash cannot make room for upto bytes (the file flash reserves ahead here).
  */
 static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
 {
 	struct fwp_backoff bo;
+	int ret;
 
 	fwp_backoff_reset(&bo);
-	while (b->flash->ready && !b->flash->ready(b->flash_ctx, upto, ahead)) {
+	while (b->flash->ready && (ret = b->flash->ready(b->flash_ctx, upto, ahead)) <= 0) {
+		if (ret < 0)
+			return ret;
 		if (*b->stop)
 			return -EINTR;
 		fwp_backoff_wait(&bo);
@@ -69,6 +79,12 @@ static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
 			heartbeat(b);
 	}
 	return 0;
+}
+
+/* BUSY when told to stop while the part is slow, STORAGE_ERROR when the flash failed. */
+static enum fwp_status flash_status(int ret)
+{
+	return !ret ? FWP_ST_OK : ret == -EINTR ? FWP_ST_BUSY : FWP_ST_STORAGE_ERROR;
 }
 
 static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type,
@@ -91,6 +107,13 @@ static void session_close(struct fwp_bmc *b)
 	b->state = BMC_IDLE;
 }
 
+/* A session that ends without activating its image gives the bank's space back. */
+static void flash_release(struct fwp_bmc *b)
+{
+	if (b->flash == &fwp_file_flash_ops)
+		fwp_flash_release(b->flash_ctx);
+}
+
 static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 			const struct fwp_hash128 *hash)
 {
@@ -106,6 +129,8 @@ static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 
 	if (hash)
 		s.image_hash = *hash;
+	if (st != FWP_ST_OK)
+		flash_release(b);
 	session_close(b);
 	if (b->opts.on_session)
 		b->opts.on_session(b->opts.cb_arg, &s);
@@ -113,14 +138,21 @@ static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 
 static enum fwp_status session_open(struct fwp_bmc *b, const struct fwp_start_body *sb)
 {
+	int ret;
+
 	b->start = *sb;
 	b->received = 0;
 	b->t_start = fwp_now_ns();
-	if (b->flash->begin(b->flash_ctx, sb->image_size, &b->staging))
-		return FWP_ST_STORAGE_ERROR;
+	heartbeat(b);
+	ret = b->flash->begin(b->flash_ctx, sb->image_size, &b->staging);
+	heartbeat(b);
+	if (ret)
+		return FWP_ST_STORAGE_ERROR;	/* the flash put everything back itself */
 	/* A signature is checked over the staged image: a flash that does not stage cannot. */
-	if (!b->staging && (b->verifier || !b->bounce))
+	if (!b->staging && (b->verifier || !b->bounce)) {
+		flash_release(b);
 		return FWP_ST_STORAGE_ERROR;
+	}
 	fwp_hash()->reset(&b->image_hs);
 	b->state = BMC_DOWNLOAD;
 	return FWP_ST_OK;
@@ -185,10 +217,13 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		st = FWP_ST_OUT_OF_RANGE;
 	else if (h->length != want)
 		st = FWP_ST_BAD_LENGTH;
-	if (!st && wait_flash(b, h->offset + want, true))
-		st = FWP_ST_BUSY;
+	if (!st)
+		st = flash_status(wait_flash(b, h->offset + want, true));
 	if (st) {
 		answer(b, slot, h->seq, h->type, st, NULL);
+		/* The flash failed: the session cannot go on, and its space goes back now. */
+		if (st == FWP_ST_STORAGE_ERROR)
+			session_end(b, st, FWP_MSG_DATA, NULL);
 		return;
 	}
 	/*
@@ -207,6 +242,8 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		/* A resend overwrites these bytes; the image hash must not have seen them. */
 		b->image_hs = image_before;
 		answer(b, slot, h->seq, h->type, st, &got);
+		if (st == FWP_ST_STORAGE_ERROR)
+			session_end(b, st, FWP_MSG_DATA, NULL);
 		return;
 	}
 	b->received += want;
@@ -261,8 +298,8 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 		    ((b->start.flags & FWP_START_HAS_HASH) &&
 		     !fwp_hash128_eq(&image, &b->start.image_hash))))
 		st = FWP_ST_VERIFY_FAILED;
-	if (!st && wait_flash(b, b->start.image_size, false))
-		st = FWP_ST_BUSY;
+	if (!st)
+		st = flash_status(wait_flash(b, b->start.image_size, false));
 	if (!st)
 		st = check_signature(b, &fb, signed_finish);
 	if (!st)
@@ -395,6 +432,7 @@ static int open_flash(struct fwp_bmc *b, const char *path, const struct fwp_layo
 	ret = fwp_flash_open(path, b->opts.nor ? &b->nor : NULL, &f);
 	if (ret)
 		return ret;
+	fwp_flash_set_beat(f, flash_beat, b);
 	b->flash = &fwp_file_flash_ops;
 	b->flash_ctx = f;
 	return 0;

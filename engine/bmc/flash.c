@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bmc/flash.h"
@@ -18,6 +19,14 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+
+/*
+ * Space is reserved (fallocate) and faulted in (MADV_POPULATE_WRITE) this far ahead of what the
+ * BMC is about to write, one bounded step at a time: a write into the mapping always lands in
+ * reserved blocks (a write into a hole of a full filesystem is a SIGBUS), and a START for a huge
+ * image costs one step, not the image.
+ */
+#define RESERVE_STEP	(16ull << 20)
 
 struct bank {
 	int fd;
@@ -63,13 +72,20 @@ struct meta_rec {
 struct fwp_flash {
 	char *path;		/* the view: a symbolic link to the active bank */
 	char *bank_path[2];	/* PATH.a, PATH.b */
-	char *meta_path;	/* PATH.meta: the activation record */
+	char *meta_path;	/* PATH.meta: the activation record, and the writer's lock */
+	char *view_path;	/* PATH.view: the next view, made before the switch */
 	int meta_fd;
 	struct bank bank[2];
 	int inactive;		/* the bank the next image goes to */
 	struct meta_rec cur;	/* the record in force (seq 0: none yet) */
-	uint64_t size;		/* of the image being written */
+	struct meta_rec copy[2];	/* the two copies as they are on disk, for a rollback */
+	uint64_t size;		/* of the image being written; 0: none prepared */
+	uint64_t reserved;	/* bytes of the inactive bank reserved and faulted in */
+	bool view_ready;	/* PATH.view names the inactive bank */
+	bool stuck;		/* a switch failed and could not be undone: no more images */
 	struct programmer *prog;	/* NULL: no timing model */
+	void (*beat)(void *arg);	/* called between steps of a long preparation */
+	void *beat_arg;
 };
 
 static void now_ts(struct timespec *t)
@@ -276,23 +292,97 @@ static int meta_read(struct fwp_flash *f)
 		if (n != sizeof(r[i]))
 			memset(&r[i], 0, sizeof(r[i]));
 	}
+	memcpy(f->copy, r, sizeof(r));
 	f->cur = meta_pick(&r[0], &r[1]);
 	f->inactive = f->cur.seq ? !f->cur.bank : 0;
 	return 0;
 }
 
-/* PATH is a symbolic link to the active bank, derived from the record and re-made from it. */
-static int update_view(struct fwp_flash *f)
+static int sync_dir_of(const char *path)
 {
-	char tmp[4200];
-	const char *target = strrchr(f->bank_path[f->cur.bank], '/');
+	char *copy = strdup(path);
+	int fd, ret = 0;
 
-	target = target ? target + 1 : f->bank_path[f->cur.bank];
-	snprintf(tmp, sizeof(tmp), "%s.view", f->path);
-	unlink(tmp);
-	if (symlink(target, tmp) || rename(tmp, f->path))
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return ret;
+}
+
+/* What the view of bank i links to: the bank's name, relative to the view's directory. */
+static const char *bank_name(const struct fwp_flash *f, int i)
+{
+	const char *name = strrchr(f->bank_path[i], '/');
+
+	return name ? name + 1 : f->bank_path[i];
+}
+
+/* Does the symbolic link at path name bank i? */
+static bool links_to(const struct fwp_flash *f, const char *path, int i)
+{
+	char got[4096];
+	ssize_t n = readlink(path, got, sizeof(got) - 1);
+
+	if (n < 0)
+		return false;
+	got[n] = 0;
+	return !strcmp(got, bank_name(f, i));
+}
+
+/*
+ * Makes PATH.view, the view of bank i, durable, ready to be renamed over PATH. It takes the
+ * one new inode the switch needs, before the switch: a full filesystem fails it here, while
+ * nothing has changed.
+ */
+static int make_view(struct fwp_flash *f, int i)
+{
+	if (unlink(f->view_path) && errno != ENOENT)
 		return -errno;
-	return 0;
+	if (symlink(bank_name(f, i), f->view_path))
+		return -errno;
+	return sync_dir_of(f->path);
+}
+
+/*
+ * PATH is a symbolic link to the active bank, derived from the record. At open it is made to
+ * agree with the record if it does not (a crash between the record and the view): with the
+ * PATH.view the interrupted switch left, if it names the right bank, else a new one.
+ */
+static int reconcile_view(struct fwp_flash *f)
+{
+	int ret;
+
+	if (!f->cur.seq || links_to(f, f->path, (int)f->cur.bank)) {
+		unlink(f->view_path);	/* a stale next view: the inode back */
+		return 0;
+	}
+	if (!links_to(f, f->view_path, (int)f->cur.bank)) {
+		ret = make_view(f, (int)f->cur.bank);
+		if (ret)
+			return ret;
+	}
+	if (rename(f->view_path, f->path))
+		return -errno;
+	return sync_dir_of(f->path);
+}
+
+/* Reserves [from, to) of fd: real blocks, so a later write cannot fail for want of space. */
+static int reserve_blocks(int fd, uint64_t from, uint64_t to)
+{
+	int ret;
+
+	do {
+		ret = fallocate(fd, 0, (off_t)from, (off_t)(to - from)) ? -errno : 0;
+	} while (ret == -EINTR);
+	/* A filesystem without fallocate: posix_fallocate writes the blocks instead. */
+	if (ret == -EOPNOTSUPP)
+		ret = -posix_fallocate(fd, (off_t)from, (off_t)(to - from));
+	return ret;
 }
 
 static char *suffixed(const char *path, const char *suffix)
@@ -303,6 +393,20 @@ static char *suffixed(const char *path, const char *suffix)
 	if (p)
 		snprintf(p, n, "%s%s", path, suffix);
 	return p;
+}
+
+/*
+ * One writer per flash: an exclusive OFD lock on the whole of PATH.meta, held for as long as
+ * the flash is open (by this open file description: not inherited across exec, and a second
+ * open in the same process conflicts too). Taken before anything is read or re-made.
+ */
+static int lock_writer(int fd)
+{
+	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (!fcntl(fd, F_OFD_SETLK, &l))
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
 }
 
 int fwp_flash_open(const char *path, const struct fwp_nor_model *nor, struct fwp_flash **out)
@@ -317,13 +421,16 @@ int fwp_flash_open(const char *path, const struct fwp_nor_model *nor, struct fwp
 	f->bank_path[0] = suffixed(path, ".a");
 	f->bank_path[1] = suffixed(path, ".b");
 	f->meta_path = suffixed(path, ".meta");
-	if (!f->path || !f->bank_path[0] || !f->bank_path[1] || !f->meta_path)
+	f->view_path = suffixed(path, ".view");
+	if (!f->path || !f->bank_path[0] || !f->bank_path[1] || !f->meta_path || !f->view_path)
 		goto err;
 	f->meta_fd = open(f->meta_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	ret = f->meta_fd < 0 ? -errno : meta_read(f);
+	ret = f->meta_fd < 0 ? -errno : lock_writer(f->meta_fd);
+	if (!ret)
+		ret = meta_read(f);
 	/* A crash between the record and its view: the record is the truth. */
-	if (!ret && f->cur.seq)
-		ret = update_view(f);
+	if (!ret)
+		ret = reconcile_view(f);
 	if (!ret && nor)
 		ret = programmer_start(f, nor);
 	if (ret)
@@ -339,6 +446,8 @@ void fwp_flash_close(struct fwp_flash *f)
 {
 	if (!f)
 		return;
+	if (f->meta_fd >= 0)
+		fwp_flash_release(f);
 	programmer_stop(f->prog);
 	bank_close(&f->bank[0]);
 	bank_close(&f->bank[1]);
@@ -348,6 +457,7 @@ void fwp_flash_close(struct fwp_flash *f)
 	free(f->bank_path[0]);
 	free(f->bank_path[1]);
 	free(f->meta_path);
+	free(f->view_path);
 	free(f);
 }
 
@@ -388,28 +498,99 @@ static int bank_map(struct bank *b, uint64_t size)
 	return 0;
 }
 
-int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging)
+void fwp_flash_set_beat(struct fwp_flash *f, void (*beat)(void *arg), void *arg)
+{
+	f->beat = beat;
+	f->beat_arg = arg;
+}
+
+/*
+ * Reserves and faults in the inactive bank up to to bytes (at most the image), a step at a
+ * time, beating between steps: the blocks are there before anything is written into them.
+ */
+static int reserve_to(struct fwp_flash *f, uint64_t to)
 {
 	struct bank *b = &f->bank[f->inactive];
+	uint64_t from, end;
 	int ret;
 
+	if (to > f->size)
+		to = f->size;
+	while (f->reserved < to) {
+		from = f->reserved;
+		end = to - from > RESERVE_STEP ? from + RESERVE_STEP : to;
+		ret = reserve_blocks(b->fd, from, end);
+		if (ret)
+			return ret;
+		/* One system call instead of a page fault per page; older kernels just fault. */
+		madvise(b->map + from, end - from, MADV_POPULATE_WRITE);
+		f->reserved = end;
+		if (f->beat)
+			f->beat(f->beat_arg);
+	}
+	return 0;
+}
+
+/*
+ * Prepares the inactive bank for an image of size bytes, reserving the first upto bytes: the
+ * bank file, the record's two sectors and the next view take their blocks and inodes now,
+ * so a full filesystem fails here with nothing changed. The bank is cut to the image's size
+ * (never longer, so the view shows exactly the image) and grows as it is reserved.
+ */
+static int prepare(struct fwp_flash *f, uint64_t size, uint64_t upto, unsigned char **staging)
+{
+	struct bank *b = &f->bank[f->inactive];
+	struct stat st;
+	int ret;
+
+	if (f->stuck)
+		return -EIO;
+	fwp_flash_release(f);
 	if (b->fd < 0) {
 		b->fd = open(f->bank_path[f->inactive], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (b->fd < 0)
 			return -errno;
 	}
-	if (ftruncate(b->fd, size))
-		return -errno;
-	ret = bank_map(b, size);
-	if (ret)
-		return ret;
-	/* One system call instead of a page fault per page; older kernels just fault. */
-	madvise(b->map, size, MADV_POPULATE_WRITE);
 	f->size = size;
+	if (fstat(b->fd, &st) || ((uint64_t)st.st_size > size && ftruncate(b->fd, (off_t)size)))
+		ret = -errno;
+	else
+		ret = reserve_blocks(f->meta_fd, 0, 2 * META_SECTOR);
+	if (!ret)
+		ret = make_view(f, f->inactive);
+	f->view_ready = !ret;
+	if (!ret)
+		ret = bank_map(b, size);
+	if (!ret)
+		ret = reserve_to(f, upto);
+	if (ret) {
+		fwp_flash_release(f);
+		return ret;
+	}
 	if (f->prog)
 		programmer_update(f->prog, size, 0);
 	*staging = b->map;
 	return 0;
+}
+
+int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging)
+{
+	return prepare(f, size, size, staging);
+}
+
+void fwp_flash_release(struct fwp_flash *f)
+{
+	struct bank *b = &f->bank[f->inactive];
+
+	if (f->stuck)
+		return;		/* the record on disk may name this bank: keep it, and its view */
+	if (f->view_ready)
+		unlink(f->view_path);
+	f->view_ready = false;
+	if (f->size && b->fd >= 0)
+		(void)!ftruncate(b->fd, 0);
+	f->size = 0;
+	f->reserved = 0;
 }
 
 void fwp_flash_received(struct fwp_flash *f, uint64_t upto)
@@ -421,30 +602,37 @@ void fwp_flash_received(struct fwp_flash *f, uint64_t upto)
 int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead)
 {
 	uint64_t done;
+	int ret;
 
+	/* To the end of the step upto falls in: steps stay aligned, at most one ahead. */
+	if (upto > f->reserved) {
+		ret = reserve_to(f, upto / RESERVE_STEP * RESERVE_STEP + RESERVE_STEP);
+		if (ret)
+			return ret;
+	}
 	if (!f->prog)
 		return 1;
 	done = __atomic_load_n(&f->prog->programmed, __ATOMIC_ACQUIRE);
 	return ahead ? upto <= done + f->prog->m.buffer : done >= upto;
 }
 
-static int sync_dir_of(const char *path)
+/* Writes copy i of the record and makes it durable. */
+static int meta_write(struct fwp_flash *f, int i, const struct meta_rec *r)
 {
-	char *copy = strdup(path);
-	int fd, ret = 0;
+	ssize_t n = pwrite(f->meta_fd, r, sizeof(*r), (off_t)i * META_SECTOR);
 
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd))
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
+	if (n != (ssize_t)sizeof(*r))
+		return n < 0 ? -errno : -EIO;
+	return fdatasync(f->meta_fd) ? -errno : 0;
 }
 
-/* The bank is synced first; the record write that follows is the one atomic switch. */
+/*
+ * The bank is whole and synced first, the next view made; then the record write is the one
+ * atomic switch, and renaming the view over PATH follows it. Until the record is durable,
+ * a failure leaves the old record, the old view and the old image: the copy written is put
+ * back as it was. Should the rename fail after it, the record is put back too, so the view
+ * and the record never disagree.
+ */
 int fwp_flash_commit(struct fwp_flash *f)
 {
 	struct bank *b = &f->bank[f->inactive];
@@ -454,21 +642,49 @@ int fwp_flash_commit(struct fwp_flash *f)
 		.bank = (uint32_t)f->inactive,
 		.size = f->size,
 	};
+	int i = (int)(r.seq % 2), ret;
 
+	if (!f->size || f->reserved < f->size)
+		return -EINVAL;		/* nothing prepared, or not all of it */
 	if (msync(b->map, f->size, MS_SYNC) || fsync(b->fd))
 		return -errno;
+	ret = f->view_ready ? 0 : make_view(f, f->inactive);
+	if (ret)
+		return ret;
+	f->view_ready = true;
 	r.check = meta_check(&r);
-	if (pwrite(f->meta_fd, &r, sizeof(r), (off_t)(r.seq % 2) * META_SECTOR) != sizeof(r) ||
-	    fdatasync(f->meta_fd))
-		return -EIO;
+	ret = meta_write(f, i, &r);
+	if (!ret && rename(f->view_path, f->path))
+		ret = -errno;
+	if (ret) {
+		/*
+		 * Should even the copy's restore fail, the record on disk is unknown: the bank it
+		 * may name is kept as it is and no image is taken until the flash is opened again,
+		 * when the record (whichever it is) and PATH are made to agree.
+		 */
+		if (meta_write(f, i, &f->copy[i]))
+			f->stuck = true;
+		return ret;
+	}
+	f->view_ready = false;
+	f->copy[i] = r;
 	f->cur = r;
 	f->inactive = !f->inactive;
-	return update_view(f) ?: sync_dir_of(f->path);
+	f->size = 0;
+	f->reserved = 0;
+	/*
+	 * The switch is done: the record is durable and the view follows it. A rename lost to a
+	 * crash is re-made from the record at the next open, so this sync's failure changes
+	 * nothing the host must hear about.
+	 */
+	sync_dir_of(f->path);
+	return 0;
 }
 
+/* The BMC writes the image chunk by chunk: the bank is reserved ahead of it (file_ready). */
 static int file_begin(void *ctx, uint64_t size, unsigned char **staging)
 {
-	return fwp_flash_begin(ctx, size, staging);
+	return prepare(ctx, size, RESERVE_STEP, staging);
 }
 
 /* The bytes are already in the mapped bank: tell the part's programmer they are there. */
@@ -479,6 +695,7 @@ static int file_store(void *ctx, uint64_t off, const void *p, size_t len)
 	return 0;
 }
 
+/* 1, 0, or a negative errno: the bank could not be reserved up to upto (STORAGE_ERROR). */
 static int file_ready(void *ctx, uint64_t upto, int ahead)
 {
 	return fwp_flash_ready(ctx, upto, ahead);

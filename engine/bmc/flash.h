@@ -6,6 +6,11 @@
  * written into the inactive bank and synced; writing the record is the one atomic switch.
  * PATH is a symbolic link to the active bank, re-made from the record on open. Each bank stays
  * mapped, so after the first update writing an image is one copy with no page faults.
+ *
+ * Storage errors (a full filesystem, out of inodes, I/O errors) come back as negative errnos
+ * with the active image, the record and PATH as they were: space is reserved (fallocate)
+ * before anything is written into the mapped bank, and the inode of the next view is taken
+ * before the switch. One process at a time may have a flash open.
  */
 #ifndef FWP_FLASH_H
 #define FWP_FLASH_H
@@ -18,12 +23,27 @@
 struct fwp_flash;
 struct fwp_nor_model;
 
-/* nor: NULL, or a timing model to follow (a thread paces erase and program). */
+/*
+ * nor: NULL, or a timing model to follow (a thread paces erase and program). Takes the
+ * flash's writer lock (an OFD lock on PATH.meta) first: -EBUSY if another open flash holds
+ * it, in this process or another (a bmc-sim, an rt-update).
+ */
 int fwp_flash_open(const char *path, const struct fwp_nor_model *nor, struct fwp_flash **out);
+/* Gives back what an image never committed holds (fwp_flash_release), drops the lock. */
 void fwp_flash_close(struct fwp_flash *f);
 
-/* Sizes the inactive bank for an image of size bytes and returns where to write it. */
+/*
+ * Prepares the inactive bank for an image of size bytes, all of it reserved (and faulted in)
+ * now, and returns where to write it. For a writer that fills the bank at once (rt-update);
+ * the BMC's fwp_file_flash_ops reserve a bounded step ahead of its writes instead.
+ */
 int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging);
+
+/* Abandons the image being prepared: its bank is cut to 0 bytes, its next view removed. */
+void fwp_flash_release(struct fwp_flash *f);
+
+/* Called between the steps of a long preparation (the BMC beats its heartbeat). */
+void fwp_flash_set_beat(struct fwp_flash *f, void (*beat)(void *arg), void *arg);
 
 /* The first upto bytes of the image are in the inactive bank: the part may program them. */
 void fwp_flash_received(struct fwp_flash *f, uint64_t upto);
@@ -31,10 +51,14 @@ void fwp_flash_received(struct fwp_flash *f, uint64_t upto);
 /*
  * 1 if the part has programmed the first upto bytes, or is within its buffer of them
  * (ahead = true: may the BMC take upto bytes in?); 0 if not yet. Always 1 without a model.
+ * First reserves the bank a step beyond upto: a negative errno if that fails (disk full).
  */
 int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead);
 
-/* Syncs the inactive bank and makes it the active image (call once fwp_flash_ready). */
+/*
+ * Syncs the inactive bank and makes it the active image (call once fwp_flash_ready). On an
+ * error the previous image stays active, in the record and in PATH.
+ */
 int fwp_flash_commit(struct fwp_flash *f);
 
 /* The file flash as a BMC's flash backend (ctx: a struct fwp_flash). */
