@@ -13,6 +13,17 @@ reproduced with --seed SEED+i --runs 1):
                                                   image is the old one or the whole new one; a
                                                   new bmc-sim serves the next push
   stall     the BMC stopped (SIGSTOP)             the host exits 5 within its timeout
+  disk-full the flash's small tmpfs filled        the push goes in, or the host exits 6 with
+            (bytes or inodes; before the push or  status 9 (never a timeout); the BMC lives on;
+            while it runs)                        a refused image leaves no blocks behind and
+                                                  the record, PATH and image as they were; with
+                                                  the room back, the next push goes in
+  concurrent-writer  a second bmc-sim, or         the intruder is refused: exit 4 and one line
+            rt-update --activate of a staged      naming the flash; the push goes in, unharmed
+            update, on the same flash mid-push
+
+The flash lives on a small tmpfs the campaign mounts (root only); where it cannot mount one,
+disk-full runs are counted as skipped, with the reason, and the flash lives in a directory.
 
 After every run, whatever happened: the active image equals the last image known to have been
 activated, byte for byte (intact, and never a partial one). Prints the totals; exits 1 if any
@@ -29,8 +40,10 @@ import sys
 import tempfile
 import time
 
-KINDS = ["flip", "lose", "dup", "kill-host", "kill-bmc", "stall"]
-EXIT_REFUSED, EXIT_TIMEOUT = 6, 5
+KINDS = ["flip", "lose", "dup", "kill-host", "kill-bmc", "stall", "disk-full",
+         "concurrent-writer"]
+EXIT_TARGET, EXIT_REFUSED, EXIT_TIMEOUT = 4, 6, 5
+SMALL_FS = "size=6M,nr_inodes=32"  # the largest image is 1.5 MB: both banks fit, with room
 
 
 class Rig:
@@ -39,9 +52,18 @@ class Rig:
         self.work = work
         self.name = f"fwpush-fault-{os.getpid()}"
         self.window = f"shm:{self.name}"
-        self.flash = os.path.join(work, "flash.bin")
         self.bmc = None
         self.active = None  # the bytes of the image last known to be active
+        self.small = os.path.join(work, "small")
+        os.mkdir(self.small)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", SMALL_FS, "fwpush-fault", self.small],
+                           capture_output=True, text=True)
+        self.mounted = p.returncode == 0
+        self.no_mount = None if self.mounted else (
+            f"cannot mount a tmpfs ({(p.stderr or p.stdout).strip()}): needs root")
+        self.flash = os.path.join(self.small, "flash.bin")
+        self.rt_name = self.name
+        self.rt_staged = False
 
     def start_bmc(self):
         self.bmc = subprocess.Popen(
@@ -73,14 +95,56 @@ class Rig:
         except FileNotFoundError:
             return None
 
+    def inactive_bank(self):
+        return self.flash + (".b" if os.readlink(self.flash).endswith(".a") else ".a")
+
+    def fill(self, inodes):
+        """Fills the small tmpfs (its bytes, or its inodes) with ballast until it is full."""
+        i = 0
+        while True:
+            path = os.path.join(self.small, f"ballast{i}")
+            try:
+                with open(path, "wb") as f:
+                    while not inodes:
+                        f.write(bytes(64 << 10))
+            except OSError:
+                return
+            i += 1
+
+    def leave_room(self, room):
+        """Fills the small tmpfs to leave about room bytes free."""
+        st = os.statvfs(self.small)
+        fill = st.f_bavail * st.f_frsize - room
+        if fill > 0:
+            with open(os.path.join(self.small, "ballast"), "wb") as f:
+                try:
+                    f.write(bytes(fill))
+                except OSError:
+                    pass  # full already: no room left at all
+
+    def unfill(self):
+        for n in os.listdir(self.small):
+            if n.startswith("ballast"):
+                os.unlink(os.path.join(self.small, n))
+
+    def stage_rt(self, image):
+        if not self.rt_staged:
+            subprocess.run([self.fwpush, "rt-update", "--stage", image, "--name", self.rt_name,
+                            "-q"], check=True, timeout=60)
+            self.rt_staged = True
+
     def cleanup(self):
         try:
             self.stop_bmc(signal.SIGKILL)
         except Exception:
             pass
-        for p in (f"/dev/shm/{self.name}",):
+        for p in (f"/dev/shm/{self.name}", f"/dev/shm/{self.name}-2",
+                  f"/dev/shm/fwpush-rt-{self.rt_name}.img",
+                  f"/dev/shm/fwpush-rt-{self.rt_name}.state"):
             if os.path.exists(p):
                 os.unlink(p)
+        if self.mounted:
+            subprocess.run(["umount", "-l", self.small])
 
 
 def make_images(work, rng, n=3):
@@ -190,6 +254,85 @@ def run_one(rig, images, rng, kind, stats):
         if took > 5:
             bad.append(f"stall: the host took {took:.1f} s to give up on a 0.3 s timeout")
 
+    elif kind == "disk-full":
+        if not rig.mounted:
+            stats["skipped"] += 1
+            return bad
+        how = rng.choice(["room", "room", "fill-during", "inodes"])
+        before = (os.readlink(rig.flash), read(rig.flash + ".meta"))
+        if how == "room":
+            # About as much room as the image needs, give or take: it fits, or it does not.
+            # (The inactive bank's blocks are reused: the image needs only what they lack.)
+            need = os.path.getsize(image) - os.stat(rig.inactive_bank()).st_blocks * 512
+            rig.leave_room(rng.randrange(0, 2 * max(need, 0) + (64 << 10)))
+            rc, out, err = rig.push(image)
+        elif how == "inodes":
+            rig.fill(inodes=True)
+            rc, out, err = rig.push(image)
+        else:
+            p = rig.spawn_push(image, "--inject", "lose:100", "--seed", seed)
+            time.sleep(rng.uniform(0.0, 0.08))
+            rig.fill(inodes=False)
+            rc = p.wait(timeout=30)
+            err = p.stderr.read().strip()
+        stats["faults"][kind] += 1
+        stats["disk_full"][how] = stats["disk_full"].get(how, 0) + 1
+        if rc == 0:
+            rig.active = read(image)
+        elif rc == EXIT_REFUSED and "flash write failed (status 9)" in err:
+            stats["storage_errors"] += 1
+            stats["disk_full"][how + " refused"] = stats["disk_full"].get(how + " refused", 0) + 1
+            if (os.readlink(rig.flash), read(rig.flash + ".meta")) != before:
+                bad.append(f"disk-full ({how}): refused, yet PATH or the record changed")
+            if os.stat(rig.inactive_bank()).st_blocks:
+                bad.append(f"disk-full ({how}): the refused image's bank still holds blocks")
+        else:
+            bad.append(f"disk-full ({how}): host exited {rc} ({err}), not 0 or 6 (status 9)")
+        if rig.bmc.poll() is not None:
+            bad.append(f"disk-full ({how}): bmc-sim died (exit {rig.bmc.returncode})")
+            rig.bmc = None
+            rig.start_bmc()
+        rig.unfill()
+        rc, out, err = rig.push(image, timeout="5s")
+        if rc != 0:
+            bad.append(f"disk-full ({how}): with the room back, the next push failed: exit {rc}: "
+                       f"{err}")
+        else:
+            rig.active = read(image)
+
+    elif kind == "concurrent-writer":
+        who = rng.choice(["bmc-sim", "rt-update"])
+        if who == "rt-update":
+            rig.stage_rt(rng.choice([i for i in images if i != image]))
+        p = rig.spawn_push(image, "--inject", "lose:100", "--seed", seed)
+        time.sleep(rng.uniform(0.0, 0.08))
+        if who == "bmc-sim":
+            cmd = [rig.fwpush, "bmc-sim", "--window", f"{rig.window}-2", "--flash", rig.flash,
+                   "--quiet"]
+        else:
+            cmd = [rig.fwpush, "rt-update", "--activate", "--flash", rig.flash, "--name",
+                   rig.rt_name, "--timeout", "5s"]
+        q = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            qrc = q.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            q.kill()
+            qrc = q.wait()
+        qerr = q.stderr.read().strip()
+        stats["faults"][kind] += 1
+        line = f"flash {rig.flash}: in use by another process"
+        if not (qrc == EXIT_TARGET and line in qerr and "\n" not in qerr):
+            bad.append(f"concurrent-writer: the second writer ({who}) exited {qrc} ({qerr}), "
+                       f"not {EXIT_TARGET} with one line '{line}...'")
+        if who == "rt-update" and qrc == 0:
+            rig.rt_staged = False
+        rc = p.wait(timeout=30)
+        err = p.stderr.read().strip()
+        if rc != 0:
+            bad.append(f"concurrent-writer ({who}): the push under way failed: exit {rc}: {err}")
+        else:
+            rig.active = read(image)
+
     if rig.flash_bytes() != rig.active:
         bad.append(f"{kind}: the active image is not the last one activated (partial or lost)")
     return bad
@@ -204,8 +347,11 @@ def main():
 
     work = tempfile.mkdtemp(prefix="fwpush-fault-")
     rig = Rig(os.path.abspath(args.fwpush), work)
+    if not rig.mounted:
+        print(f"disk-full runs skipped: {rig.no_mount}")
     stats = {"runs": 0, "faults": {k: 0 for k in KINDS}, "resends": 0,
-             "retries_exhausted": 0, "resumed_bytes": 0, "violations": 0, "failed_runs": 0}
+             "retries_exhausted": 0, "resumed_bytes": 0, "violations": 0, "failed_runs": 0,
+             "storage_errors": 0, "skipped": 0, "disk_full": {}}
     try:
         images = make_images(work, random.Random(args.seed))
         rig.start_bmc()
@@ -232,7 +378,12 @@ def main():
     print(f"fault campaign: {stats['runs']} runs, seed {args.seed}")
     print("  faults injected: " + ", ".join(f"{k} {f[k]}" for k in KINDS))
     print(f"  chunks resent {stats['resends']}, retries exhausted {stats['retries_exhausted']}, "
-          f"bytes resumed {stats['resumed_bytes']}")
+          f"bytes resumed {stats['resumed_bytes']}, storage errors {stats['storage_errors']}")
+    if stats["disk_full"]:
+        print("  disk-full runs: " + ", ".join(f"{k} {v}" for k, v in
+                                               sorted(stats["disk_full"].items())))
+    if stats["skipped"]:
+        print(f"  disk-full runs skipped: {stats['skipped']} ({rig.no_mount})")
     print(f"  invariant violations: {stats['violations']}")
     print(f"{stats['runs'] - stats['failed_runs']} passed, {stats['failed_runs']} failed")
     return 1 if stats["violations"] else 0
