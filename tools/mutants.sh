@@ -4,11 +4,15 @@
 # survives is a safety check that no test proves, and fails the run.
 #
 #   tools/mutants.sh [ID...]      every mutant, or only those named
+#   tools/mutants.sh --quick      all but those marked "slow: yes" (a mutant whose test can
+#                                 only see it by waiting out a timeout): what CI runs
 #
 # The copy and its build live in a temporary directory (kept with FWPUSH_MUTANTS_KEEP=1); a
 # rebuild after a mutation recompiles only the file it touches. Prints a table and ends with
 # "mutants: N killed, N survived, N not applicable here".
 set -uo pipefail
+quick=0
+[ "${1:-}" = --quick ] && { quick=1; shift; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/fwpush-mutants.XXXXXX")
 [ "${FWPUSH_MUTANTS_KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
@@ -20,9 +24,9 @@ die() { echo "mutants: $*" >&2; exit 1; }
 
 # Parses the list; for each mutant to run writes the mutated file to $work/muts/ID and a line
 # ID<TAB>FILE<TAB>NEEDS<TAB>TESTS to the plan. The text to replace must occur exactly once.
-python3 - "$top/tests/mutants.list" "$work/src" "$work/muts" "$@" >"$work/plan" <<'PY' ||
+python3 - "$top/tests/mutants.list" "$work/src" "$work/muts" "$quick" "$@" >"$work/plan" <<'PY' ||
 import os, sys
-path, src, out, only = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4:])
+path, src, out, quick, only = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", set(sys.argv[5:])
 muts = []
 for n, line in enumerate(open(path), 1):
     if line.startswith("#") or not line.strip():
@@ -39,7 +43,7 @@ for n, line in enumerate(open(path), 1):
 os.makedirs(out)
 bad = 0
 for m in muts:
-    if only and m["id"] not in only:
+    if (only and m["id"] not in only) or (quick and m.get("slow") == "yes"):
         continue
     text = open(os.path.join(src, m["file"])).read()
     if text.count(m["from"]) != 1 or m["from"] == m["to"]:
