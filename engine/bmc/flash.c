@@ -32,6 +32,7 @@ struct bank {
 	int fd;
 	unsigned char *map;
 	uint64_t map_len;
+	uint64_t held;		/* bytes from 0 that this process reserved and has not cut since */
 };
 
 /*
@@ -254,6 +255,7 @@ static void bank_close(struct bank *b)
 		close(b->fd);
 	b->map = NULL;
 	b->map_len = 0;
+	b->held = 0;
 	b->fd = -1;
 }
 
@@ -519,9 +521,13 @@ static int reserve_to(struct fwp_flash *f, uint64_t to)
 	while (f->reserved < to) {
 		from = f->reserved;
 		end = to - from > RESERVE_STEP ? from + RESERVE_STEP : to;
-		ret = reserve_blocks(b->fd, from, end);
-		if (ret)
-			return ret;
+		/* Blocks this bank still holds from an earlier image need no second fallocate. */
+		if (end > b->held) {
+			ret = reserve_blocks(b->fd, from > b->held ? from : b->held, end);
+			if (ret)
+				return ret;
+			b->held = end;
+		}
 		/* One system call instead of a page fault per page; older kernels just fault. */
 		madvise(b->map + from, end - from, MADV_POPULATE_WRITE);
 		f->reserved = end;
@@ -552,10 +558,16 @@ static int prepare(struct fwp_flash *f, uint64_t size, uint64_t upto, unsigned c
 			return -errno;
 	}
 	f->size = size;
-	if (fstat(b->fd, &st) || ((uint64_t)st.st_size > size && ftruncate(b->fd, (off_t)size)))
+	ret = fstat(b->fd, &st) ? -errno : 0;
+	if (!ret && (uint64_t)st.st_size > size && ftruncate(b->fd, (off_t)size))
 		ret = -errno;
-	else
+	if (!ret) {
+		if ((uint64_t)st.st_size < b->held)
+			b->held = (uint64_t)st.st_size;	/* cut by someone else: keep what is left */
+		if (b->held > size)
+			b->held = size;
 		ret = reserve_blocks(f->meta_fd, 0, 2 * META_SECTOR);
+	}
 	if (!ret)
 		ret = make_view(f, f->inactive);
 	f->view_ready = !ret;
@@ -587,8 +599,10 @@ void fwp_flash_release(struct fwp_flash *f)
 	if (f->view_ready)
 		unlink(f->view_path);
 	f->view_ready = false;
-	if (f->size && b->fd >= 0)
+	if (f->size && b->fd >= 0) {
 		(void)!ftruncate(b->fd, 0);
+		b->held = 0;
+	}
 	f->size = 0;
 	f->reserved = 0;
 }

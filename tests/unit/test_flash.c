@@ -288,6 +288,36 @@ static void bounded_reservation(void)
 }
 
 /*
+ * The blocks a bank keeps from an earlier image are not reserved twice, but a bank cut behind
+ * the flash's back is reserved again, not trusted: the write into it must not fault.
+ */
+static void cut_behind_our_back(void)
+{
+	struct fwp_flash *f;
+	unsigned char *p;
+	char path[96], bank[128];
+
+	snprintf(path, sizeof(path), "%s/cut", dir);
+	CHECK_EQ(fwp_flash_open(path, NULL, &f), 0);
+	write_image(f, 'A', 5000);
+	CHECK_EQ(fwp_flash_commit(f), 0);
+	write_image(f, 'B', 7000);
+	CHECK_EQ(fwp_flash_commit(f), 0);
+	snprintf(bank, sizeof(bank), "%s", f->bank_path[f->inactive]);
+	CHECK_EQ(f->bank[f->inactive].held, 5000);
+	CHECK_EQ(truncate(bank, 0), 0);
+	CHECK_EQ(fwp_flash_begin(f, 5000, &p), 0);
+	CHECK(blocks_of(bank) >= 5000);
+	if (blocks_of(bank) >= 5000) {		/* else the memset would fault */
+		memset(p, 'C', 5000);
+		CHECK_EQ(fwp_flash_commit(f), 0);
+		CHECK(active_is(path, 'C', 5000));
+	}
+	fwp_flash_close(f);
+	CHECK_EQ(fwp_flash_remove(path), 0);
+}
+
+/*
  * No room (RLIMIT_FSIZE: fallocate beyond it fails with EFBIG, as a full disk fails with
  * ENOSPC): an image that does not fit is refused at begin, one that runs out part way is
  * refused by ready() before anything is written past the room; either way the record, PATH
@@ -411,6 +441,7 @@ int main(void)
 	every_field_checked();
 	switches_and_restarts();
 	bounded_reservation();
+	cut_behind_our_back();
 	no_room();
 	view_fails_after_record();
 	one_writer();
