@@ -1,12 +1,14 @@
 #!/bin/sh
-# Installs the Debian packages fwpush needs to build, test and benchmark. Idempotent: runs apt
-# only when something is missing.
+# Installs the Debian packages fwpush needs. Idempotent: runs apt only when something is
+# missing.
+#   tools/deps.sh          what the build and `fwpush --bench` need
+#   tools/deps.sh --test   that, and what the tests and the reports need (QEMU, the fuzzers'
+#                          clang, the static DPDK build's libraries, xxhsum, openssl, man)
 set -eu
-pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev xxhash \
-libcurl4-openssl-dev libssl-dev clang libclang-rt-dev \
-hyperfine gnuplot-nox scdoc \
-libdpdk-dev libnuma-dev libfdt-dev libbsd-dev libmd-dev \
-qemu-system-x86 busybox-static cpio"
+pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev \
+libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
+[ "${1:-}" != --test ] || pkgs="$pkgs xxhash clang libclang-rt-dev hyperfine gnuplot-nox \
+libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

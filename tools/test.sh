@@ -7,7 +7,7 @@
 # runs those too). Ends with "tests: N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
-tools/deps.sh
+tools/deps.sh --test
 
 run_suite() { # run_suite BUILDDIR "MESON_TEST_OPTIONS" [meson setup options]
 	dir=$1 which=$2; shift 2

@@ -44,14 +44,14 @@ for p in qemu-system-x86 busybox-static cpio; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-	[ "$(id -u)" -eq 0 ] || fail "missing packages:$missing (not root, cannot install; run tools/deps.sh)"
+	[ "$(id -u)" -eq 0 ] || fail "missing packages:$missing (not root, cannot install; run tools/deps.sh --test)"
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
 		>"$T_DIR/apt.log" 2>&1 ||
 		apt_err="apt-get install$missing failed: $(tail -1 "$T_DIR/apt.log")"
 fi
 command -v qemu-system-x86_64 >/dev/null ||
-	skip "qemu-system-x86_64 is not installed (package qemu-system-x86; tools/deps.sh)${apt_err:+; $apt_err}"
+	skip "qemu-system-x86_64 is not installed (package qemu-system-x86; tools/deps.sh --test)${apt_err:+; $apt_err}"
 [ -z "${apt_err:-}" ] || fail "$apt_err"
 for c in busybox cpio; do command -v "$c" >/dev/null || fail "$c not found after installing$missing"; done
 [ -x /bin/busybox ] || fail "/bin/busybox (busybox-static) not found"
