@@ -85,7 +85,7 @@ struct fwp_flash {
 	bool view_ready;	/* PATH.view names the inactive bank */
 	bool stuck;		/* a switch failed and could not be undone: no more images */
 	struct programmer *prog;	/* NULL: no timing model */
-	void (*beat)(void *arg);	/* called between steps of a long preparation */
+	void (*beat)(void *arg);	/* called between the steps of a long preparation or switch */
 	void *beat_arg;
 };
 
@@ -337,17 +337,15 @@ static bool links_to(const struct fwp_flash *f, const char *path, int i)
 }
 
 /*
- * Makes PATH.view, the view of bank i, durable, ready to be renamed over PATH. It takes the
- * one new inode the switch needs, before the switch: a full filesystem fails it here, while
- * nothing has changed.
+ * Makes PATH.view, the view of bank i, ready to be renamed over PATH. It takes the one new
+ * inode the switch needs, before the switch: a full filesystem fails it here, while nothing
+ * has changed. (The commit makes it durable, with the directory, before the record.)
  */
 static int make_view(struct fwp_flash *f, int i)
 {
 	if (unlink(f->view_path) && errno != ENOENT)
 		return -errno;
-	if (symlink(bank_name(f, i), f->view_path))
-		return -errno;
-	return sync_dir_of(f->path);
+	return symlink(bank_name(f, i), f->view_path) ? -errno : 0;
 }
 
 /*
@@ -500,10 +498,17 @@ static int bank_map(struct bank *b, uint64_t size)
 	return 0;
 }
 
-void fwp_flash_set_beat(struct fwp_flash *f, void (*beat)(void *arg), void *arg)
+void fwp_flash_set_beat(struct fwp_flash *f, void (*fn)(void *arg), void *arg)
 {
-	f->beat = beat;
+	f->beat = fn;
 	f->beat_arg = arg;
+}
+
+/* Between the steps of a long preparation or switch: the BMC's heartbeat, if it gave one. */
+static void beat(struct fwp_flash *f)
+{
+	if (f->beat)
+		f->beat(f->beat_arg);
 }
 
 /*
@@ -531,8 +536,7 @@ static int reserve_to(struct fwp_flash *f, uint64_t to)
 		/* One system call instead of a page fault per page; older kernels just fault. */
 		madvise(b->map + from, end - from, MADV_POPULATE_WRITE);
 		f->reserved = end;
-		if (f->beat)
-			f->beat(f->beat_arg);
+		beat(f);
 	}
 	return 0;
 }
@@ -662,12 +666,18 @@ int fwp_flash_commit(struct fwp_flash *f)
 		return -EINVAL;		/* nothing prepared, or not all of it */
 	if (msync(b->map, f->size, MS_SYNC) || fsync(b->fd))
 		return -errno;
+	beat(f);
 	ret = f->view_ready ? 0 : make_view(f, f->inactive);
+	f->view_ready = !ret;
+	/* PATH.view durable before the record: a crash after it finds the view to rename. */
+	if (!ret)
+		ret = sync_dir_of(f->path);
 	if (ret)
 		return ret;
-	f->view_ready = true;
+	beat(f);
 	r.check = meta_check(&r);
 	ret = meta_write(f, i, &r);
+	beat(f);
 	if (!ret && rename(f->view_path, f->path))
 		ret = -errno;
 	if (ret) {

@@ -42,7 +42,7 @@ int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging)
 /* Abandons the image being prepared: its bank is cut to 0 bytes, its next view removed. */
 void fwp_flash_release(struct fwp_flash *f);
 
-/* Called between the steps of a long preparation (the BMC beats its heartbeat). */
+/* Called between the steps of a long preparation or switch (the BMC beats its heartbeat). */
 void fwp_flash_set_beat(struct fwp_flash *f, void (*beat)(void *arg), void *arg);
 
 /* The first upto bytes of the image are in the inactive bank: the part may program them. */
