@@ -10,12 +10,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/rt_lib.sh"
 
-ncpu=$(rt_cpus | wc -l)
-if [ "$ncpu" -lt 2 ]; then
-	echo "SKIP: this process may use $ncpu CPU ($(rt_cpus | paste -sd,)); these rows need 2:" \
-		"an activation held at its rendezvous by a worker that never arrives"
-	exit 77
-fi
+rt_need_cpus "an activation held at its rendezvous by a worker that never arrives"
 name="$RT_NAME"
 other="$RT_NAME-b"
 flash="$T_DIR/flash.bin"
@@ -55,19 +50,6 @@ check "after the hold: the flash is still v0" cmp -s "$T_DIR/v0" "$flash"
 check "after the hold: nothing reached the other flash" [ ! -e "$flash2" ]
 
 # --- Races: two names onto one flash, started together ------------------------------------
-# race TAG: both activations at once; exit codes in RA and RB, JSON and stderr in
-# $T_DIR/TAG.{a,b}.{json,err}.
-race() {
-	"$FWPUSH" rt-update --activate --name "$name" --flash "$flash" --json --timeout 5s \
-		>"$T_DIR/$1.a.json" 2>"$T_DIR/$1.a.err" &
-	local a=$!
-	"$FWPUSH" rt-update --activate --name "$other" --flash "$flash" --json --timeout 5s \
-		>"$T_DIR/$1.b.json" 2>"$T_DIR/$1.b.err" &
-	local b=$!
-	wait "$a"; RA=$?
-	wait "$b"; RB=$?
-}
-
 # applied_or_busy CODE ERR-FILE: applied, or refused in one line naming the flash.
 applied_or_busy() {
 	[ "$1" -eq 0 ] && return 0
@@ -79,7 +61,7 @@ applied_or_busy() {
 for i in 1 2 3 4 5 6; do
 	"$FWPUSH" rt-update --stage "$T_DIR/v1" --name "$name" -q
 	"$FWPUSH" rt-update --stage "$T_DIR/v2" --name "$other" -q
-	race "two$i"
+	rt_race "two$i" "$name" "$flash" "$other" "$flash"
 	check "race $i: no crash (exits $RA, $RB)" \
 		sh -c 'for c; do [ "$c" -ne 139 ] && [ "$c" -ne 134 ] || exit 1; done' sh "$RA" "$RB"
 	check "race $i: A applied or was refused naming the flash" \

@@ -12,12 +12,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/rt_lib.sh"
 
-ncpu=$(rt_cpus | wc -l)
-if [ "$ncpu" -lt 2 ]; then
-	echo "SKIP: this process may use $ncpu CPU ($(rt_cpus | paste -sd,)); these rows need 2:" \
-		"an activation held at its rendezvous by a worker that never arrives"
-	exit 77
-fi
+rt_need_cpus "an activation held at its rendezvous by a worker that never arrives"
 name="$RT_NAME"
 state="/dev/shm/fwpush-rt-$name.state"
 img="/dev/shm/fwpush-rt-$name.img"
@@ -97,19 +92,6 @@ check "stage-and-activate: no gap between its stage and its activation (got one:
 check "stage-and-activate: the image it named (v1) is what applied" cmp -s "$T_DIR/v1" "$flash"
 
 # --- Races: two started together ---------------------------------------------------------
-# race TAG NAME_A FLASH_A NAME_B FLASH_B: both activations at once; their exit codes in RA
-# and RB, their JSON and stderr in $T_DIR/TAG.{a,b}.{json,err}.
-race() {
-	"$FWPUSH" rt-update --activate --name "$2" --flash "$3" --json --timeout 5s \
-		>"$T_DIR/$1.a.json" 2>"$T_DIR/$1.a.err" &
-	local a=$!
-	"$FWPUSH" rt-update --activate --name "$4" --flash "$5" --json --timeout 5s \
-		>"$T_DIR/$1.b.json" 2>"$T_DIR/$1.b.err" &
-	local b=$!
-	wait "$a"; RA=$?
-	wait "$b"; RB=$?
-}
-
 # no_crash CODE...: no SIGSEGV (139), no SIGABRT (134).
 no_crash() {
 	local c
@@ -136,7 +118,7 @@ for i in 1 2 3 4 5 6; do
 	"$FWPUSH" rt-update --stage "$v" --name "$name" -q
 	cp "$flash" "$T_DIR/flash.before"
 	cp "$flash2" "$T_DIR/flash2.before"
-	race "same$i" "$name" "$flash" "$name" "$flash2"
+	rt_race "same$i" "$name" "$flash" "$name" "$flash2"
 	check "race $i, one name: no crash (exits $RA, $RB)" no_crash "$RA" "$RB"
 	if [ "$RA" -eq 0 ]; then
 		win=a lose=b rl=$RB wf=$flash lf=$flash2 lb="$T_DIR/flash2.before"

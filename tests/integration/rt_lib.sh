@@ -12,6 +12,29 @@ rt_cpus() {
 	python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))'
 }
 
+# rt_need_cpus WHY: exits 77 (SKIP) saying WHY the test needs two CPUs when it has fewer;
+# else sets ncpu.
+rt_need_cpus() {
+	ncpu=$(rt_cpus | wc -l)
+	if [ "$ncpu" -lt 2 ]; then
+		echo "SKIP: this process may use $ncpu CPU ($(rt_cpus | paste -sd,)); these rows need 2: $1"
+		exit 77
+	fi
+}
+
+# rt_race TAG NAME_A FLASH_A NAME_B FLASH_B: two activations started together; their exit
+# codes in RA and RB, their JSON and stderr in $T_DIR/TAG.{a,b}.{json,err}.
+rt_race() {
+	"$FWPUSH" rt-update --activate --name "$2" --flash "$3" --json --timeout 5s \
+		>"$T_DIR/$1.a.json" 2>"$T_DIR/$1.a.err" &
+	local a=$!
+	"$FWPUSH" rt-update --activate --name "$4" --flash "$5" --json --timeout 5s \
+		>"$T_DIR/$1.b.json" 2>"$T_DIR/$1.b.err" &
+	local b=$!
+	wait "$a"; RA=$?
+	wait "$b"; RB=$?
+}
+
 # all_resumed JSON-FILE CPU,CPU,...: exactly those processors, in that order, took part; each
 # arrived and was restored; each one's registers were checked after the resume and came back
 # bit-exact: every worker's and the controller's (this build checks the controller too). A

@@ -7,12 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rt_lib.sh"
 
-ncpu=$(rt_cpus | wc -l)
-if [ "$ncpu" -lt 2 ]; then
-	echo "SKIP: this process may use $ncpu CPU ($(rt_cpus | paste -sd,)); these rows need 2:" \
-		"the controller and a worker to corrupt, block or leave out"
-	exit 77
-fi
+rt_need_cpus "the controller and a worker to corrupt, block or leave out"
 flash="$T_DIR/flash.bin"
 name="$RT_NAME"
 cpu0=$(rt_cpus | sed -n 1p)
