@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -30,6 +31,10 @@ void usage_bmc_sim(FILE *out)
 		"                         (default 60s; the active image stays as it was)\n"
 		"      --pubkey KEY.pub   activate only images signed with this Ed25519 key\n"
 		"                         (fwpush keygen, fwpush sign, push --signature)\n"
+		"      --ivshmem SOCKET   also serve QEMU's ivshmem protocol on the UNIX socket\n"
+		"                         SOCKET (shm: windows): a guest's ivshmem-doorbell device\n"
+		"                         maps the window, and host and BMC ring each other\n"
+		"                         with interrupts instead of polling memory\n"
 		"  -q, --quiet            do not log sessions\n",
 		FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
 }
@@ -61,9 +66,42 @@ static void log_session(void *arg, const struct fwp_bmc_session *s)
 	}
 }
 
+/* The window URI with the ivshmem socket appended: the BMC reaches the engine by URI only. */
+static int window_with_ivshmem(const char *window, const char *sock, char **out)
+{
+	if (strncmp(window, "shm:", 4) || strchr(window, ','))
+		return cli_die(CLI_EXIT_USAGE, "--ivshmem %s: needs a plain shm:NAME window, not %s",
+			       sock, window);
+	if (asprintf(out, "%s,ivshmem=%s", window, sock) < 0)
+		return cli_die(CLI_EXIT_FAILURE, "bmc-sim: out of memory");
+	return 0;
+}
+
+/* Creates the BMC on window and serves until a signal; an exit code. */
+static int run_bmc(const char *window, const char *flash, const struct fwp_bmc_opts *opts)
+{
+	struct fwp_bmc *b;
+	int ret;
+
+	ret = fwp_bmc_create(window, flash, opts, &b);
+	if (ret && opts->pubkey_path && (ret == -ENOENT || ret == -EINVAL))
+		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", opts->pubkey_path,
+			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
+	/* Only the flash says EBUSY here (a window a live BMC serves is EADDRINUSE). */
+	if (ret == -EBUSY)
+		return cli_die(CLI_EXIT_TARGET, "flash %s: in use by another process (a bmc-sim or "
+			       "rt-update writing it, holding %s.meta locked); stop it, or give "
+			       "this one its own --flash", flash, flash);
+	if (ret)
+		return cli_target_error(window, ret, 0);
+	ret = fwp_bmc_run(b, &stop);
+	fwp_bmc_destroy(b);
+	return ret ? cli_die(CLI_EXIT_FAILURE, "bmc-sim: %s", strerror(-ret)) : 0;
+}
+
 int cmd_bmc_sim(int argc, char **argv)
 {
-	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY };
+	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY, OPT_IVSHMEM };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, 'w' },
 		{ "flash", required_argument, NULL, 'f' },
@@ -73,15 +111,16 @@ int cmd_bmc_sim(int argc, char **argv)
 		{ "flash-model", required_argument, NULL, OPT_FLASH_MODEL },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
+		{ "ivshmem", required_argument, NULL, OPT_IVSHMEM },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct fwp_bmc_opts opts = { .sz = sizeof(opts), .on_session = log_session };
-	const char *window = NULL, *flash = NULL;
+	const char *window = NULL, *flash = NULL, *ivshmem = NULL;
 	struct fwp_nor_model nor;
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct fwp_bmc *b;
+	char *uri = NULL;
 	int c, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "w:f:s:S:qh", longopts, NULL)) != -1) {
@@ -111,6 +150,7 @@ int cmd_bmc_sim(int argc, char **argv)
 					      "such as 60, 1.5s or 500ms", optarg);
 			break;
 		case OPT_PUBKEY: opts.pubkey_path = optarg; break;
+		case OPT_IVSHMEM: ivshmem = optarg; break;
 		case 'q': opts.on_session = NULL; break;
 		case 'h': usage_bmc_sim(stdout); return 0;
 		default: return CLI_EXIT_USAGE;
@@ -122,23 +162,17 @@ int cmd_bmc_sim(int argc, char **argv)
 		return cli_die(CLI_EXIT_USAGE, "bmc-sim: unexpected argument '%s'", argv[optind]);
 	if (!window || !flash)
 		return cli_die(CLI_EXIT_USAGE, "bmc-sim: --window and --flash are required");
+	if (ivshmem) {
+		ret = window_with_ivshmem(window, ivshmem, &uri);
+		if (ret)
+			return ret;
+		window = uri;
+	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	ret = cli_check_pubkey(opts.pubkey_path);
-	if (ret)
-		return ret;
-	ret = fwp_bmc_create(window, flash, &opts, &b);
-	if (ret && opts.pubkey_path && (ret == -ENOENT || ret == -EINVAL))
-		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", opts.pubkey_path,
-			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
-	/* Only the flash says EBUSY here (a window a live BMC serves is EADDRINUSE). */
-	if (ret == -EBUSY)
-		return cli_die(CLI_EXIT_TARGET, "flash %s: in use by another process (a bmc-sim or "
-			       "rt-update writing it, holding %s.meta locked); stop it, or give "
-			       "this one its own --flash", flash, flash);
-	if (ret)
-		return cli_target_error(window, ret, 0);
-	ret = fwp_bmc_run(b, &stop);
-	fwp_bmc_destroy(b);
-	return ret ? cli_die(CLI_EXIT_FAILURE, "bmc-sim: %s", strerror(-ret)) : 0;
+	if (!ret)
+		ret = run_bmc(window, flash, &opts);
+	free(uri);
+	return ret;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Targets: where a window lives. A target URI is SCHEME:ARGS:
- *   shm:NAME                      a POSIX shared-memory object (/dev/shm/NAME) that host and
- *                                 emulated BMC both map
+ *   shm:NAME[,ivshmem=SOCKET]     a POSIX shared-memory object (/dev/shm/NAME) that host and
+ *                                 emulated BMC both map; a BMC given SOCKET also serves QEMU's
+ *                                 ivshmem protocol there (transport/ivshmem.h): a guest's
+ *                                 ivshmem-doorbell device maps the window and rings the BMC
  *   vfio:BDF[,bar=N][,offset=O]   a PCI BAR through vfio-pci
  *   pci:BDF[,bar=N][,offset=O]    a PCI BAR through sysfs (root)
  *   dpdk:BDF[,bar=N][,offset=O]   a PCI BAR mapped by DPDK's PCI bus (builds with DPDK)
@@ -12,6 +14,7 @@
 #define FWPUSH_TARGET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,6 +65,19 @@ void *fwp_target_base(const struct fwp_target *t);
 size_t fwp_target_size(const struct fwp_target *t);
 unsigned fwp_target_flags(const struct fwp_target *t);
 const char *fwp_target_uri(const struct fwp_target *t);
+
+/* Register doorbells (the window's caps say whether the BMC has one; docs/PROTOCOL.md §8). */
+/* Host: from now on fwp_target_ring() writes ring_value into the device's doorbell register
+ * and fwp_target_wait() sleeps on the device's interrupt. -ENOTSUP: this transport or device has none. */
+int fwp_target_doorbell_setup(struct fwp_target *t, uint32_t ring_value);
+/* BMC: the value a host writes into the doorbell register to ring this BMC; 0: it has none. */
+uint32_t fwp_target_ring_value(const struct fwp_target *t);
+/* Host: rings the BMC's register. BMC: interrupts every connected host. 0, or -errno; -ENOTSUP: none. */
+int fwp_target_ring(struct fwp_target *t);
+/* Sleeps until rung, or timeout_ns passes: 1 rung (the event is consumed), 0 timed out, -ENOTSUP: no
+ * register doorbells here (the caller polls memory), other -errno. The BMC's wait also serves the
+ * ivshmem socket (new and leaving peers). */
+int fwp_target_wait(struct fwp_target *t, uint64_t timeout_ns);
 
 #ifdef __cplusplus
 }

@@ -132,6 +132,26 @@ int fwp_target_peer_alive(const struct fwp_target *t)
 	return t->ops->peer_alive ? t->ops->peer_alive(t) : 1;
 }
 
+int fwp_target_doorbell_setup(struct fwp_target *t, uint32_t ring_value)
+{
+	return t->ops->doorbell_setup ? t->ops->doorbell_setup(t, ring_value) : -ENOTSUP;
+}
+
+uint32_t fwp_target_ring_value(const struct fwp_target *t)
+{
+	return t->ops->ring_value ? t->ops->ring_value(t) : 0;
+}
+
+int fwp_target_ring(struct fwp_target *t)
+{
+	return t->ops->ring ? t->ops->ring(t) : -ENOTSUP;
+}
+
+int fwp_target_wait(struct fwp_target *t, uint64_t timeout_ns)
+{
+	return t->ops->wait ? t->ops->wait(t, timeout_ns) : -ENOTSUP;
+}
+
 void *fwp_target_base(const struct fwp_target *t)
 {
 	return t->base;

@@ -34,6 +34,11 @@ struct fwp_transport_ops {
 	void (*close)(struct fwp_target *t);
 	/* 1 if a BMC is attached to the window, 0 if not; NULL if the transport cannot tell. */
 	int (*peer_alive)(const struct fwp_target *t);
+	/* Register doorbells (target.h); each NULL where the transport has none (-ENOTSUP, 0). */
+	int (*doorbell_setup)(struct fwp_target *t, uint32_t ring_value);
+	uint32_t (*ring_value)(const struct fwp_target *t);
+	int (*ring)(struct fwp_target *t);
+	int (*wait)(struct fwp_target *t, uint64_t timeout_ns);
 };
 
 extern const struct fwp_transport_ops fwp_transport_shm;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * shm:NAME — the window is a POSIX shared-memory object, the file /dev/shm/NAME. Byte-range
+ * shm:NAME[,ivshmem=SOCKET] — the window is a POSIX shared-memory object, the file
+ * /dev/shm/NAME. A BMC given SOCKET serves QEMU's ivshmem protocol there (transport/ivshmem.h)
+ * and has register doorbells; a host ignores the parameter (it has no register to ring). Byte-range
  * locks (open file description locks, released by the kernel when a process dies) say who is
  * attached: byte 0 by the BMC that created it, byte 1 by the host pushing to it; byte 2 is held
  * by a BMC while it removes a window whose BMC died.
@@ -23,17 +25,44 @@
 #include <unistd.h>
 
 #include "fwpush/wire.h"
+#include "transport/ivshmem.h"
 #include "transport/transport.h"
 
 enum { LOCK_BYTE_BMC = 0, LOCK_BYTE_HOST = 1, LOCK_BYTE_REMOVER = 2 };
 
 #define SHM_DIR		"/dev/shm"
 
-/* SHM_DIR/NAME; -EINVAL unless NAME is a plain name (no '/', no leading '.'). */
+#define IVSHMEM_PARAM	",ivshmem="
+
+/*
+ * What follows NAME: nothing, or ",ivshmem=SOCKET" (SOCKET is the rest of the URI, so a path
+ * may hold commas). *ivshmem: SOCKET, or NULL. -EINVAL: anything else.
+ */
+static int shm_params(const struct fwp_target *t, const char **ivshmem)
+{
+	const char *p = strchr(t->arg, ',');
+
+	*ivshmem = NULL;
+	if (!p)
+		return 0;
+	if (strncmp(p, IVSHMEM_PARAM, strlen(IVSHMEM_PARAM)) || !p[strlen(IVSHMEM_PARAM)])
+		return -EINVAL;
+	*ivshmem = p + strlen(IVSHMEM_PARAM);
+	return 0;
+}
+
+/*
+ * SHM_DIR/NAME; -EINVAL unless NAME is a plain name (no '/', no leading '.') and what follows
+ * it is a parameter shm_params() knows.
+ */
 static int shm_path(const struct fwp_target *t, char *buf, size_t len)
 {
-	size_t n = strlen(t->arg);
+	size_t n = strcspn(t->arg, ",");
+	const char *ivshmem;
 	size_t i;
+
+	if (shm_params(t, &ivshmem))
+		return -EINVAL;
 
 	if (n == 0 || n + sizeof(SHM_DIR "/") > len || n > 200)
 		return -EINVAL;
@@ -46,7 +75,7 @@ static int shm_path(const struct fwp_target *t, char *buf, size_t len)
 	}
 	if (t->arg[0] == '.')
 		return -EINVAL;
-	snprintf(buf, len, SHM_DIR "/%s", t->arg);
+	snprintf(buf, len, SHM_DIR "/%.*s", (int)n, t->arg);
 	return 0;
 }
 
@@ -238,7 +267,7 @@ static int shm_open_window(struct fwp_target *t)
  */
 static int shm_peer_alive(const struct fwp_target *t)
 {
-	const struct guard *g = t->priv;
+	const struct guard *g = t->created ? NULL : t->priv;
 	struct stat st;
 	bool shrank = fstat(t->fd, &st) || (uint64_t)st.st_size < t->size;
 
@@ -307,6 +336,19 @@ static int publish(int fd, const char *path)
 }
 
 /*
+ * A BMC's ivshmem server, when its URI names a socket, kept in t->priv (a host keeps its
+ * guard there). It starts once the window is published and fully made.
+ */
+static int start_ivshmem(struct fwp_target *t)
+{
+	const char *sock;
+
+	if (shm_params(t, &sock) || !sock)
+		return 0;
+	return fwp_ivshmem_open(sock, t->fd, (struct fwp_ivshmem **)&t->priv);
+}
+
+/*
  * Creates the window in one step that no other BMC can get between: the file is made unnamed
  * (O_TMPFILE), locked, sized and mapped, and only then linked to its name, which fails if the
  * name exists. A BMC that loses the race finds a window that is already locked, and leaves it
@@ -348,7 +390,7 @@ static int shm_create_window(struct fwp_target *t, size_t size)
 	if (ret)
 		return ret;
 	t->created = true;
-	return 0;
+	return start_ivshmem(t);
 }
 
 /* A BMC removes its window's name only if the name is still its window. */
@@ -357,7 +399,10 @@ static void shm_close_window(struct fwp_target *t)
 	struct stat mine, named;
 	char path[256];
 
-	guard_remove(t->priv);
+	if (t->created)
+		fwp_ivshmem_close(t->priv);
+	else
+		guard_remove(t->priv);
 	if (t->base)
 		munmap(t->base, t->size);
 	if (t->created && !shm_path(t, path, sizeof(path)) && !fstat(t->fd, &mine) &&
@@ -367,10 +412,34 @@ static void shm_close_window(struct fwp_target *t)
 		close(t->fd);	/* the lock goes last: until here no one else removes the name */
 }
 
+/* The BMC's register doorbells: only with an ivshmem server (a host's shm: has none). */
+static struct fwp_ivshmem *bmc_ivshmem(const struct fwp_target *t)
+{
+	return t->created ? t->priv : NULL;
+}
+
+static uint32_t shm_ring_value(const struct fwp_target *t)
+{
+	return bmc_ivshmem(t) ? fwp_ivshmem_ring_value() : 0;
+}
+
+static int shm_ring(struct fwp_target *t)
+{
+	return bmc_ivshmem(t) ? fwp_ivshmem_ring(t->priv) : -ENOTSUP;
+}
+
+static int shm_wait(struct fwp_target *t, uint64_t timeout_ns)
+{
+	return bmc_ivshmem(t) ? fwp_ivshmem_wait(t->priv, timeout_ns) : -ENOTSUP;
+}
+
 const struct fwp_transport_ops fwp_transport_shm = {
 	.scheme = "shm",
 	.open = shm_open_window,
 	.create = shm_create_window,
 	.close = shm_close_window,
 	.peer_alive = shm_peer_alive,
+	.ring_value = shm_ring_value,
+	.ring = shm_ring,
+	.wait = shm_wait,
 };
