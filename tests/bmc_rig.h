@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 enum { RIG_SLOTS = 4, RIG_SLOT_SIZE = 4096, RIG_CAPACITY = 64 << 10 };
+#define RIG_EPOCH	0x5eed1234u
 
 struct rig {
 	struct fwp_bmc *bmc;
@@ -36,7 +37,9 @@ static void rig_open(struct rig *r)
 	r->bmc->flash_capacity = RIG_CAPACITY;
 	r->bmc->idle_ns = UINT64_MAX;
 	r->bmc->stop = &not_stopped;
+	r->bmc->no_session = FWP_ST_BAD_STATE;
 	fwp_win_init(&r->bmc->win, r->window, &l, false);
+	r->bmc->win.epoch = RIG_EPOCH;
 }
 
 __attribute__((unused)) static void rig_reset(struct rig *r)
@@ -47,6 +50,7 @@ __attribute__((unused)) static void rig_reset(struct rig *r)
 	r->bmc->last_seq = 0;
 	r->bmc->hint = 0;
 	r->bmc->received = 0;
+	r->bmc->no_session = FWP_ST_BAD_STATE;
 }
 
 static void rig_close(struct rig *r)
@@ -61,7 +65,7 @@ static void rig_close(struct rig *r)
  * Writes a header and body into a slot, rings its doorbell with seq, and lets the BMC poll.
  * fixup: recompute the header check and body hash (a well-formed message with these fields).
  */
-static void rig_send(struct rig *r, uint32_t slot, uint64_t seq, struct fwp_msg_hdr *h,
+static void rig_send(struct rig *r, uint32_t slot, uint32_t seq, struct fwp_msg_hdr *h,
 		     const void *body, uint32_t len, int fixup)
 {
 	uint32_t n = len > RIG_SLOT_SIZE ? RIG_SLOT_SIZE : len;
@@ -72,7 +76,7 @@ static void rig_send(struct rig *r, uint32_t slot, uint64_t seq, struct fwp_msg_
 		uint64_t reserved = h->reserved;
 		uint32_t flags = h->flags;
 
-		fwp_msg_encode(h, h->type, h->seq, h->offset, h->length, &bh);
+		fwp_msg_encode(h, h->type, h->seq, h->epoch, h->offset, h->length, n ? &bh : NULL);
 		if (reserved || flags) {	/* keep a deliberately bad field, re-check it */
 			h->reserved = reserved;
 			h->flags = flags;

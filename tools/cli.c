@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "fwpush/pci.h"
+#include "fwpush/push.h"
 #include "fwpush/sign.h"
 #include "fwpush/wire.h"
 
@@ -88,6 +89,7 @@ static void uri_bdf(const char *uri, char out[FWP_PCI_BDF_LEN])
 int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 {
 	char bdf[FWP_PCI_BDF_LEN];
+	int version;
 
 	uri_bdf(uri, bdf);
 	switch (err) {
@@ -105,6 +107,11 @@ int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 	case -EPROTO:
 		return cli_die(CLI_EXIT_TARGET, "target %s: not an fwpush window (bad magic)", uri);
 	case -EPROTONOSUPPORT:
+		version = fwp_window_version(uri);
+		if (version > 0)
+			return cli_die(CLI_EXIT_TARGET, "target %s: the BMC speaks window protocol "
+				       "version %d; this fwpush speaks %d", uri, version,
+				       FWP_PROTO_VERSION);
 		return cli_die(CLI_EXIT_TARGET,
 			       "target %s: window speaks another protocol version (want %d)",
 			       uri, FWP_PROTO_VERSION);

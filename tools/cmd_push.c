@@ -295,6 +295,10 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 			       "nothing for %.1f s (waiting for %s; one answer may take at most %d x "
 			       "--timeout)", a->target, FWP_PUSH_STEP_TIMEOUTS * (a->timeout_ms / 1000.0),
 			       what, FWP_PUSH_STEP_TIMEOUTS);
+	case -ECONNRESET:
+		return cli_die(CLI_EXIT_TARGET, "target %s: the BMC re-formatted the window (a new "
+			       "generation: it restarted) while waiting for %s; this push is lost",
+			       a->target, what);
 	case -EFAULT:
 		return cli_die(CLI_EXIT_TARGET, "target %s: the window's memory went away under the "
 			       "host (its file was truncated) while waiting for %s", a->target, what);

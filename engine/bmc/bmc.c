@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "fwpush/bmc.h"
@@ -21,6 +22,9 @@
 
 enum bmc_state { BMC_IDLE, BMC_DOWNLOAD };
 
+/* The heartbeat's period: half what the protocol allows, so that a late wake-up keeps it. */
+#define BEAT_NS		((uint64_t)FWP_BEAT_MS * 1000000u / 2)
+
 struct fwp_bmc {
 	struct fwp_target *target;
 	struct fwp_window win;		/* private copy of the layout */
@@ -30,13 +34,15 @@ struct fwp_bmc {
 	struct fwp_verifier *verifier;	/* NULL: images need no signature */
 	struct fwp_nor_model nor;
 	uint64_t flash_capacity;
-	uint64_t last_seq;		/* highest sequence number answered in order */
+	uint32_t last_seq;		/* L: the sequence number last handled in order */
 	uint32_t hint;			/* slot where the next message most likely is */
-	uint64_t beats;			/* heartbeats so far */
+	uint32_t beats;			/* heartbeats so far */
+	uint64_t t_beat;		/* when the heartbeat last changed */
 	struct fwp_bmc_opts opts;
 
-	/* The open session. */
+	/* The open session, and why the last one ended (what a DATA or FINISH then gets). */
 	enum bmc_state state;
+	enum fwp_status no_session;
 	struct fwp_start_body start;
 	uint64_t received;
 	uint64_t t_start;
@@ -50,6 +56,7 @@ struct fwp_bmc {
 static void heartbeat(struct fwp_bmc *b)
 {
 	fwp_win_beat(&b->win, ++b->beats);
+	b->t_beat = fwp_now_ns();
 }
 
 /* The file flash beats between the steps of preparing a bank. */
@@ -87,14 +94,16 @@ static enum fwp_status flash_status(int ret)
 	return !ret ? FWP_ST_OK : ret == -EINTR ? FWP_ST_BUSY : FWP_ST_STORAGE_ERROR;
 }
 
-static void answer(struct fwp_bmc *b, uint32_t slot, uint64_t seq, uint16_t type,
+/* The answer line (PROTOCOL.md 5.6): offset is what the open session holds, 0 if none. */
+static void answer(struct fwp_bmc *b, uint32_t slot, uint32_t seq, uint16_t type,
 		   enum fwp_status st, const struct fwp_hash128 *hash)
 {
 	struct fwp_ack a = {
 		.seq = seq,
 		.status = st,
 		.type = type,
-		.offset = b->received,
+		.epoch = b->win.epoch,
+		.offset = b->state == BMC_DOWNLOAD ? b->received : 0,
 		.hash = hash ? *hash : (struct fwp_hash128){ 0, 0 },
 	};
 
@@ -114,6 +123,10 @@ static void flash_release(struct fwp_bmc *b)
 		fwp_flash_release(b->flash_ctx);
 }
 
+/*
+ * Ends the open session. A DATA or FINISH that comes after is told why: IDLE_TIMEOUT after
+ * idleness, ABORTED after an ABORT, BAD_STATE after anything else (PROTOCOL.md 5.4).
+ */
 static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 			const struct fwp_hash128 *hash)
 {
@@ -131,6 +144,8 @@ static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 		s.image_hash = *hash;
 	if (st != FWP_ST_OK)
 		flash_release(b);
+	b->no_session = st == FWP_ST_IDLE_TIMEOUT ? st :
+			st == FWP_ST_ABORTED && type == FWP_MSG_ABORT ? st : FWP_ST_BAD_STATE;
 	session_close(b);
 	if (b->opts.on_session)
 		b->opts.on_session(b->opts.cb_arg, &s);
@@ -212,7 +227,7 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 	unsigned char *dst;
 
 	if (b->state != BMC_DOWNLOAD)
-		st = FWP_ST_BAD_STATE;
+		st = b->no_session;
 	else if (h->offset != b->received || left == 0)
 		st = FWP_ST_OUT_OF_RANGE;
 	else if (h->length != want)
@@ -241,7 +256,7 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 	if (st) {
 		/* A resend overwrites these bytes; the image hash must not have seen them. */
 		b->image_hs = image_before;
-		answer(b, slot, h->seq, h->type, st, &got);
+		answer(b, slot, h->seq, h->type, st, st == FWP_ST_BAD_HASH ? &got : NULL);
 		if (st == FWP_ST_STORAGE_ERROR)
 			session_end(b, st, FWP_MSG_DATA, NULL);
 		return;
@@ -286,17 +301,22 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 	enum fwp_status st;
 
 	if (b->state != BMC_DOWNLOAD) {
-		answer(b, slot, h->seq, h->type, FWP_ST_BAD_STATE, NULL);
+		answer(b, slot, h->seq, h->type, b->no_session, NULL);
 		return;
 	}
 	st = read_small_body(b, slot, h, &fb, signed_finish ? sizeof(fb)
 							     : sizeof(struct fwp_finish_body));
-	image = fwp_hash()->digest(&b->image_hs);
 	if (!st && b->received != b->start.image_size)
 		st = FWP_ST_BAD_STATE;
-	if (!st && (!fwp_hash128_eq(&image, &fb.image_hash) ||
+	if (st) {
+		/* Garbled on the way, or early: the session stays open for a FINISH again. */
+		answer(b, slot, h->seq, h->type, st, NULL);
+		return;
+	}
+	image = fwp_hash()->digest(&b->image_hs);
+	if (!fwp_hash128_eq(&image, &fb.image_hash) ||
 		    ((b->start.flags & FWP_START_HAS_HASH) &&
-		     !fwp_hash128_eq(&image, &b->start.image_hash))))
+		     !fwp_hash128_eq(&image, &b->start.image_hash)))
 		st = FWP_ST_VERIFY_FAILED;
 	if (!st)
 		st = flash_status(wait_flash(b, b->start.image_size, false));
@@ -305,25 +325,34 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 	if (!st)
 		st = activate(b);
 	answer(b, slot, h->seq, h->type, st, &image);
-	/* A verdict on the image ends the session; a FINISH garbled on the way can be resent. */
-	if (st == FWP_ST_OK || st == FWP_ST_VERIFY_FAILED || st == FWP_ST_AUTH_REQUIRED ||
-	    st == FWP_ST_AUTH_FAILED || st == FWP_ST_STORAGE_ERROR)
+	/* A verdict on the image ends the session, unless the BMC is told to stop meanwhile. */
+	if (st != FWP_ST_BUSY)
 		session_end(b, st, FWP_MSG_FINISH, &image);
 }
 
 static void on_abort(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
 {
+	if (h->length) {
+		answer(b, slot, h->seq, h->type, FWP_ST_BAD_LENGTH, NULL);
+		return;
+	}
 	if (b->state != BMC_IDLE)
 		session_end(b, FWP_ST_ABORTED, FWP_MSG_ABORT, NULL);
 	answer(b, slot, h->seq, h->type, FWP_ST_OK, NULL);
 }
 
-static void handle(struct fwp_bmc *b, uint32_t slot, uint64_t seq,
-		   const struct fwp_msg_hdr *h)
+/* Takes seq as the last message handled in order, published before its answer. */
+static void take_seq(struct fwp_bmc *b, uint32_t slot, uint32_t seq)
 {
 	b->t_last = fwp_now_ns();
 	b->last_seq = seq;
+	fwp_win_set_last_seq(&b->win, seq);
 	b->hint = (slot + 1) % b->win.layout.slot_count;
+}
+
+static void handle(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	take_seq(b, slot, h->seq);
 	switch (h->type) {
 	case FWP_MSG_START:
 		on_start(b, slot, h);
@@ -340,46 +369,50 @@ static void handle(struct fwp_bmc *b, uint32_t slot, uint64_t seq,
 	}
 }
 
-/* Copies and decodes the header in a slot whose doorbell says seq. */
-static enum fwp_status fetch_header(struct fwp_bmc *b, uint32_t slot, uint64_t seq,
+/* Copies and decodes (on the copy) the header in a slot whose doorbell says seq. */
+static enum fwp_status fetch_header(struct fwp_bmc *b, uint32_t slot, uint32_t seq,
 				    struct fwp_msg_hdr *h)
 {
-	enum fwp_status st;
-
 	memcpy(h, fwp_win_hdr(&b->win, slot), sizeof(*h));
-	st = fwp_msg_decode(h, b->win.layout.slot_size);
-	if (!st && h->seq != seq)
-		st = FWP_ST_BAD_HEADER;
-	return st;
+	return fwp_msg_decode(h, b->win.layout.slot_size, seq, b->win.epoch);
+}
+
+/* Within reach of a resynchronising START: anything while nothing was handled, else JUMP. */
+static bool within_jump(const struct fwp_bmc *b, uint32_t seq)
+{
+	int32_t ahead = fwp_seq_dist(seq, b->last_seq);
+
+	return !b->last_seq || (ahead > 0 && (uint32_t)ahead <= FWP_SEQ_JUMP);
 }
 
 /*
- * Looks at one slot. Acts on the message with the expected sequence number, or on a
- * START_UPGRADE with a higher one (a new host resynchronising); answers a stale one BAD_SEQ
- * so its slot frees up. Returns 1 if the slot held the expected message.
+ * Looks at one slot (PROTOCOL.md 5.1). Handles the expected message whatever it holds, or a
+ * valid START_UPGRADE within JUMP (a new host resynchronising); holds any other message within
+ * JUMP (pipelined ahead of the one awaited); answers the rest BAD_SEQ, which frees its slot and
+ * does not move L. Returns 1 if it handled a message.
  */
 static int poll_slot(struct fwp_bmc *b, uint32_t slot)
 {
-	uint64_t seq = fwp_win_db_seq(&b->win, slot);
+	uint32_t seq = fwp_win_db_seq(&b->win, slot);
 	struct fwp_msg_hdr h;
 	enum fwp_status st;
 
-	if (seq == fwp_win_ack_seq(&b->win, slot))
+	if (!seq || seq == fwp_win_ack_seq(&b->win, slot))
 		return 0;
-	if (seq < b->last_seq + 1) {
-		answer(b, slot, seq, 0, FWP_ST_BAD_SEQ, NULL);
-		return 0;
-	}
 	st = fetch_header(b, slot, seq, &h);
-	if (seq != b->last_seq + 1 && (st || h.type != FWP_MSG_START))
-		return 0;	/* a later message, pipelined ahead of the one we wait for */
-	if (st) {
-		b->last_seq = seq;
-		answer(b, slot, seq, h.type, st, NULL);
+	if (seq == fwp_seq_next(b->last_seq) && st) {
+		take_seq(b, slot, seq);
+		answer(b, slot, seq, fwp_msg_type_known(&h) ? h.type : 0, st, NULL);
 		return 1;
 	}
-	handle(b, slot, seq, &h);
-	return 1;
+	if (seq == fwp_seq_next(b->last_seq) || (!st && h.type == FWP_MSG_START &&
+						  within_jump(b, seq))) {
+		handle(b, slot, &h);
+		return 1;
+	}
+	if (!within_jump(b, seq))
+		answer(b, slot, seq, fwp_msg_type_known(&h) ? h.type : 0, FWP_ST_BAD_SEQ, NULL);
+	return 0;
 }
 
 static int poll_once(struct fwp_bmc *b)
@@ -395,6 +428,20 @@ static int poll_once(struct fwp_bmc *b)
 	return 0;
 }
 
+/*
+ * While nothing comes: beat, idle or not, so that a host tells a serving BMC (PROTOCOL.md 7),
+ * and drop a session that has been idle too long.
+ */
+static void idle_tick(struct fwp_bmc *b)
+{
+	uint64_t now = fwp_now_ns();
+
+	if (now - b->t_beat >= BEAT_NS)
+		heartbeat(b);
+	if (b->state != BMC_IDLE && now - b->t_last > b->idle_ns)
+		session_end(b, FWP_ST_IDLE_TIMEOUT, 0, NULL);
+}
+
 int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 {
 	struct fwp_backoff bo;
@@ -407,13 +454,25 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 			continue;
 		}
 		fwp_backoff_wait(&bo);
-		if (bo.sleep_ns && b->state != BMC_IDLE && fwp_now_ns() - b->t_last > b->idle_ns)
-			session_end(b, FWP_ST_IDLE_TIMEOUT, 0, NULL);
+		if (bo.sleep_ns)
+			idle_tick(b);
 	}
 	return 0;
 }
 
 static const volatile int not_stopped;
+
+/* A new window generation: nonzero, not the one the memory held, random (PROTOCOL.md 1.2). */
+static uint32_t new_epoch(uint32_t old)
+{
+	uint32_t e = 0;
+
+	while (!e || e == old) {
+		if (getrandom(&e, sizeof(e), 0) != sizeof(e))
+			e = (uint32_t)fwp_now_ns() ^ ((uint32_t)getpid() << 16);
+	}
+	return e;
+}
 
 /* The BMC firmware's own flash if it gave one, else the emulated A/B flash in files. */
 static int open_flash(struct fwp_bmc *b, const char *path, const struct fwp_layout *l)
@@ -452,6 +511,7 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
 	b->stop = &not_stopped;
+	b->no_session = FWP_ST_BAD_STATE;
 	ret = fwp_opts_copy(&b->opts, sizeof(b->opts), opts);
 	if (ret)
 		goto err;
@@ -481,8 +541,10 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		goto err;
 	fwp_win_init(&b->win, fwp_target_base(b->target), &layout,
 		     !(fwp_target_flags(b->target) & FWP_TARGET_CACHED));
-	fwp_ctrl_encode(&ctrl, &layout, b->flash_capacity, (uint32_t)getpid());
+	fwp_ctrl_encode(&ctrl, &layout, b->flash_capacity,
+			new_epoch(fwp_ctrl_epoch(b->win.ctrl)));
 	fwp_win_publish(&b->win, &ctrl);
+	heartbeat(b);
 	*out = b;
 	return 0;
 err:

@@ -12,12 +12,16 @@
 #include <immintrin.h>
 #endif
 
-static inline uint64_t fwp_load_acquire(const volatile uint64_t *p)
+/*
+ * The window's polled words are aligned 32-bit words: one load or store each, single-copy
+ * atomic on a 32-bit BMC too (PROTOCOL.md 9).
+ */
+static inline uint32_t fwp_load_acquire(const volatile uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-static inline void fwp_store_release(volatile uint64_t *p, uint64_t v)
+static inline void fwp_store_release(volatile uint32_t *p, uint32_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }

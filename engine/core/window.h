@@ -26,6 +26,7 @@ struct fwp_slot {
 struct fwp_window {
 	struct fwp_win_ctrl *ctrl;
 	struct fwp_layout layout;
+	uint32_t epoch;			/* the generation this side formatted, or opened */
 	bool device;			/* not cached memory: fence before every doorbell */
 	struct fwp_slot slot[FWP_SLOTS_MAX];
 };
@@ -58,12 +59,12 @@ static inline unsigned char *fwp_win_body(const struct fwp_window *w, uint32_t s
 }
 
 /* Host: the sequence number in slot's doorbell, and ringing it. */
-static inline uint64_t fwp_win_db_seq(const struct fwp_window *w, uint32_t slot)
+static inline uint32_t fwp_win_db_seq(const struct fwp_window *w, uint32_t slot)
 {
 	return fwp_load_acquire(&w->slot[slot].db->seq);
 }
 
-static inline void fwp_win_ring(const struct fwp_window *w, uint32_t slot, uint64_t seq)
+static inline void fwp_win_ring(const struct fwp_window *w, uint32_t slot, uint32_t seq)
 {
 	if (w->device)
 		fwp_wc_fence();
@@ -71,11 +72,10 @@ static inline void fwp_win_ring(const struct fwp_window *w, uint32_t slot, uint6
 }
 
 /* BMC: the sequence number its answer in slot carries, and the answer as one private copy. */
-static inline uint64_t fwp_win_ack_seq(const struct fwp_window *w, uint32_t slot)
+static inline uint32_t fwp_win_ack_seq(const struct fwp_window *w, uint32_t slot)
 {
 	return fwp_load_acquire(&w->slot[slot].ack->seq);
 }
-
 
 static inline void fwp_win_read_ack(const struct fwp_window *w, uint32_t slot,
 				    struct fwp_ack *out)
@@ -96,31 +96,62 @@ static inline void fwp_win_answer(const struct fwp_window *w, uint32_t slot,
 	fwp_store_release(&to->seq, a->seq);
 }
 
-/* BMC: formats the window with a control block, the magic last: a host that sees the magic
- * sees a whole control block. Unformatting clears the magic. */
-static inline void fwp_win_publish(const struct fwp_window *w, const struct fwp_win_ctrl *c)
+/* The epoch a control block says, read before anything else in it. */
+static inline uint32_t fwp_ctrl_epoch(const struct fwp_win_ctrl *c)
+{
+	return fwp_load_acquire(&c->epoch);
+}
+
+/*
+ * BMC: formats the window (PROTOCOL.md 1.2): unpublished first, every doorbell, answer and
+ * header zeroed (memory that outlived a BMC must not pass an old doorbell for a new one), the
+ * control block, and its epoch last: a host that sees the epoch sees all the rest.
+ */
+static inline void fwp_win_publish(struct fwp_window *w, const struct fwp_win_ctrl *c)
 {
 	struct fwp_win_ctrl copy = *c;
+	const struct fwp_layout *l = &w->layout;
 
-	copy.magic = 0;
+	fwp_store_release(&w->ctrl->epoch, 0);
+	memset((unsigned char *)w->ctrl + l->host_db_offset, 0,
+	       (size_t)l->body_offset - l->host_db_offset);
+	copy.epoch = 0;
 	memcpy(w->ctrl, &copy, sizeof(copy));
-	fwp_store_release(&w->ctrl->magic, c->magic);
+	w->epoch = c->epoch;
+	fwp_store_release(&w->ctrl->epoch, c->epoch);
 }
 
 static inline void fwp_win_unpublish(const struct fwp_window *w)
 {
-	fwp_store_release(&w->ctrl->magic, 0);
+	fwp_store_release(&w->ctrl->epoch, 0);
+}
+
+/* Host: has the BMC re-formatted (or given up) the window it opened? */
+static inline bool fwp_win_reformatted(const struct fwp_window *w)
+{
+	return fwp_ctrl_epoch(w->ctrl) != w->epoch;
 }
 
 /* The BMC's heartbeat: read by the host, beaten by the BMC. */
-static inline uint64_t fwp_win_heartbeat(const struct fwp_window *w)
+static inline uint32_t fwp_win_heartbeat(const struct fwp_window *w)
 {
 	return fwp_load_acquire(&w->ctrl->heartbeat);
 }
 
-static inline void fwp_win_beat(const struct fwp_window *w, uint64_t value)
+static inline void fwp_win_beat(const struct fwp_window *w, uint32_t value)
 {
 	fwp_store_release(&w->ctrl->heartbeat, value);
+}
+
+/* The sequence number the BMC last handled in order: published before each answer. */
+static inline uint32_t fwp_win_last_seq(const struct fwp_window *w)
+{
+	return fwp_load_acquire(&w->ctrl->last_seq);
+}
+
+static inline void fwp_win_set_last_seq(const struct fwp_window *w, uint32_t seq)
+{
+	fwp_store_release(&w->ctrl->last_seq, seq);
 }
 
 #endif

@@ -29,7 +29,7 @@ int fwp_layout_init(struct fwp_layout *l, uint32_t slot_count, uint32_t slot_siz
 }
 
 void fwp_ctrl_encode(struct fwp_win_ctrl *c, const struct fwp_layout *l,
-		     uint64_t flash_capacity, uint32_t bmc_pid)
+		     uint64_t flash_capacity, uint32_t epoch)
 {
 	memset(c, 0, sizeof(*c));
 	c->magic = FWP_WINDOW_MAGIC;
@@ -41,13 +41,16 @@ void fwp_ctrl_encode(struct fwp_win_ctrl *c, const struct fwp_layout *l,
 	c->body_offset = l->body_offset;
 	c->window_size = l->window_size;
 	c->flash_capacity = flash_capacity;
-	c->bmc_pid = bmc_pid;
+	c->epoch = epoch;
 }
 
 int fwp_ctrl_decode(const struct fwp_win_ctrl *c, size_t map_size, struct fwp_layout *l)
 {
 	if (c->magic != FWP_WINDOW_MAGIC)
 		return -EPROTO;
+	/* A version-1 window has no epoch here: its version is what to report. */
+	if (c->version == FWP_PROTO_VERSION && !c->epoch)
+		return -EAGAIN;
 	if (c->version != FWP_PROTO_VERSION)
 		return -EPROTONOSUPPORT;
 	if (c->ctrl_size != sizeof(*c) || fwp_layout_init(l, c->slot_count, c->slot_size))
@@ -60,19 +63,37 @@ int fwp_ctrl_decode(const struct fwp_win_ctrl *c, size_t map_size, struct fwp_la
 	return 0;
 }
 
+int fwp_window_find(const void *bar, size_t len, size_t *offset)
+{
+	const unsigned char *b = bar;
+	const struct fwp_win_ctrl *c;
+	size_t off;
+
+	for (off = 0; len >= sizeof(*c) && off <= len - sizeof(*c); off += FWP_PAGE) {
+		c = (const struct fwp_win_ctrl *)(b + off);
+		if (c->magic == FWP_WINDOW_MAGIC && c->epoch && c->version) {
+			*offset = off;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static uint64_t header_check(const struct fwp_msg_hdr *h)
 {
 	return fwp_xxh64(h, offsetof(struct fwp_msg_hdr, check));
 }
 
-void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint64_t seq,
-		    uint64_t offset, uint32_t length, const struct fwp_hash128 *body_hash)
+void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint32_t seq,
+		    uint32_t epoch, uint64_t offset, uint32_t length,
+		    const struct fwp_hash128 *body_hash)
 {
 	memset(h, 0, sizeof(*h));
 	h->magic = FWP_MSG_MAGIC;
 	h->version = FWP_PROTO_VERSION;
 	h->type = type;
 	h->seq = seq;
+	h->epoch = epoch;
 	h->offset = offset;
 	h->length = length;
 	if (body_hash)
@@ -80,21 +101,43 @@ void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint64_t seq,
 	h->check = header_check(h);
 }
 
-enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size)
+static bool known_type(const struct fwp_msg_hdr *h)
 {
-	if (h->magic != FWP_MSG_MAGIC || h->version != FWP_PROTO_VERSION)
+	return h->type >= FWP_MSG_START && h->type <= FWP_MSG_ABORT;
+}
+
+static bool zero_hash(const struct fwp_hash128 *x)
+{
+	return !x->lo && !x->hi;
+}
+
+/* Rules H1..H11 of PROTOCOL.md 3.1, in their order. */
+enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size, uint32_t seq,
+			       uint32_t epoch)
+{
+	if (h->magic != FWP_MSG_MAGIC || h->check != header_check(h))
 		return FWP_ST_BAD_HEADER;
-	if (h->check != header_check(h))
+	if (h->version != FWP_PROTO_VERSION)
+		return FWP_ST_BAD_VERSION;
+	if (h->seq != seq)
 		return FWP_ST_BAD_HEADER;
-	if (h->type < FWP_MSG_START || h->type > FWP_MSG_ABORT)
-		return FWP_ST_BAD_HEADER;
-	if (h->flags || h->reserved)
+	if (h->epoch != epoch)
+		return FWP_ST_BAD_EPOCH;
+	if (!known_type(h) || h->flags || h->reserved)
 		return FWP_ST_BAD_HEADER;
 	if (h->length > slot_size)
 		return FWP_ST_BAD_LENGTH;
-	if (h->offset > UINT64_MAX - h->length)
+	if (h->offset > UINT64_MAX - h->length || (h->type != FWP_MSG_DATA && h->offset))
 		return FWP_ST_OUT_OF_RANGE;
+	if (!h->length && !zero_hash(&h->body_hash))
+		return FWP_ST_BAD_HEADER;
 	return FWP_ST_OK;
+}
+
+bool fwp_msg_type_known(const struct fwp_msg_hdr *h)
+{
+	return h->magic == FWP_MSG_MAGIC && h->check == header_check(h) &&
+	       h->version == FWP_PROTO_VERSION && known_type(h);
 }
 
 enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,
@@ -131,6 +174,8 @@ const char *fwp_status_str(unsigned status)
 		[FWP_ST_IDLE_TIMEOUT] = "session idle too long",
 		[FWP_ST_AUTH_REQUIRED] = "image not signed; the BMC requires a signature",
 		[FWP_ST_AUTH_FAILED] = "signature does not verify with the BMC's key",
+		[FWP_ST_BAD_VERSION] = "message of another protocol version",
+		[FWP_ST_BAD_EPOCH] = "message for an earlier window generation (the BMC restarted)",
 	};
 
 	if (status < sizeof(names) / sizeof(names[0]) && names[status])

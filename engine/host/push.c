@@ -24,12 +24,12 @@ struct fwp_host {
 	struct fwp_target *target;
 	struct fwp_window win;
 	uint64_t flash_capacity;
-	uint64_t next_seq;
+	uint32_t next_seq;
 };
 
 struct slot {
 	struct fwp_hstate image_before;	/* DATA: the image hash before this chunk */
-	uint64_t seq;
+	uint32_t seq;
 	uint64_t offset;
 	uint64_t held;			/* DATA, FINISH: image bytes the BMC must hold after it */
 	struct fwp_hash128 hash;	/* what we sent, to compare with the BMC's answer */
@@ -57,7 +57,7 @@ struct push {
 	uint64_t last_answer;		/* an answer only */
 	uint64_t last_ring;
 	uint64_t last_check;
-	uint64_t heartbeat;
+	uint32_t heartbeat;
 	struct stat image_st;		/* the image when the push began */
 	uint64_t retry_offset;		/* the chunk being retried, and how often */
 	uint32_t retries;
@@ -71,24 +71,51 @@ static uint64_t timeout_ns(uint32_t ms)
 }
 
 /*
- * Maps the window once it exists, is formatted (magic set last), has a live BMC attached and
- * no other host. 1: not ready yet, try again (*busy: another host holds it); 0: mapped;
- * -errno: final.
+ * Is a BMC serving the window? The transport may know at once (the shm: BMC's lock); else its
+ * heartbeat must change within FWP_LIVE_MS (PROTOCOL.md 6.1), or by the deadline if sooner.
  */
-static int try_map(struct fwp_host *h, const char *uri, bool *busy)
+static bool bmc_serves(const struct fwp_target *t, uint64_t deadline)
 {
-	uint64_t magic;
+	const struct fwp_win_ctrl *c = fwp_target_base(t);
+	uint64_t until = fwp_now_ns() + (uint64_t)FWP_LIVE_MS * 1000000u;
+	uint32_t beat = fwp_load_acquire(&c->heartbeat);
+	struct fwp_backoff bo;
+
+	if (fwp_target_peer_alive(t) == 1)
+		return true;
+	fwp_backoff_reset(&bo);
+	while (fwp_load_acquire(&c->heartbeat) == beat) {
+		if (fwp_now_ns() > until || fwp_now_ns() > deadline)
+			return false;
+		fwp_backoff_wait(&bo);
+	}
+	return true;
+}
+
+/*
+ * Maps the window once it exists, is published (its epoch set last), decodes, is served by a
+ * BMC, and has no other host. 1: not ready yet, try again (*busy: another host holds it); 0:
+ * mapped, the control block copied into *ctrl and the layout into *l; -errno: final.
+ */
+static int try_map(struct fwp_host *h, const char *uri, uint64_t deadline, bool *busy,
+		   struct fwp_win_ctrl *ctrl, struct fwp_layout *l)
+{
+	uint32_t epoch;
 	int ret;
 
 	ret = fwp_target_open(uri, &h->target);
 	*busy = ret == -EBUSY;
 	if (ret)
 		return ret == -ENOENT || ret == -EAGAIN || ret == -EBUSY ? 1 : ret;
-	ret = fwp_target_size(h->target) < sizeof(struct fwp_win_ctrl) ? -EPROTO : 0;
-	magic = ret ? 0 : fwp_load_acquire(fwp_target_base(h->target));
-	if (!ret && magic && magic != FWP_WINDOW_MAGIC)
-		ret = -EPROTO;
-	if (!ret && (!magic || fwp_target_peer_alive(h->target) == 0))
+	ret = fwp_target_size(h->target) < sizeof(*ctrl) ? -EPROTO : 0;
+	if (!ret) {
+		/* The epoch first, the rest after it; a window changing meanwhile is looked again. */
+		epoch = fwp_ctrl_epoch(fwp_target_base(h->target));
+		memcpy(ctrl, fwp_target_base(h->target), sizeof(*ctrl));
+		ret = !ctrl->magic || ctrl->epoch != epoch ? 1 :
+		      fwp_ctrl_decode(ctrl, fwp_target_size(h->target), l);
+	}
+	if (ret == -EAGAIN || (!ret && !bmc_serves(h->target, deadline)))
 		ret = 1;	/* a BMC still formatting, or a window a dead BMC left */
 	if (ret) {
 		fwp_target_close(h->target);
@@ -108,37 +135,39 @@ static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline
 
 	fwp_backoff_reset(&bo);
 	/* Another host's push is waited out like a BMC that is not up yet: queue, then give up. */
-	while ((ret = try_map(h, uri, &busy)) == 1) {
+	while ((ret = try_map(h, uri, deadline, &busy, &ctrl, &layout)) == 1) {
 		if (fwp_now_ns() > deadline)
 			return busy ? -EBUSY : -ETIMEDOUT;
 		fwp_backoff_wait(&bo);
 	}
 	if (ret)
 		return ret;
-	memcpy(&ctrl, fwp_target_base(h->target), sizeof(ctrl));
-	ret = fwp_ctrl_decode(&ctrl, fwp_target_size(h->target), &layout);
-	if (ret)
-		return ret;
 	/* Device memory (a BAR): chunks are staged in RAM, streamed in, fenced. */
 	fwp_win_init(&h->win, fwp_target_base(h->target), &layout,
 		     !(fwp_target_flags(h->target) & FWP_TARGET_CACHED));
+	h->win.epoch = ctrl.epoch;
 	h->flash_capacity = ctrl.flash_capacity;
 	return 0;
 }
 
-static uint64_t highest_seq(const struct fwp_window *w)
+/*
+ * The first sequence number (PROTOCOL.md 6.2): after the BMC's last_seq and after whatever a
+ * previous host left in flight within JUMP of it, so that the BMC accepts the START and takes
+ * those leftovers for stale. A doorbell further off is a stray write: it is not followed.
+ */
+static uint32_t first_seq(const struct fwp_window *w)
 {
-	uint64_t max = 0;
-	uint32_t i;
+	uint32_t last = fwp_win_last_seq(w), latest = last, i;
 
 	for (i = 0; i < w->layout.slot_count; i++) {
-		uint64_t hs = fwp_win_db_seq(w, i);
-		uint64_t as = fwp_win_ack_seq(w, i);
+		uint32_t d = fwp_win_db_seq(w, i);
+		int32_t ahead = fwp_seq_dist(d, last);
 
-		max = hs > max ? hs : max;
-		max = as > max ? as : max;
+		if (d && ahead > 0 && (uint32_t)ahead <= FWP_SEQ_JUMP &&
+		    fwp_seq_dist(d, latest) > 0)
+			latest = d;
 	}
-	return max;
+	return fwp_seq_next(latest);
 }
 
 int fwp_host_open(const char *uri, uint32_t timeout_ms, struct fwp_host **out)
@@ -152,11 +181,30 @@ int fwp_host_open(const char *uri, uint32_t timeout_ms, struct fwp_host **out)
 	ret = connect_window(h, uri, fwp_now_ns() + timeout_ns(timeout_ms));
 	if (ret)
 		goto err;
-	h->next_seq = highest_seq(&h->win) + 1;
+	h->next_seq = first_seq(&h->win);
 	*out = h;
 	return 0;
 err:
 	fwp_host_close(h);
+	return ret;
+}
+
+int fwp_window_version(const char *uri)
+{
+	struct fwp_target *t;
+	struct fwp_win_ctrl ctrl;
+	int ret;
+
+	ret = fwp_target_open(uri, &t);
+	if (ret)
+		return ret;
+	ret = -EPROTO;
+	if (fwp_target_size(t) >= sizeof(ctrl)) {
+		memcpy(&ctrl, fwp_target_base(t), sizeof(ctrl));
+		if (ctrl.magic == FWP_WINDOW_MAGIC)
+			ret = ctrl.version;
+	}
+	fwp_target_close(t);
 	return ret;
 }
 
@@ -211,9 +259,17 @@ static void rering(struct push *p)
 static int check_progress(struct push *p)
 {
 	uint64_t now = fwp_now_ns();
-	uint64_t hb = fwp_win_heartbeat(&p->h->win);
+	uint32_t hb = fwp_win_heartbeat(&p->h->win);
 	int ret;
 
+	/*
+	 * A new generation: the BMC restarted and lost all in flight; fail now, not at timeout.
+	 * Unless the window itself is lost (what the transport says then is the reason).
+	 */
+	if (fwp_win_reformatted(&p->h->win)) {
+		ret = fwp_target_peer_alive(p->h->target);
+		return ret < 0 ? ret : -ECONNRESET;
+	}
 	if (hb != p->heartbeat) {
 		p->heartbeat = hb;
 		p->last_progress = now;
@@ -234,7 +290,7 @@ static int check_progress(struct push *p)
 }
 
 /* Waits until the BMC's answer in slot i carries sequence number want. */
-static int wait_answer(struct push *p, uint32_t i, uint64_t want)
+static int wait_answer(struct push *p, uint32_t i, uint32_t want)
 {
 	struct fwp_backoff bo;
 	uint32_t polls = 0;
@@ -294,6 +350,8 @@ static int reap(struct push *p, uint32_t i)
 		return fail(p, ret, s, 0);
 	s->busy = false;
 	fwp_win_read_ack(&p->h->win, i, &ack);
+	if (ack.epoch != p->h->win.epoch)
+		return fail(p, -ECONNRESET, s, 0);	/* answered by a BMC that re-formatted */
 	if (ack.status != FWP_ST_OK)
 		return fail(p, -EREMOTEIO, s, ack.status);
 	if (ack.type != s->type) {
@@ -346,13 +404,15 @@ static void submit(struct push *p, uint32_t i, uint16_t type, uint64_t offset, u
 {
 	struct slot *s = &p->slots[i];
 
-	s->seq = p->h->next_seq++;
+	s->seq = p->h->next_seq;
+	p->h->next_seq = fwp_seq_next(s->seq);
 	s->offset = offset;
 	s->held = type == FWP_MSG_FINISH ? p->res->image_size : offset + len;
 	s->type = type;
 	s->hash = expect ? *expect : (struct fwp_hash128){ 0, 0 };
 	s->busy = true;
-	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, offset, len, body_hash);
+	fwp_msg_encode(fwp_win_hdr(&p->h->win, i), type, s->seq, p->h->win.epoch, offset, len,
+		       body_hash);
 	if (!p->o->fault || (type != FWP_MSG_DATA && type != FWP_MSG_FINISH) ||
 	    !inject(p, i, type, offset, len))
 		ring(p, i);
@@ -390,10 +450,13 @@ static int drain(struct push *p)
 	return 0;
 }
 
-/* A wait that failed because no answer will come: the BMC stalled or is gone, or the window is. */
+/*
+ * A wait that failed because no answer will come: the BMC stalled or is gone, or the window is,
+ * or it was re-formatted.
+ */
 static bool gone(int ret)
 {
-	return ret == -ETIMEDOUT || ret == -ETIME || ret == -EFAULT;
+	return ret == -ETIMEDOUT || ret == -ETIME || ret == -EFAULT || ret == -ECONNRESET;
 }
 
 /* Best effort after a failure: let in-flight messages be answered, then drop the session. */
@@ -760,23 +823,6 @@ static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_o
 	return 0;
 }
 
-/* A previous host may have left messages in flight: let the BMC answer them first. */
-static int wait_idle(struct push *p)
-{
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < p->nslots; i++) {
-		p->slots[i].seq = fwp_win_db_seq(&p->h->win, i);
-		p->slots[i].busy = true;
-		ret = wait_answer(p, i, p->slots[i].seq);
-		if (ret)
-			return ret;
-		p->slots[i].busy = false;
-	}
-	return 0;
-}
-
 int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		  struct fwp_push_result *res)
 {
@@ -805,8 +851,6 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 	p->o = &o;
 	p->image_st = st;
 	ret = configure(p, h, &o, fd);
-	if (!ret)
-		ret = wait_idle(p);
 	if (!ret)
 		ret = push_session(p, fd, &o);
 	free(p->bounce);

@@ -56,8 +56,9 @@ int fwp_target_create(const char *uri, size_t size, struct fwp_target **out);
 void fwp_target_close(struct fwp_target *t);
 
 /*
- * 1 if a BMC is attached to the window, 0 if none is (a window left by a BMC that died),
- * 1 as well when the transport cannot tell (a PCI BAR), or -errno.
+ * 1 if a BMC is known to be attached to the window (the shm: BMC's lock); 0 if the transport
+ * cannot tell (a PCI BAR; a BMC that takes no lock; a window left by a BMC that died: the
+ * window's heartbeat tells them apart, PROTOCOL.md 6.1); or -errno: the window is lost.
  */
 int fwp_target_peer_alive(const struct fwp_target *t);
 

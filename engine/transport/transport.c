@@ -129,7 +129,7 @@ void fwp_target_close(struct fwp_target *t)
 
 int fwp_target_peer_alive(const struct fwp_target *t)
 {
-	return t->ops->peer_alive ? t->ops->peer_alive(t) : 1;
+	return t->ops->peer_alive ? t->ops->peer_alive(t) : 0;
 }
 
 int fwp_target_doorbell_setup(struct fwp_target *t, uint32_t ring_value)

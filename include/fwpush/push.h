@@ -39,6 +39,12 @@ struct fwp_host;
 int fwp_host_open(const char *uri, uint32_t timeout_ms, struct fwp_host **out);
 void fwp_host_close(struct fwp_host *h);
 
+/*
+ * The protocol version the window at uri says it speaks, for a clear message after
+ * fwp_host_open() said -EPROTONOSUPPORT: the version (> 0), or -errno.
+ */
+int fwp_window_version(const char *uri);
+
 uint32_t fwp_host_slot_count(const struct fwp_host *h);
 uint32_t fwp_host_slot_size(const struct fwp_host *h);
 uint64_t fwp_host_flash_capacity(const struct fwp_host *h);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fwpush wire protocol, version 1: the window layout and the messages that cross it.
- * docs/PROTOCOL.md is the normative description; this header is its C form.
+ * fwpush wire protocol, version 2: the window layout and the messages that cross it.
+ * docs/PROTOCOL.md is the normative description; this header is its C form. Every field one
+ * side polls is an aligned 32-bit word: single-copy atomic on a 32-bit BMC and across PCIe.
  */
 #ifndef FWPUSH_WIRE_H
 #define FWPUSH_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,8 +19,8 @@ extern "C" {
 /* What this header declares is libfwpush's ABI: exported from libfwpush.so. */
 #pragma GCC visibility push(default)
 
-#define FWP_PROTO_VERSION	1
-#define FWP_WINDOW_MAGIC	0x3157485355505746ULL	/* "FWPUSHW1" */
+#define FWP_PROTO_VERSION	2
+#define FWP_WINDOW_MAGIC	0x3157485355505746ULL	/* "FWPUSHW1", in every version */
 #define FWP_MSG_MAGIC		0x4d505746U		/* "FWPM" */
 #define FWP_LINE		64
 #define FWP_PAGE		4096
@@ -26,6 +28,16 @@ extern "C" {
 #define FWP_SLOTS_MAX		64
 #define FWP_SLOT_SIZE_MIN	FWP_PAGE
 #define FWP_SLOT_SIZE_MAX	(64u << 20)
+
+/* How far ahead of the last message handled a START may resynchronise (PROTOCOL.md 5.1). */
+#define FWP_SEQ_JUMP		65536u
+/* A serving BMC changes its heartbeat at least this often (section 7). */
+#define FWP_BEAT_MS		100u
+/* A host may call a window without a heartbeat change for this long unserved (6.1). */
+#define FWP_LIVE_MS		1000u
+
+/* caps: the window is an ivshmem-doorbell device's memory; ring_value rings the BMC (8). */
+#define FWP_CAP_IVSHMEM_DOORBELL	(1u << 0)
 
 enum fwp_msg_type {
 	FWP_MSG_START	= 1,	/* START_UPGRADE */
@@ -50,7 +62,21 @@ enum fwp_status {
 	FWP_ST_IDLE_TIMEOUT	= 12,	/* the session saw no message for the BMC's idle timeout */
 	FWP_ST_AUTH_REQUIRED	= 13,	/* the BMC requires a signature and FINISH had none */
 	FWP_ST_AUTH_FAILED	= 14,	/* the signature does not verify with the BMC's key */
+	FWP_ST_BAD_VERSION	= 15,	/* the header is of another protocol version */
+	FWP_ST_BAD_EPOCH	= 16,	/* the header names another window generation */
 };
+
+/* Sequence numbers: 32 bits, 0 never used, compared with serial arithmetic (RFC 1982). */
+static inline uint32_t fwp_seq_next(uint32_t s)
+{
+	return s == UINT32_MAX ? 1 : s + 1;
+}
+
+/* a - b as a signed distance: > 0 when a is after b. */
+static inline int32_t fwp_seq_dist(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
 
 /* Offset 0 of the window. Written by the BMC, magic last. */
 struct fwp_win_ctrl {
@@ -64,21 +90,23 @@ struct fwp_win_ctrl {
 	uint32_t caps;
 	uint64_t window_size;
 	uint64_t flash_capacity;
-	uint64_t heartbeat;
-	uint32_t bmc_pid;
-	uint32_t reserved;
+	uint32_t epoch;		/* the window's generation; 0: not published. Written last. */
+	uint32_t heartbeat;
+	uint32_t last_seq;	/* the sequence number the BMC last handled in order */
+	uint32_t ring_value;	/* FWP_CAP_IVSHMEM_DOORBELL: what rings the BMC's register */
 };
 
 struct fwp_host_db {
-	uint64_t seq;
-	uint8_t reserved[56];
+	uint32_t seq;
+	uint8_t reserved[60];
 };
 
 /* The BMC doorbell and the acknowledgement share one cache line; seq is written last. */
 struct fwp_ack {
-	uint64_t seq;
+	uint32_t seq;
 	uint16_t status;
 	uint16_t type;
+	uint32_t epoch;
 	uint32_t reserved0;
 	uint64_t offset;
 	struct fwp_hash128 hash;
@@ -89,7 +117,8 @@ struct fwp_msg_hdr {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t type;
-	uint64_t seq;
+	uint32_t seq;
+	uint32_t epoch;
 	uint64_t offset;
 	uint32_t length;
 	uint32_t flags;
@@ -145,27 +174,41 @@ struct fwp_layout {
 /* Computes the layout; -EINVAL if slot_count or slot_size is out of range. */
 int fwp_layout_init(struct fwp_layout *l, uint32_t slot_count, uint32_t slot_size);
 
-/* Fills a control block for the layout (magic included; the caller publishes it last). */
+/*
+ * Fills a control block for the layout, epoch included (the caller publishes the epoch last:
+ * fwp_win_publish).
+ */
 void fwp_ctrl_encode(struct fwp_win_ctrl *c, const struct fwp_layout *l,
-		     uint64_t flash_capacity, uint32_t bmc_pid);
+		     uint64_t flash_capacity, uint32_t epoch);
 
 /*
  * Checks a control block copied out of a mapping of map_size bytes and derives the layout.
- * -EPROTO: not an fwpush window; -EPROTONOSUPPORT: other protocol version;
- * -EBADMSG: fields inconsistent; -EMSGSIZE: the layout does not fit in the mapping.
+ * -EPROTO: not an fwpush window; -EAGAIN: not published (epoch 0); -EPROTONOSUPPORT: another
+ * protocol version; -EBADMSG: fields inconsistent; -EMSGSIZE: the layout does not fit.
  */
 int fwp_ctrl_decode(const struct fwp_win_ctrl *c, size_t map_size, struct fwp_layout *l);
 
-/* Fills magic, version, seq and the header check. */
-void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint64_t seq,
-		    uint64_t offset, uint32_t length, const struct fwp_hash128 *body_hash);
+/*
+ * Finds a window in a BAR of len bytes: the first 4096-aligned offset with the magic, a nonzero
+ * epoch and a version (PROTOCOL.md 1.3). Reads only those words. 0 and *offset, or -ENOENT.
+ */
+int fwp_window_find(const void *bar, size_t len, size_t *offset);
+
+/* Fills magic, version, seq, epoch and the header check. */
+void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint32_t seq,
+		    uint32_t epoch, uint64_t offset, uint32_t length,
+		    const struct fwp_hash128 *body_hash);
 
 /*
- * Validates a header copied out of the window (never decode in place: the peer may change it).
- * Returns 0, or the fwp_status that answers it: FWP_ST_BAD_HEADER or FWP_ST_BAD_LENGTH or
- * FWP_ST_OUT_OF_RANGE.
+ * Validates a header copied out of the window (never decode in place: the peer may change it)
+ * against the doorbell's sequence number and the window's epoch: rules H1..H11 of PROTOCOL.md
+ * 3.1, in order. Returns FWP_ST_OK or the status that answers the first rule broken.
  */
-enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size);
+enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size, uint32_t seq,
+			       uint32_t epoch);
+
+/* Can the type of this header be trusted (magic, check, version and type good; 5.6)? */
+bool fwp_msg_type_known(const struct fwp_msg_hdr *h);
 
 /* Validates a START_UPGRADE body against the BMC's limits; returns the status to answer. */
 enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,

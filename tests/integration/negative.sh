@@ -30,18 +30,23 @@ head -c 8192 /dev/urandom >"/dev/shm/$T_NAME-junk"
 expect_fail "window with wrong magic" 4 "not an fwpush window" \
 	"$FWPUSH" push "$img" --target "shm:$T_NAME-junk" --timeout 1
 
-# A formatted window of another protocol version, with something holding the BMC's lock
-# (byte 0) so it is not taken for a dead BMC's leftover.
-expect_fail "window of another protocol version" 4 "another protocol version" \
-	python3 -c '
+# A formatted window of another protocol version (1: the one before; 3: one after), with
+# something holding the BMC's lock (byte 0) so it is not taken for a dead BMC's leftover: the
+# line names both versions (PROTOCOL.md 11).
+for v in 1 3; do
+	expect_fail "window of protocol version $v" 4 \
+		"the BMC speaks window protocol version $v; this fwpush speaks 2" \
+		python3 -c '
 import fcntl, os, struct, subprocess, sys
-name, fwpush, img = sys.argv[1:]
+name, fwpush, img, version = sys.argv[1:]
 fd = os.open("/dev/shm/" + name, os.O_RDWR | os.O_CREAT, 0o600)
 os.ftruncate(fd, 1 << 20)
-os.pwrite(fd, struct.pack("<QHHIIII", 0x3157485355505746, 2, 64, 4, 65536, 65536, 4096), 0)
+os.pwrite(fd, struct.pack("<QHHIIII", 0x3157485355505746, int(version), 64, 4, 65536, 65536,
+			  4096), 0)
 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
 p = subprocess.run([fwpush, "push", img, "--target", "shm:" + name, "--timeout", "1"])
-sys.exit(p.returncode)' "$T_NAME-v2" "$FWPUSH" "$img"
+sys.exit(p.returncode)' "$T_NAME-v$v" "$FWPUSH" "$img" "$v"
+done
 
 # Image larger than the flash area; options that do not fit the window.
 start_bmc small "$flash" --flash-size 100000 --slots 2 --slot-size 64K

@@ -60,8 +60,8 @@ struct relay {
 	uint64_t starts;	/* START answers so far */
 	bool lied;
 	bool truncated;		/* truncate: the window is broken, the relay stands still */
-	uint64_t held_seq;	/* hold: the answer held back */
-	uint64_t beats;		/* silent: the relay's own heartbeat */
+	uint32_t held_seq;	/* hold: the answer held back */
+	uint32_t beats;		/* silent: the relay's own heartbeat */
 	const char *path;	/* the window's file */
 	uint64_t start_chunk;	/* chunk size of the session, from its START */
 	uint64_t start_size;
@@ -109,7 +109,7 @@ static int parse_lie(struct relay *r, const char *v)
 }
 
 /* Copies the message the host rang in slot i into the inner window and rings it there. */
-static void forward(struct relay *r, uint32_t i, uint64_t seq)
+static void forward(struct relay *r, uint32_t i, uint32_t seq)
 {
 	const struct fwp_msg_hdr *h = fwp_win_hdr(&r->outer, i);
 	struct fwp_start_body sb;
@@ -154,7 +154,7 @@ static bool matches(struct relay *r, uint32_t i, const struct fwp_ack *a)
 }
 
 /* silent, silent-finish, hold: is the inner BMC's answer in slot i kept from the host? */
-static bool withheld(struct relay *r, uint32_t i, uint64_t seq)
+static bool withheld(struct relay *r, uint32_t i, uint32_t seq)
 {
 	struct fwp_ack a;
 
@@ -190,7 +190,7 @@ static void truncate_window(struct relay *r)
 }
 
 /* Copies the inner BMC's answer in slot i out to the host, altered if it is the one. */
-static void answer(struct relay *r, uint32_t i, uint64_t seq)
+static void answer(struct relay *r, uint32_t i, uint32_t seq)
 {
 	struct fwp_ack a;
 
@@ -217,8 +217,7 @@ static void answer(struct relay *r, uint32_t i, uint64_t seq)
 		default:
 			break;
 		}
-		fprintf(stderr, "lying_bmc: lied in the answer to seq %llu\n",
-			(unsigned long long)seq);
+		fprintf(stderr, "lying_bmc: lied in the answer to seq %u\n", seq);
 	}
 	fwp_win_answer(&r->outer, i, &a);
 	if (r->lie == LIE_TRUNCATE && r->lied && !r->truncated)
@@ -231,8 +230,8 @@ static bool relay_once(struct relay *r)
 	uint32_t i;
 
 	for (i = 0; i < r->outer.layout.slot_count && !r->truncated; i++) {
-		uint64_t hs = fwp_win_db_seq(&r->outer, i);
-		uint64_t as = fwp_win_ack_seq(&r->inner, i);
+		uint32_t hs = fwp_win_db_seq(&r->outer, i);
+		uint32_t as = fwp_win_ack_seq(&r->inner, i);
 
 		if (hs != r->forwarded[i] && hs != fwp_win_ack_seq(&r->outer, i)) {
 			forward(r, i, hs);
@@ -253,6 +252,7 @@ static bool relay_once(struct relay *r)
 	if (r->lie == LIE_SILENT || r->lie == LIE_SILENT_FINISH)
 		r->beats++;
 	fwp_win_beat(&r->outer, fwp_win_heartbeat(&r->inner) + r->beats);
+	fwp_win_set_last_seq(&r->outer, fwp_win_last_seq(&r->inner));
 	return busy;
 }
 
@@ -281,7 +281,7 @@ static int setup(struct relay *r, const char *uri, const char *flash, uint32_t s
 	fwp_win_init(&r->inner, fwp_target_base(r->inner_t), &l, false);
 	fwp_win_init(&r->outer, fwp_target_base(r->outer_t), &l, false);
 	ctrl.heartbeat = 0;
-	fwp_win_publish(&r->outer, &ctrl);
+	fwp_win_publish(&r->outer, &ctrl);	/* the inner BMC's epoch: headers pass as they are */
 	return 0;
 }
 

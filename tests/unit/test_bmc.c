@@ -8,7 +8,7 @@
 #include "check.h"
 
 static struct rig r;
-static uint64_t seq;
+static uint32_t seq;
 #define IMAGE_SIZE	(3 * RIG_SLOT_SIZE + 100)
 static uint8_t image[4 * RIG_SLOT_SIZE];	/* room for messages that overrun the image */
 
@@ -23,7 +23,8 @@ static struct fwp_msg_hdr msg(uint16_t type, uint64_t off, const void *body, uin
 	struct fwp_hash128 bh = fwp_xxh128(body, len);
 	struct fwp_msg_hdr h;
 
-	fwp_msg_encode(&h, type, ++seq, off, len, &bh);
+	seq = fwp_seq_next(seq);
+	fwp_msg_encode(&h, type, seq, RIG_EPOCH, off, len, len ? &bh : NULL);
 	return h;
 }
 
@@ -65,7 +66,17 @@ static void header_fields(void)
 	h = msg(FWP_MSG_DATA, 0, body, 16), h.magic ^= 1, seal(&h);
 	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
 	h = msg(FWP_MSG_DATA, 0, body, 16), h.version = 7, seal(&h);
-	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_VERSION);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->type, 0);	/* its type cannot be trusted */
+	h = msg(FWP_MSG_DATA, 0, body, 16), h.epoch ^= 1, seal(&h);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_EPOCH);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->type, FWP_MSG_DATA);
+	h = msg(FWP_MSG_ABORT, 0, body, 0), h.offset = 1, seal(&h);
+	CHECK_EQ(send(&h, body, 0), FWP_ST_OUT_OF_RANGE);	/* only DATA has an offset */
+	h = msg(FWP_MSG_ABORT, 0, body, 0), h.body_hash.lo = 1, seal(&h);
+	CHECK_EQ(send(&h, body, 0), FWP_ST_BAD_HEADER);		/* no body, no hash */
+	h = msg(FWP_MSG_ABORT, 0, body, 16);
+	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_LENGTH);		/* ABORT has no body */
 	h = msg(FWP_MSG_DATA, 0, body, 16), h.check ^= 1;
 	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_HEADER);
 	h = msg(FWP_MSG_DATA, 0, body, 16), h.type = 9, seal(&h);
@@ -84,6 +95,8 @@ static void header_fields(void)
 	CHECK_EQ(send(&h, body, 16), FWP_ST_OUT_OF_RANGE);	/* offset + length wraps */
 	h = msg(FWP_MSG_DATA, 0, body, 16), h.body_hash.lo ^= 1, seal(&h);
 	CHECK_EQ(send(&h, body, 16), FWP_ST_BAD_STATE);		/* no session yet */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->epoch, RIG_EPOCH);
+	CHECK_EQ(r.bmc->win.ctrl->last_seq, seq);	/* each one handled, published */
 }
 
 static void start_fields(void)
@@ -159,6 +172,7 @@ static void finish_fields(void)
 	CHECK(r.bmc->state == BMC_IDLE);		/* the session is over */
 	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
 	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_STATE);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);	/* no session holds anything */
 }
 
 /* Sends the whole image from off on, and a FINISH naming its hash; returns FINISH's status. */
@@ -183,8 +197,37 @@ static void finish_early_and_good(void)
 	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);
 	h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
 	CHECK_EQ(send(&h, &fb, sizeof(fb)), FWP_ST_BAD_STATE);	/* image incomplete */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, RIG_SLOT_SIZE);	/* what it holds */
+	CHECK(r.bmc->state == BMC_DOWNLOAD);			/* and the session goes on */
 	CHECK_EQ(rest_and_finish(RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, IMAGE_SIZE);
 	CHECK(access(r.flash, F_OK) == 0);
+}
+
+/* What a DATA or FINISH gets once the session is gone says why (PROTOCOL.md 5.4). */
+static void why_no_session(void)
+{
+	struct fwp_msg_hdr h;
+
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	h = msg(FWP_MSG_ABORT, 0, NULL, 0);
+	CHECK_EQ(send(&h, NULL, 0), FWP_ST_OK);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_ABORTED);
+	h = msg(FWP_MSG_ABORT, 0, NULL, 0);
+	CHECK_EQ(send(&h, NULL, 0), FWP_ST_OK);			/* nothing open: OK still */
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	r.bmc->t_last -= 2 * 1000000000ull;
+	r.bmc->idle_ns = 1000000000ull;
+	r.bmc->t_beat = 0;
+	idle_tick(r.bmc);
+	CHECK(r.bmc->state == BMC_IDLE);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_IDLE_TIMEOUT);
+	CHECK(r.bmc->win.ctrl->heartbeat != 0);			/* and it beat while idle */
+	r.bmc->idle_ns = UINT64_MAX;
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	CHECK_EQ(start((struct fwp_start_body){ 0 }), FWP_ST_BAD_LENGTH);	/* ends it */
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_BAD_STATE);
 }
 
 /*
@@ -238,6 +281,71 @@ static void stale_sequence(void)
 	rig_send(&r, slot, seq - 3, &h, &sb, sizeof(sb), 0);
 	CHECK_EQ(rig_ack(&r, slot)->seq, seq - 3);
 	CHECK_EQ(rig_ack(&r, slot)->status, FWP_ST_BAD_SEQ);
+	CHECK_EQ(rig_ack(&r, slot)->type, FWP_MSG_START);
+}
+
+/* Sends a START at sequence number n into slot 0, where the next message follows it. */
+static unsigned start_at(uint32_t n)
+{
+	struct fwp_start_body sb = start_body();
+	struct fwp_msg_hdr h;
+
+	seq = n - 1;
+	h = msg(FWP_MSG_START, 0, &sb, sizeof(sb));
+	rig_send(&r, 0, seq, &h, &sb, sizeof(sb), 0);
+	return rig_ack(&r, 0)->seq == seq ? rig_ack(&r, 0)->status : 999;
+}
+
+/* PROTOCOL.md 5.1: what the BMC does with each sequence number it finds. */
+static void sequence_rules(void)
+{
+	uint32_t last;
+
+	rig_reset(&r);
+	CHECK_EQ(start_at(0xfffffff0u), FWP_ST_OK);	/* a fresh BMC takes any START */
+	CHECK_EQ(r.bmc->last_seq, 0xfffffff0u);
+	/* Across the 32-bit boundary: 0xffffffff, then 1 (0 is never a number). */
+	while (seq != 3)
+		CHECK_EQ(data(0, 0), FWP_ST_BAD_LENGTH);
+	CHECK_EQ(r.bmc->last_seq, 3);
+	CHECK_EQ(r.bmc->win.ctrl->last_seq, 3);
+	/* A START further than JUMP: BAD_SEQ, and L stays. */
+	CHECK_EQ(start_at(3 + FWP_SEQ_JUMP + 1), FWP_ST_BAD_SEQ);
+	CHECK_EQ(r.bmc->last_seq, 3);
+	CHECK(r.bmc->state == BMC_DOWNLOAD);		/* nor did it end the session */
+	/* Within JUMP: a new host resynchronising. */
+	CHECK_EQ(start_at(3 + FWP_SEQ_JUMP), FWP_ST_OK);
+	last = r.bmc->last_seq;
+	CHECK_EQ(last, 3 + FWP_SEQ_JUMP);
+	/* A message ahead of the one awaited is held, answered in its turn. */
+	{
+		struct fwp_msg_hdr h2, h1;
+
+		seq = last + 1;
+		fwp_msg_encode(&h2, FWP_MSG_DATA, last + 2, RIG_EPOCH, 0, 0, NULL);
+		rig_send(&r, 2, last + 2, &h2, NULL, 0, 0);
+		CHECK(rig_ack(&r, 2)->seq != last + 2);			/* held */
+		fwp_msg_encode(&h1, FWP_MSG_DATA, last + 1, RIG_EPOCH, 0, 0, NULL);
+		rig_send(&r, 1, last + 1, &h1, NULL, 0, 0);
+		CHECK_EQ(rig_ack(&r, 1)->seq, last + 1);
+		CHECK_EQ(rig_ack(&r, 2)->seq, last + 2);		/* and then it */
+		CHECK_EQ(r.bmc->last_seq, last + 2);
+	}
+	/* A pending non-START far ahead is answered BAD_SEQ, and frees its slot. */
+	{
+		struct fwp_msg_hdr h;
+
+		fwp_msg_encode(&h, FWP_MSG_DATA, last + 0x70000000u, RIG_EPOCH, 0, 0, NULL);
+		rig_send(&r, 3, last + 0x70000000u, &h, NULL, 0, 0);
+		CHECK_EQ(rig_ack(&r, 3)->seq, last + 0x70000000u);
+		CHECK_EQ(rig_ack(&r, 3)->status, FWP_ST_BAD_SEQ);
+		CHECK_EQ(r.bmc->last_seq, last + 2);
+	}
+	/* A doorbell of 0 is never a message. */
+	r.bmc->win.slot[3].ack->seq = 5;
+	fwp_win_ring(&r.bmc->win, 3, 0);
+	poll_once(r.bmc);
+	CHECK_EQ(rig_ack(&r, 3)->seq, 5);
 }
 
 int main(void)
@@ -255,7 +363,9 @@ int main(void)
 	finish_early_and_good();
 	finish_checks_named_hash();
 	resume_only_same_image();
+	why_no_session();
 	stale_sequence();
+	sequence_rules();
 	rig_close(&r);
 	return check_done("test_bmc");
 }

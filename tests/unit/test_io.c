@@ -20,7 +20,7 @@
 /* push.c's BAR accesses, counted and checked: see host_* below. */
 static void host_io_copy(void *dst, const void *src, size_t n);
 static void host_wc_fence(void);
-static void host_store_release(volatile uint64_t *p, uint64_t v);
+static void host_store_release(volatile uint32_t *p, uint32_t v);
 #define fwp_io_copy		host_io_copy
 #define fwp_wc_fence		host_wc_fence
 #define fwp_store_release	host_store_release
@@ -188,7 +188,7 @@ static void host_wc_fence(void)
 	io_dirty = false;
 }
 
-static void host_store_release(volatile uint64_t *p, uint64_t v)
+static void host_store_release(volatile uint32_t *p, uint32_t v)
 {
 	rings++;
 	unfenced_rings += io_dirty;
