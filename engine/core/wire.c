@@ -63,22 +63,6 @@ int fwp_ctrl_decode(const struct fwp_win_ctrl *c, size_t map_size, struct fwp_la
 	return 0;
 }
 
-int fwp_window_find(const void *bar, size_t len, size_t *offset)
-{
-	const unsigned char *b = bar;
-	const struct fwp_win_ctrl *c;
-	size_t off;
-
-	for (off = 0; len >= sizeof(*c) && off <= len - sizeof(*c); off += FWP_PAGE) {
-		c = (const struct fwp_win_ctrl *)(b + off);
-		if (c->magic == FWP_WINDOW_MAGIC && c->epoch && c->version) {
-			*offset = off;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 static uint64_t header_check(const struct fwp_msg_hdr *h)
 {
 	return fwp_xxh64(h, offsetof(struct fwp_msg_hdr, check));

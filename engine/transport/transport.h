@@ -56,6 +56,7 @@ struct fwp_pci_loc {
 	char bdf[FWP_PCI_BDF_LEN];
 	unsigned bar;
 	uint64_t offset;
+	bool offset_given;	/* else the window is searched for in the BAR */
 };
 
 /* Parses a target's arguments (what follows "scheme:"); -EINVAL if malformed. */

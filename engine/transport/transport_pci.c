@@ -43,7 +43,7 @@ int fwp_pci_loc_parse(const char *arg, struct fwp_pci_loc *loc)
 		if (val - opt == 4 && !strncmp(opt + 1, "bar", 3) && v < FWP_PCI_BARS)
 			loc->bar = (unsigned)v;
 		else if (val - opt == 7 && !strncmp(opt + 1, "offset", 6) && v % FWP_PAGE == 0)
-			loc->offset = v;
+			loc->offset = v, loc->offset_given = true;
 		else
 			return -EINVAL;
 		opt = end;
@@ -66,12 +66,17 @@ int fwp_pci_check(const struct fwp_pci_loc *loc, const char *driver, struct fwp_
 
 int fwp_pci_place(struct fwp_target *t, void *map, size_t len, const struct fwp_pci_loc *loc)
 {
+	size_t offset = loc->offset;
+
 	t->map = map;
 	t->map_len = len;
-	if (loc->offset + sizeof(struct fwp_win_ctrl) > len)
+	/* Not told where: the first published window at a 4096-aligned offset (PROTOCOL.md 1.3). */
+	if (!loc->offset_given && fwp_window_find(map, len, &offset))
+		offset = 0;	/* none yet: where a BMC SHOULD put it, waited for there */
+	if (offset + sizeof(struct fwp_win_ctrl) > len)
 		return -EMSGSIZE;
-	t->base = (unsigned char *)map + loc->offset;
-	t->size = len - loc->offset;
+	t->base = (unsigned char *)map + offset;
+	t->size = len - offset;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #ifndef FWPUSH_WIRE_H
 #define FWPUSH_WIRE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -191,8 +192,23 @@ int fwp_ctrl_decode(const struct fwp_win_ctrl *c, size_t map_size, struct fwp_la
 /*
  * Finds a window in a BAR of len bytes: the first 4096-aligned offset with the magic, a nonzero
  * epoch and a version (PROTOCOL.md 1.3). Reads only those words. 0 and *offset, or -ENOENT.
+ * Inline: the PCI transports' module uses it without the rest of the codec.
  */
-int fwp_window_find(const void *bar, size_t len, size_t *offset);
+static inline int fwp_window_find(const void *bar, size_t len, size_t *offset)
+{
+	const unsigned char *b = (const unsigned char *)bar;
+	const struct fwp_win_ctrl *c;
+	size_t off;
+
+	for (off = 0; len >= sizeof(*c) && off <= len - sizeof(*c); off += FWP_PAGE) {
+		c = (const struct fwp_win_ctrl *)(b + off);
+		if (c->magic == FWP_WINDOW_MAGIC && c->epoch && c->version) {
+			*offset = off;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
 
 /* Fills magic, version, seq, epoch and the header check. */
 void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint32_t seq,

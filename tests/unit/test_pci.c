@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "fwpush/pci.h"
+#include "fwpush/wire.h"
 #include "transport/transport.h"
 
 static void test_bdf(void)
@@ -59,6 +60,35 @@ static void test_loc(void)
 			fprintf(stderr, "accepted \"%s\"\n", bad[i]);
 		CHECK_EQ(ret, -EINVAL);
 	}
+}
+
+/* A BAR whose window is not at 0: found by its control block unless offset= says where. */
+static void test_place(void)
+{
+	static unsigned char bar[16 * 4096];
+	struct fwp_win_ctrl c;
+	struct fwp_layout l;
+	struct fwp_pci_loc loc;
+	struct fwp_target t;
+
+	CHECK_EQ(fwp_layout_init(&l, 1, 4096), 0);
+	fwp_ctrl_encode(&c, &l, 1 << 20, 77);
+	memcpy(bar + 3 * 4096, &c, sizeof(c));
+	CHECK_EQ(fwp_pci_loc_parse("00:03.0,bar=2", &loc), 0);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(fwp_pci_place(&t, bar, sizeof(bar), &loc), 0);
+	CHECK(t.base == bar + 3 * 4096);
+	CHECK_EQ(t.size, sizeof(bar) - 3 * 4096);
+	CHECK_EQ(fwp_pci_loc_parse("00:03.0,bar=2,offset=8K", &loc), 0);
+	CHECK_EQ(fwp_pci_place(&t, bar, sizeof(bar), &loc), 0);
+	CHECK(t.base == bar + 8192);			/* told: no search */
+	CHECK_EQ(fwp_pci_loc_parse("00:03.0,bar=2,offset=0", &loc), 0);
+	CHECK_EQ(fwp_pci_place(&t, bar, sizeof(bar), &loc), 0);
+	CHECK(t.base == bar);
+	memset(bar, 0, sizeof(bar));			/* none yet: wait at 0 */
+	CHECK_EQ(fwp_pci_loc_parse("00:03.0", &loc), 0);
+	CHECK_EQ(fwp_pci_place(&t, bar, sizeof(bar), &loc), 0);
+	CHECK(t.base == bar);
 }
 
 static void put(const char *dir, const char *name, const char *text)
@@ -143,6 +173,7 @@ int main(void)
 {
 	test_bdf();
 	test_loc();
+	test_place();
 	test_sysfs();
 	return check_done("test_pci");
 }
