@@ -1,0 +1,891 @@
+"""The conformance checks, in groups; each group is one meson test (see meson.build).
+
+Python host -> fwpush bmc-sim, fwpush push -> Python BMC, and Python host <-> Python BMC. Every
+check prints one line, "ok - what" or "FAIL - what: detail". Section numbers are docs/PROTOCOL.md's.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from fwpeer import (ABORT, ABORTED, AUTH_FAILED, AUTH_REQUIRED, BAD_EPOCH, BAD_HASH, BAD_HEADER,
+                    BAD_LENGTH, BAD_SEQ, BAD_STATE, BAD_VERSION, CTRL, DATA, FINISH,
+                    FLAG_HAS_HASH, FLAG_RESUME, IDLE_TIMEOUT, JUMP, MASK32, OFF_EPOCH, OK,
+                    OUT_OF_RANGE, START, STORAGE_ERROR, TOO_LARGE, VERIFY_FAILED, WINDOW_MAGIC,
+                    ZERO16, Bmc, BmcFaults, Host, HostError, Layout, add_seq, h128, hexhash, nxt,
+                    ofd_trylock, start_body, status_name)
+
+FWPUSH = os.environ.get("FWPUSH", "fwpush")
+SLOT = 65536                     # bmc-sim --slot-size for the host tests
+CAP = 1 << 20                    # bmc-sim --flash-size
+C = 4096                         # chunk size of hand-made sessions
+
+
+# ================================================================= harness
+class Run:
+    """One group's checks, its temporary files, windows and processes, all removed at the end."""
+
+    def __init__(self, group):
+        self.group = group
+        self.fails = 0
+        self.count = 0
+        self.tmp = tempfile.mkdtemp(prefix="fwconf-%s-" % group)
+        self.names = []
+        self.procs = []
+        self.bmcs = []
+        self.mounts = []
+
+    def check(self, cond, what, detail=""):
+        self.count += 1
+        if cond:
+            print("ok - " + what, flush=True)
+        else:
+            self.fails += 1
+            print("FAIL - %s%s" % (what, ": " + detail if detail else ""), flush=True)
+        return cond
+
+    def skip(self, what, why):
+        print("ok - %s # SKIP %s" % (what, why), flush=True)
+
+    def name(self, tag):
+        n = "fwconf-%d-%s-%d" % (os.getpid(), tag, len(self.names))
+        self.names.append(n)
+        return n
+
+    def path(self, leaf):
+        return os.path.join(self.tmp, leaf)
+
+    def image(self, leaf, data):
+        p = self.path(leaf)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def cleanup(self):
+        for b in self.bmcs:
+            try:
+                b.stop()
+            except Exception:
+                pass
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(3)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        for n in self.names:
+            try:
+                os.unlink("/dev/shm/" + n)
+            except OSError:
+                pass
+        for m in self.mounts:
+            subprocess.call(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+# ------------------------------------------------------------------ fwpush's processes
+def bmc_sim(r, tag, *extra, slots=4, slot_size=SLOT, flash_size=CAP, flash=None):
+    """Starts `fwpush bmc-sim` on a new shm name; returns (name, flash path, Host on it)."""
+    if os.environ.get("CONF_SIM") == "py":
+        return _py_sim(r, tag, extra, slots, slot_size, flash_size, flash)
+    name = r.name(tag)
+    flash = flash or r.path(name + ".flash")
+    err = open(r.path(name + ".log"), "wb")
+    p = subprocess.Popen([FWPUSH, "bmc-sim", "--window", "shm:" + name, "--flash", flash,
+                          "--slots", str(slots), "--slot-size", str(slot_size),
+                          "--flash-size", str(flash_size)] + list(extra),
+                         stdout=err, stderr=err)
+    r.procs.append(p)
+    h = Host(name, timeout=5)
+    return name, flash, h
+
+
+def _py_sim(r, tag, extra, slots, slot_size, flash_size, flash):
+    """CONF_SIM=py: the Python BMC stands in for bmc-sim (to check the checks themselves)."""
+    idle = 60.0
+    if "--idle-timeout" in extra:
+        idle = float(extra[extra.index("--idle-timeout") + 1].rstrip("ms")) / 1000
+    name = r.name(tag)
+    b = Bmc(name, flash or r.path(name + ".flash"), slots=slots, slot_size=slot_size,
+            flash_capacity=flash_size, idle_timeout=idle)
+    b.create().start()
+    r.bmcs.append(b)
+    return name, b.flash_path, Host(name)
+
+
+def fwpush_push(r, image, name, *extra, timeout="5s"):
+    """Runs `fwpush push`; returns (exit code, stderr text, seconds)."""
+    t0 = time.monotonic()
+    p = subprocess.run([FWPUSH, "push", image, "--target", "shm:" + name, "--timeout", timeout,
+                        "-q"] + list(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    return p.returncode, p.stderr.decode(errors="replace").strip(), time.monotonic() - t0
+
+
+def py_bmc(r, tag, slots=4, slot_size=SLOT, idle_timeout=60.0, **faults):
+    name = r.name(tag)
+    b = Bmc(name, r.path(name + ".flash"), slots=slots, slot_size=slot_size,
+            flash_capacity=16 << 20, idle_timeout=idle_timeout, faults=BmcFaults(**faults))
+    b.create().start()
+    r.bmcs.append(b)
+    return b
+
+
+# ------------------------------------------------------------------ one message, one check
+def expect(r, h, what, typ, body=b"", want=OK, slot=0, seq=None, want_type=None,
+           want_offset=0, want_hash=ZERO16, handled=True, **kw):
+    """Sends one message (header fields in kw), checks the whole answer per 5.6 and last_seq.
+
+    handled: the message uses up its number (L becomes its seq); else L must not move (BAD_SEQ).
+    """
+    L0 = h.last_seq()
+    seq = nxt(L0) if seq is None else seq
+    rung = kw.get("ring", seq)
+    a = h.call(slot, typ, seq, body, timeout=3, **kw)
+    want_type = typ if want_type is None else want_type
+    if a is None:
+        r.check(False, what, "no answer to seq %#x within 3 s (want %s)" % (rung,
+                                                                           status_name(want)))
+        return None
+    bad = []
+    if a.status != want:
+        bad.append("status %s, want %s" % (status_name(a.status), status_name(want)))
+    if a.type != want_type:
+        bad.append("type %d, want %d" % (a.type, want_type))
+    if a.epoch != h.epoch:
+        bad.append("epoch %#x, window's %#x" % (a.epoch, h.epoch))
+    if a.offset != want_offset:
+        bad.append("offset %d, want %d" % (a.offset, want_offset))
+    if a.hash != want_hash:
+        bad.append("hash %s, want %s" % (hexhash(a.hash), hexhash(want_hash)))
+    L = h.last_seq()
+    if handled and L != rung:
+        bad.append("last_seq %#x, want %#x (the message uses up its number)" % (L, rung))
+    if not handled and L != L0:
+        bad.append("last_seq moved %#x -> %#x" % (L0, L))
+    r.check(not bad, what, "; ".join(bad))
+    return a
+
+
+def quiet(h, typ, body=b"", slot=0, seq=None, **kw):
+    """A message whose answer a setup step needs, not checked on its own line."""
+    seq = nxt(h.last_seq()) if seq is None else seq
+    a = h.call(slot, typ, seq, body, timeout=3, **kw)
+    if a is None or a.status != OK:
+        raise HostError("setup %s seq %#x: %r" % (typ, seq, a))
+    return a
+
+
+def open_session(h, size, chunk=C, flags=0, image_hash=ZERO16):
+    return quiet(h, START, start_body(size, chunk, 0, flags, image_hash))
+
+
+def send_chunks(h, image, start, end, chunk=C):
+    for off in range(start, end, chunk):
+        quiet(h, DATA, image[off:off + chunk], offset=off)
+
+
+def no_answer_for(h, slot, seq, seconds):
+    """True when the slot's answer does not become seq within `seconds` (a held message)."""
+    return h.wait(slot, seq, timeout=seconds) is None
+
+
+# ================================================================= groups: host -> bmc-sim
+def g_format(r):
+    """1.1, 1.2, 7, 10: the window bmc-sim publishes, its lock and its heartbeat."""
+    name, _flash, h = bmc_sim(r, "fmt", slots=3, slot_size=2 * 4096)
+    c = CTRL.unpack(h.win.read(0, 64))
+    lay = Layout(3, 8192)
+    size = os.stat("/dev/shm/" + name).st_size
+    r.check(size & (size - 1) == 0 and size >= lay.window_size,
+            "10: the shm file is sized to a power of two >= window_size", "size %d" % size)
+    r.check(c[0] == WINDOW_MAGIC and c[1] == 2 and c[2] == 64,
+            "1.1: magic, version 2, ctrl_size 64", repr(c[:3]))
+    r.check((c[3], c[4], c[5], c[6], c[8]) == (3, 8192, lay.stride, lay.body_offset,
+                                               lay.window_size),
+            "1.1: slot_count, slot_size, slot_stride, body_offset, window_size as the table",
+            repr(c[3:9]))
+    r.check(c[7] & ~1 == 0, "1.1: reserved caps bits are 0", "caps %#x" % c[7])
+    r.check(c[9] == CAP, "1.1: flash_capacity is --flash-size", "%d" % c[9])
+    r.check(c[10] != 0, "1.2: a published window has a nonzero epoch")
+    r.check(c[12] == 0, "1.2: last_seq is 0 after formatting", "%#x" % c[12])
+    lines = h.win.read(64, 192 * 3)
+    r.check(lines == bytes(len(lines)), "1.2: doorbell, answer and header lines zeroed")
+    r.check(h.bmc_locked(), "10: bmc-sim holds the byte-0 lock while it serves")
+    # 7: the heartbeat changes at least every 100 ms while idle
+    last, t_last, worst = h.heartbeat(), time.monotonic(), 0.0
+    t_end = t_last + 1.0
+    while time.monotonic() < t_end:
+        hb = h.heartbeat()
+        now = time.monotonic()
+        if hb != last:
+            worst = max(worst, now - t_last)
+            last, t_last = hb, now
+        time.sleep(0.002)
+    worst = max(worst, time.monotonic() - t_last)
+    r.check(worst <= 0.115, "7: idle heartbeat changes at least every 100 ms",
+            "longest gap %.0f ms" % (worst * 1000))
+    a = expect(r, h, "5.1/5.7: last_seq published before the answer (an ABORT)", ABORT)
+    r.check(a is not None and h.last_seq() == a.seq, "5.1: last_seq equals the answered seq")
+    # 1.2 SHOULD: a BMC that stops serving stores 0 into epoch; reported, not failed
+    if not r.procs:
+        return
+    p = r.procs[-1]
+    p.send_signal(signal.SIGTERM)
+    p.wait(5)
+    print("note - 1.2 (SHOULD): epoch after bmc-sim stopped: %#x (file %s)" % (
+        h.cur_epoch(), "gone" if not os.path.exists("/dev/shm/" + name) else "still there"))
+    h.close()
+
+
+def g_header(r):
+    """3.1: H1..H11 with their statuses, the answer's type, and the order of the rules."""
+    _name, _flash, h = bmc_sim(r, "hdr")
+    quiet(h, START, start_body(3 * C, C), seq=0x100)      # fresh BMC: any START number
+    # each message below is E = next(last_seq): handled whatever its header holds (5.1)
+    expect(r, h, "H1: wrong magic -> BAD_HEADER, type 0", ABORT, want=BAD_HEADER,
+           want_type=0, magic=0x4D505747)
+    expect(r, h, "H2: wrong check -> BAD_HEADER, type 0", ABORT, want=BAD_HEADER,
+           want_type=0, check=0x1234)
+    expect(r, h, "H3/11: version 1 message -> BAD_VERSION, type 0", ABORT, want=BAD_VERSION,
+           want_type=0, version=1)
+    expect(r, h, "H3: version 3 -> BAD_VERSION", ABORT, want=BAD_VERSION, want_type=0,
+           version=3)
+    E = nxt(h.last_seq())
+    expect(r, h, "H4: header seq differs from the doorbell -> BAD_HEADER, answered at the "
+           "doorbell's seq", ABORT, want=BAD_HEADER, seq=nxt(E), ring=E)
+    expect(r, h, "H5: another epoch -> BAD_EPOCH", ABORT, want=BAD_EPOCH,
+           epoch=h.epoch ^ 0x5A5A0000)
+    expect(r, h, "H6: type 5 -> BAD_HEADER, type 0", 5, want=BAD_HEADER, want_type=0)
+    expect(r, h, "H6: type 0 -> BAD_HEADER, type 0", 0, want=BAD_HEADER, want_type=0)
+    expect(r, h, "H7: flags 1 -> BAD_HEADER", ABORT, want=BAD_HEADER, flags=1)
+    expect(r, h, "H7: reserved nonzero -> BAD_HEADER", ABORT, want=BAD_HEADER,
+           reserved=b"\0\0\0\0\0\0\0\1")
+    expect(r, h, "H8: length > slot_size -> BAD_LENGTH", DATA, want=BAD_LENGTH,
+           length=SLOT + 4096, body_hash=b"\1" * 16)
+    expect(r, h, "H9: offset + length overflows -> OUT_OF_RANGE", DATA, b"x" * 16,
+           want=OUT_OF_RANGE, offset=(1 << 64) - 8)
+    expect(r, h, "H10: START with offset 4096 -> OUT_OF_RANGE", START, start_body(C, C),
+           want=OUT_OF_RANGE, offset=4096)
+    expect(r, h, "H10: ABORT with offset 1 -> OUT_OF_RANGE", ABORT, want=OUT_OF_RANGE,
+           offset=1)
+    expect(r, h, "H11: length 0 with a nonzero body_hash -> BAD_HEADER", ABORT,
+           want=BAD_HEADER, body_hash=b"\1" + bytes(15))
+    # order: the first rule broken is answered
+    expect(r, h, "order H1 before H3: bad magic and version 1 -> BAD_HEADER", ABORT,
+           want=BAD_HEADER, want_type=0, magic=0, version=1)
+    expect(r, h, "order H3 before H5: version 1 and another epoch -> BAD_VERSION", ABORT,
+           want=BAD_VERSION, want_type=0, version=1, epoch=h.epoch ^ 1)
+    expect(r, h, "order H5 before H6: another epoch and type 9 -> BAD_EPOCH", 9,
+           want=BAD_EPOCH, want_type=9, epoch=h.epoch ^ 1)
+    expect(r, h, "order H8 before H10: START too long with offset 8 -> BAD_LENGTH", START,
+           want=BAD_LENGTH, length=SLOT + 1, offset=8, body_hash=b"\2" * 16)
+    # the session the START opened is still there: a bad header does not touch it
+    expect(r, h, "a bad header leaves the session alone (DATA at 0 then OK)", DATA, b"d" * C,
+           offset=0, want_offset=C, want_hash=h128(b"d" * C))
+    expect(r, h, "5.6: a failed header's answer holds the open session's bytes", ABORT,
+           want=BAD_HEADER, want_type=0, want_offset=C, magic=1)
+    h.close()
+
+
+def g_start(r):
+    """3.2: S1..S8 and what a START does to the open session."""
+    _name, _flash, h = bmc_sim(r, "start")
+    sb = start_body
+    expect(r, h, "S1: START body of 40 bytes -> BAD_LENGTH", START, sb(C, C)[:40],
+           want=BAD_LENGTH, seq=0x5000)
+    expect(r, h, "S1: START body of 56 bytes -> BAD_LENGTH", START, sb(C, C) + bytes(8),
+           want=BAD_LENGTH)
+    expect(r, h, "S2: START body_hash wrong -> BAD_HASH", START, sb(C, C), want=BAD_HASH,
+           body_hash=h128(b"other"))
+    expect(r, h, "S3: START reserved (offset 20) nonzero -> BAD_HEADER", START,
+           sb(C, C, res1=1), want=BAD_HEADER)
+    expect(r, h, "S3: START reserved (offset 40) nonzero -> BAD_HEADER", START,
+           sb(C, C, res2=b"\0" * 7 + b"\1"), want=BAD_HEADER)
+    expect(r, h, "S3: START flag bit 2 -> BAD_HEADER", START, sb(C, C, flags=4),
+           want=BAD_HEADER)
+    expect(r, h, "S4: RESUME without HAS_HASH -> BAD_HEADER", START,
+           sb(C, C, flags=FLAG_RESUME), want=BAD_HEADER)
+    expect(r, h, "S5: image_size 0 -> BAD_LENGTH", START, sb(0, C), want=BAD_LENGTH)
+    expect(r, h, "S6: image_size flash_capacity + 1 -> TOO_LARGE", START, sb(CAP + 1, C),
+           want=TOO_LARGE)
+    expect(r, h, "S7: chunk_size 0 -> BAD_LENGTH", START, sb(C, 0), want=BAD_LENGTH)
+    expect(r, h, "S7: chunk_size slot_size + 1 -> BAD_LENGTH", START, sb(C, SLOT + 1),
+           want=BAD_LENGTH)
+    expect(r, h, "order S1 before S2: 40 bytes, wrong hash -> BAD_LENGTH", START,
+           sb(C, C)[:40], want=BAD_LENGTH, body_hash=b"\3" * 16)
+    expect(r, h, "order S6 before S7: too large and chunk 0 -> TOO_LARGE", START,
+           sb(CAP + 1, 0), want=TOO_LARGE)
+    expect(r, h, "START at flash_capacity with chunk slot_size -> OK, offset 0, hash 0",
+           START, sb(CAP, SLOT))
+    # a START that fails ends the open session; DATA then finds none (5.4: BAD_STATE)
+    img = os.urandom(3 * C)
+    open_session(h, len(img))
+    send_chunks(h, img, 0, C)
+    expect(r, h, "3.2: a failing START (S5) ends the open session", START, sb(0, C),
+           want=BAD_LENGTH)
+    expect(r, h, "5.4: DATA after the session was ended by a failed START -> BAD_STATE",
+           DATA, img[C:2 * C], offset=C, want=BAD_STATE)
+    # a valid START ends the open one and opens a new one holding 0 bytes
+    open_session(h, len(img))
+    send_chunks(h, img, 0, C)
+    expect(r, h, "3.2: a new START opens a session holding 0 bytes", START, sb(len(img), C))
+    expect(r, h, "3.2: DATA at the old session's offset -> OUT_OF_RANGE (new holds 0)", DATA,
+           img[C:2 * C], offset=C, want=OUT_OF_RANGE)
+    h.close()
+    g_start_storage(r)
+
+
+def g_start_storage(r):
+    """S8: bmc-sim's flash on a tiny tmpfs; the START of a larger image -> STORAGE_ERROR."""
+    mnt = r.path("tiny")
+    os.mkdir(mnt)
+    if subprocess.call(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", mnt],
+                       stderr=subprocess.DEVNULL) != 0:
+        r.skip("S8: storage that cannot take the image -> STORAGE_ERROR",
+               "cannot mount a tmpfs here")
+        return
+    r.mounts.append(mnt)
+    _name, flash, h = bmc_sim(r, "s8", flash=os.path.join(mnt, "flash"), flash_size=16 << 20)
+    expect(r, h, "S8: START of 8 MiB onto a 128 KiB filesystem -> STORAGE_ERROR", START,
+           start_body(8 << 20, SLOT), want=STORAGE_ERROR, seq=77)
+    expect(r, h, "5.5: the BMC still answers after STORAGE_ERROR (ABORT OK)", ABORT)
+    r.check(read(flash) is None, "5.5: no active image appeared after STORAGE_ERROR")
+    h.close()
+
+
+def g_data(r):
+    """3.3: D1..D4, 5.3 and the answers' offset and hash (5.6)."""
+    _name, _flash, h = bmc_sim(r, "data")
+    img = os.urandom(3 * C + 100)
+    expect(r, h, "D1: DATA with no session since formatting -> BAD_STATE, offset 0", DATA,
+           img[:C], seq=1, want=BAD_STATE)
+    open_session(h, len(img))
+    expect(r, h, "D2: DATA at offset 4096 when 0 held -> OUT_OF_RANGE, offset 0", DATA,
+           img[C:2 * C], offset=C, want=OUT_OF_RANGE)
+    expect(r, h, "D3: DATA of 2048 bytes, chunk 4096 -> BAD_LENGTH", DATA, img[:2048],
+           want=BAD_LENGTH)
+    bad = bytearray(img[:C])
+    bad[7] ^= 0x40
+    expect(r, h, "D4: DATA whose body hash is not body_hash -> BAD_HASH; 5.6: held unchanged, "
+           "hash of the body as received", DATA, bytes(bad), want=BAD_HASH,
+           body_hash=h128(img[:C]), want_hash=h128(bytes(bad)))
+    expect(r, h, "DATA OK: offset the end of the chunk, hash of the body", DATA, img[:C],
+           want_offset=C, want_hash=h128(img[:C]))
+    expect(r, h, "5.6: a message answered otherwise (ABORT A1) holds the session's bytes",
+           ABORT, b"x" * 16, want=BAD_LENGTH, want_offset=C)
+    # 5.3: a BAD_HASH, then the DATA already sent after it: OUT_OF_RANGE
+    E = nxt(h.last_seq())
+    h.send(1, DATA, E, img[C:2 * C], offset=C, body_hash=h128(b"wrong"))
+    h.send(2, DATA, nxt(E), img[2 * C:3 * C], offset=2 * C)
+    a1, a2 = h.wait(1, E, 3), h.wait(2, nxt(E), 3)
+    r.check(a1 is not None and a1.status == BAD_HASH and a1.offset == C,
+            "5.3: the corrupted chunk -> BAD_HASH, offset 4096", repr(a1))
+    r.check(a2 is not None and a2.status == OUT_OF_RANGE and a2.offset == C,
+            "5.3: the chunk pipelined after it -> OUT_OF_RANGE, offset 4096", repr(a2))
+    expect(r, h, "5.3: the chunk sent again with a new seq -> OK", DATA, img[C:2 * C],
+           offset=C, want_offset=2 * C, want_hash=h128(img[C:2 * C]))
+    send_chunks(h, img, 2 * C, 3 * C)
+    expect(r, h, "D3: the last chunk longer than what is left -> BAD_LENGTH", DATA,
+           img[3 * C:] + bytes(C - 100), offset=3 * C, want=BAD_LENGTH, want_offset=3 * C)
+    expect(r, h, "D3: the last chunk of what is left (100 bytes) -> OK", DATA, img[3 * C:],
+           offset=3 * C, want_offset=len(img), want_hash=h128(img[3 * C:]))
+    expect(r, h, "D2: DATA when the whole image is held -> OUT_OF_RANGE", DATA, b"",
+           offset=len(img), want=OUT_OF_RANGE, want_offset=len(img))
+    expect(r, h, "D2: DATA at offset 0 again -> OUT_OF_RANGE", DATA, img[:C],
+           want=OUT_OF_RANGE, want_offset=len(img))
+    expect(r, h, "the FINISH after all that -> OK, offset image_size, hash of the image",
+           FINISH, h128(img), want_offset=len(img), want_hash=h128(img))
+    h.close()
+
+
+def g_finish(r):
+    """3.4: F1..F5; the flash equals the image after OK and is unchanged after failures."""
+    _name, flash, h = bmc_sim(r, "fin")
+    expect(r, h, "F1: FINISH with no session since formatting -> BAD_STATE", FINISH,
+           h128(b"x"), seq=1, want=BAD_STATE)
+    good = os.urandom(3 * C + 1)
+    try:
+        h.push(good, chunk=C)
+        r.check(read(flash) == good, "5.5: after an OK FINISH the flash equals the image "
+                "byte for byte (12289 bytes)", "differs")
+    except HostError as e:
+        r.check(False, "a Python-host push to bmc-sim", str(e))
+    img = os.urandom(2 * C)
+    open_session(h, len(img))
+    send_chunks(h, img, 0, C)
+    expect(r, h, "F4: FINISH before every byte is held -> BAD_STATE, offset held", FINISH,
+           h128(img), want=BAD_STATE, want_offset=C)
+    expect(r, h, "F4 leaves the session open: the next DATA -> OK", DATA, img[C:], offset=C,
+           want_offset=2 * C, want_hash=h128(img[C:]))
+    expect(r, h, "F2: FINISH of 32 bytes -> BAD_LENGTH", FINISH, h128(img) * 2,
+           want=BAD_LENGTH, want_offset=2 * C)
+    expect(r, h, "F3: FINISH whose body hash is not body_hash -> BAD_HASH", FINISH, h128(img),
+           body_hash=h128(b"no"), want=BAD_HASH, want_offset=2 * C)
+    expect(r, h, "F5: FINISH naming another image hash -> VERIFY_FAILED, offset image_size, "
+           "hash of the image held", FINISH, h128(b"another"), want=VERIFY_FAILED,
+           want_offset=2 * C, want_hash=h128(img))
+    expect(r, h, "F5 ends the session: DATA -> BAD_STATE", DATA, img[:C], want=BAD_STATE)
+    r.check(read(flash) == good, "5.5: the active image is unchanged after VERIFY_FAILED")
+    # F5 against START's image_hash
+    open_session(h, len(img), flags=FLAG_HAS_HASH, image_hash=h128(b"not this image"))
+    send_chunks(h, img, 0, len(img))
+    expect(r, h, "F5: image held differs from START's image_hash -> VERIFY_FAILED", FINISH,
+           h128(img), want=VERIFY_FAILED, want_offset=len(img), want_hash=h128(img))
+    r.check(read(flash) == good, "5.5: the active image is unchanged after that")
+    # 80 bytes to a BMC without a key: F2 allows it, F7/F8 apply only with a key
+    open_session(h, len(img))
+    send_chunks(h, img, 0, len(img))
+    expect(r, h, "F2: an 80-byte FINISH to a BMC without a key -> OK", FINISH,
+           h128(img) + bytes(64), want_offset=len(img), want_hash=h128(img))
+    r.check(read(flash) == img, "the flash equals the second image byte for byte")
+    for size in (1, C, 5 * C + 17):
+        data = os.urandom(size)
+        try:
+            h.push(data, chunk=C, slots=4)
+            r.check(read(flash) == data, "a %d-byte push: flash equals the image" % size)
+        except HostError as e:
+            r.check(False, "a %d-byte push" % size, str(e))
+    h.close()
+
+
+def g_sign(r):
+    """F7/F8: bmc-sim --pubkey with fwpush keygen and fwpush sign."""
+    key = r.path("key")
+    if subprocess.call([FWPUSH, "keygen", "--out", key], stdout=subprocess.DEVNULL) != 0:
+        r.check(False, "fwpush keygen")
+        return
+    a_img, b_img = os.urandom(2 * C + 5), os.urandom(C + 9)
+    sigs = {}
+    for leaf, data in (("a.bin", a_img), ("b.bin", b_img)):
+        p = r.image(leaf, data)
+        subprocess.check_call([FWPUSH, "sign", p, "--key", key], stdout=subprocess.DEVNULL)
+        sigs[leaf] = read(p + ".sig")
+    _name, flash, h = bmc_sim(r, "sign", "--pubkey", key + ".pub")
+    try:
+        h.push(a_img, chunk=C, signature=sigs["a.bin"])
+        r.check(read(flash) == a_img, "F8: a signed image -> OK, flash equals it")
+    except HostError as e:
+        r.check(False, "F8: a signed image -> OK", str(e))
+
+    def whole(img):
+        open_session(h, len(img))
+        send_chunks(h, img, 0, len(img))
+
+    whole(b_img)
+    expect(r, h, "F7: a 16-byte FINISH to a BMC with a key -> AUTH_REQUIRED", FINISH,
+           h128(b_img), want=AUTH_REQUIRED, want_offset=len(b_img), want_hash=h128(b_img))
+    whole(b_img)
+    expect(r, h, "F8: another image's signature -> AUTH_FAILED", FINISH,
+           h128(b_img) + sigs["a.bin"], want=AUTH_FAILED, want_offset=len(b_img),
+           want_hash=h128(b_img))
+    whole(b_img)
+    expect(r, h, "order F5 before F7: unsigned, wrong hash -> VERIFY_FAILED", FINISH,
+           h128(b"x"), want=VERIFY_FAILED, want_offset=len(b_img), want_hash=h128(b_img))
+    r.check(read(flash) == a_img, "5.5: active image unchanged after AUTH_* and VERIFY_FAILED")
+    h.close()
+
+
+def g_abort(r):
+    """3.5: A1 and ABORT's semantics; 5.4: ABORTED answers."""
+    _name, flash, h = bmc_sim(r, "abort")
+    expect(r, h, "ABORT with no session open -> OK, offset 0", ABORT, seq=1)
+    img = os.urandom(2 * C)
+    open_session(h, len(img))
+    send_chunks(h, img, 0, C)
+    expect(r, h, "A1: ABORT with a 16-byte body -> BAD_LENGTH (offset: bytes held)", ABORT,
+           b"z" * 16, want=BAD_LENGTH, want_offset=C)
+    expect(r, h, "A1 leaves the session open: DATA -> OK", DATA, img[C:], offset=C,
+           want_offset=2 * C, want_hash=h128(img[C:]))
+    expect(r, h, "ABORT -> OK, offset 0, hash 0", ABORT)
+    expect(r, h, "5.4: DATA after an ABORT -> ABORTED, offset 0", DATA, img[:C],
+           want=ABORTED)
+    expect(r, h, "5.4: FINISH after an ABORT -> ABORTED", FINISH, h128(img), want=ABORTED)
+    r.check(read(flash) is None, "an aborted session activated nothing")
+    expect(r, h, "a new START after ABORT -> OK", START, start_body(len(img), C))
+    h.close()
+
+
+def g_seq(r):
+    """5.1: fresh BMCs, stale, held, START within and beyond JUMP."""
+    _n, _f, h = bmc_sim(r, "seqa", slots=4)
+    expect(r, h, "5.1: a fresh BMC handles a START at any number (0xABCDEF01)", START,
+           start_body(2 * C, C), seq=0xABCDEF01)
+    _n2, _f2, h2 = bmc_sim(r, "seqb", slots=4)
+    h2.send(1, DATA, 1234, b"d" * C)
+    r.check(no_answer_for(h2, 1, 1234, 0.3), "5.1: a fresh BMC holds a DATA at 1234 (not E=1)")
+    expect(r, h2, "5.1: then a START at 1240 is handled", START, start_body(C, C), seq=1240)
+    a = h2.wait(1, 1234, 2)
+    r.check(a is not None and a.status == BAD_SEQ and a.type == DATA and h2.last_seq() == 1240,
+            "5.1: the held DATA 1234 is then stale: BAD_SEQ, type 2, last_seq stays 1240",
+            repr(a))
+    h2.close()
+    # stale doorbells
+    L = h.last_seq()
+    expect(r, h, "5.1: a stale seq (L-3) with a good header -> BAD_SEQ, type from header, "
+           "last_seq unchanged", ABORT, slot=2, seq=(L - 3) & MASK32, want=BAD_SEQ,
+           handled=False)
+    expect(r, h, "5.1: a stale seq with a garbage header -> BAD_SEQ, type 0", ABORT, slot=3,
+           seq=(L - 9) & MASK32, magic=0, want=BAD_SEQ, want_type=0, handled=False)
+    expect(r, h, "5.1: d = L (already handled, re-rung in another slot) -> BAD_SEQ", ABORT,
+           slot=1, seq=L, want=BAD_SEQ, handled=False)
+    # held messages answered in turn
+    img = os.urandom(2 * C)
+    E = nxt(h.last_seq())
+    h.send(2, DATA, nxt(E), img[C:], offset=C)
+    held = no_answer_for(h, 2, nxt(E), 0.3)
+    r.check(held, "5.1: DATA at E+1 is held (no answer) while E is missing")
+    h.send(1, DATA, E, img[:C], offset=0)
+    a1, a2 = h.wait(1, E, 3), h.wait(2, nxt(E), 3)
+    r.check(a1 is not None and a2 is not None and a1.status == OK and a2.status == OK
+            and a2.offset == 2 * C and h.last_seq() == nxt(E),
+            "5.1: once E comes, E and the held E+1 are answered in turn (OK, OK)",
+            "%r %r" % (a1, a2))
+    # START resync within JUMP, and beyond
+    L = h.last_seq()
+    expect(r, h, "5.1: START at L + JUMP (the bound) is handled", START, start_body(C, C),
+           seq=add_seq(L, JUMP))
+    L = h.last_seq()
+    expect(r, h, "5.1: START at L + JUMP + 1 -> BAD_SEQ, last_seq unchanged", START,
+           start_body(C, C), seq=add_seq(L, JUMP + 1), want=BAD_SEQ, handled=False)
+    expect(r, h, "5.1: DATA far after L -> BAD_SEQ", DATA, b"q" * C, seq=add_seq(L, 1 << 20),
+           want=BAD_SEQ, handled=False)
+    expect(r, h, "5.1: a START after L + JUMP with a bad header -> BAD_SEQ, type 0", START,
+           start_body(C, C), seq=add_seq(L, 1 << 24), check=5, want=BAD_SEQ, want_type=0,
+           handled=False)
+    # a non-START within JUMP is held until a later START makes it stale
+    h.send(2, ABORT, add_seq(L, 5))
+    r.check(no_answer_for(h, 2, add_seq(L, 5), 0.3),
+            "5.1: an ABORT at L+5 (not E, not a START) is held")
+    expect(r, h, "5.1: a START at L+6 is handled", START, start_body(C, C), slot=1,
+           seq=add_seq(L, 6))
+    a = h.wait(2, add_seq(L, 5), 2)
+    r.check(a is not None and a.status == BAD_SEQ and a.type == ABORT,
+            "5.1: the held ABORT at L+5 is then stale -> BAD_SEQ", repr(a))
+    # a START within JUMP whose header fails H4 is not a resync: held (the doorbell alone)
+    L = h.last_seq()
+    h.send(3, START, add_seq(L, 10), start_body(C, C), ring=add_seq(L, 9))
+    r.check(no_answer_for(h, 3, add_seq(L, 9), 0.3) and h.last_seq() == L,
+            "5.1: a START within JUMP whose header seq is not its doorbell's is held")
+    h.close()
+
+
+def g_wrap(r):
+    """2.1: a whole push across 0xFFFFFFFF -> 1, and serial comparison across the wrap."""
+    _n, flash, h = bmc_sim(r, "wrap")
+    img = os.urandom(7 * C + 3)
+    try:
+        h.push(img, chunk=C, slots=4, first=0xFFFFFFFB)
+        want = add_seq(0xFFFFFFFB, 9)            # START, 8 DATA, FINISH: 10 numbers
+        r.check(h.last_seq() == want == 5, "2.1: a push from 0xFFFFFFFB ends at seq 5 "
+                "(0 skipped)", "last_seq %#x" % h.last_seq())
+        r.check(read(flash) == img, "2.1: the push across the wrap stored the image")
+    except HostError as e:
+        r.check(False, "2.1: a push across 0xFFFFFFFF -> 1", str(e))
+    expect(r, h, "2.1: after the wrap, 0xFFFFFFFE is stale -> BAD_SEQ", ABORT, slot=1,
+           seq=0xFFFFFFFE, want=BAD_SEQ, handled=False)
+    _n, _f, h2 = bmc_sim(r, "wrap2")
+    quiet(h2, START, start_body(C, C), seq=0xFFFFFFF0)
+    expect(r, h2, "2.1: a START at 0xFFFFFFFF is within JUMP after 0xFFFFFFF0", START,
+           start_body(C, C), seq=0xFFFFFFFF)
+    expect(r, h2, "2.1: E after 0xFFFFFFFF is 1: an ABORT at 1 is handled", ABORT, seq=1)
+    expect(r, h2, "2.1: a START at 0x10 is within JUMP after 1", START, start_body(C, C),
+           seq=0x10)
+    expect(r, h2, "2.1: a START at 0xFFFFFFF8 is before 0x10: stale -> BAD_SEQ", START,
+           start_body(C, C), seq=0xFFFFFFF8, want=BAD_SEQ, handled=False)
+    h.close()
+    h2.close()
+
+
+def _torn_store(h, slot, seq, high_first, mid_check):
+    """The forbidden torn doorbell: one half, mid_check(), then the other half."""
+    off = h.layout.doorbell(slot) // 2
+    lo, hi = seq & 0xFFFF, seq >> 16
+    first, second = ((off + 1, hi), (off, lo)) if high_first else ((off, lo), (off + 1, hi))
+    h.win.w16[first[0]] = first[1]
+    res = mid_check()
+    h.win.w16[second[0]] = second[1]
+    return res
+
+
+def g_torn(r):
+    """9: a doorbell written in two 16-bit halves with a pause does no harm."""
+    _n, flash, h = bmc_sim(r, "torn")
+    quiet(h, START, start_body(C, C), seq=0xFFF0)               # slot 0's doorbell: 0xFFF0
+    # high half first: 0x0001FFF0 shows for 50 ms, within JUMP, a START header whose seq
+    # is 0x00010005: H4 fails, so it must be held, not taken as a resync
+    S = 0x00010005
+    h.win.write(h.layout.body(0), start_body(C, C))
+    h.win.write(h.layout.header(0), h.header(START, S, start_body(C, C)))
+
+    def mid():
+        time.sleep(0.05)
+        return h.last_seq(), h.answer_seq(0)
+
+    L_mid, a_mid = _torn_store(h, 0, S, True, mid)
+    a = h.wait(0, S, 3)
+    r.check(L_mid == 0xFFF0 and a_mid == 0xFFF0, "9: the torn intermediate 0x0001FFF0 "
+            "(a START within JUMP failing H4) was not handled",
+            "mid: last_seq %#x answer %#x" % (L_mid, a_mid))
+    r.check(a is not None and a.status == OK and h.last_seq() == S,
+            "9: the whole doorbell (high half first) is then handled OK", repr(a))
+    # low half first across a 16-bit carry: 0x00010000 shows (stale), then 0x00020000 (E)
+    quiet(h, START, start_body(C, C), slot=1, seq=0x1FFFE)
+    quiet(h, ABORT, slot=0, seq=0x1FFFF)
+    h.win.write(h.layout.header(1), h.header(ABORT, 0x20000))
+    L_mid, _a = _torn_store(h, 1, 0x20000, False, mid)
+    a = h.wait(1, 0x20000, 3)
+    r.check(L_mid == 0x1FFFF, "9: the stale intermediate 0x00010000 did not move last_seq",
+            "%#x" % L_mid)
+    r.check(a is not None and a.status == OK and a.type == ABORT and h.last_seq() == 0x20000,
+            "9: the whole doorbell (low half first) is then handled OK", repr(a))
+    # a whole push with every DATA doorbell torn, across a 16-bit carry
+    img = os.urandom(6 * C)
+    try:
+        h.push(img, chunk=C, slots=3, first=0x2FFFC, torn=True)
+        r.check(read(flash) == img, "9: a push with torn DATA doorbells stored the image")
+    except HostError as e:
+        r.check(False, "9: a push with torn DATA doorbells", str(e))
+    h.close()
+
+
+def g_idle(r):
+    """5.4: a session dropped for idleness; IDLE_TIMEOUT answers."""
+    _n, flash, h = bmc_sim(r, "idle", "--idle-timeout", "300ms")
+    img = os.urandom(2 * C)
+    quiet(h, START, start_body(len(img), C), seq=0x42)
+    send_chunks(h, img, 0, C)
+    time.sleep(0.8)
+    expect(r, h, "5.4: DATA after the idle timeout -> IDLE_TIMEOUT, offset 0", DATA,
+           img[C:], offset=C, want=IDLE_TIMEOUT)
+    expect(r, h, "5.4: FINISH after the idle timeout -> IDLE_TIMEOUT", FINISH, h128(img),
+           want=IDLE_TIMEOUT)
+    r.check(read(flash) is None, "5.4: the dropped session activated nothing")
+    expect(r, h, "5.4: the BMC serves a new START after dropping a session", START,
+           start_body(len(img), C))
+    h.close()
+
+
+def g_resume(r):
+    """3.2: RESUME continues a session with HAS_HASH; answers bytes held or image_size."""
+    _n, flash, h = bmc_sim(r, "resume")
+    img = os.urandom(3 * C + 100)
+    ih = h128(img)
+    rs = start_body(len(img), C, 0, FLAG_HAS_HASH | FLAG_RESUME, ih)
+    quiet(h, START, start_body(len(img), C, 0, FLAG_HAS_HASH, ih), seq=0x900)
+    send_chunks(h, img, 0, 2 * C)
+    expect(r, h, "3.2: RESUME of the open session -> OK, offset = bytes held (8192)", START,
+           rs, want_offset=2 * C)
+    send_chunks(h, img, 2 * C, len(img))
+    expect(r, h, "3.2: RESUME when every byte is held -> OK, offset image_size", START, rs,
+           want_offset=len(img))
+    expect(r, h, "after the resumes, FINISH -> OK", FINISH, ih, want_offset=len(img),
+           want_hash=ih)
+    r.check(read(flash) == img, "the resumed push stored the image")
+    expect(r, h, "3.2: RESUME with no session open -> a new session, offset 0", START, rs)
+    send_chunks(h, img, 0, C)
+    expect(r, h, "3.2: RESUME with another chunk_size -> a new session, offset 0", START,
+           start_body(len(img), 2 * C, 0, FLAG_HAS_HASH | FLAG_RESUME, ih))
+    expect(r, h, "3.2: ... and the old session is gone (DATA at 4096 -> OUT_OF_RANGE)", DATA,
+           img[C:2 * C], offset=C, want=OUT_OF_RANGE)
+    quiet(h, START, start_body(len(img), C), seq=None)              # no HAS_HASH
+    send_chunks(h, img, 0, C)
+    expect(r, h, "3.2: RESUME of a session started without HAS_HASH -> new, offset 0", START,
+           rs)
+    quiet(h, START, start_body(len(img), C, 0, FLAG_HAS_HASH, ih))
+    send_chunks(h, img, 0, C)
+    expect(r, h, "3.2: RESUME with another component -> new session, offset 0", START,
+           start_body(len(img), C, 1, FLAG_HAS_HASH | FLAG_RESUME, ih))
+    h.close()
+
+
+# ================================================================= groups: fwpush push -> Python BMC
+def _push_ok(r, what, b, data, *extra):
+    p = r.image("img-%d.bin" % len(data), data)
+    rc, err, secs = fwpush_push(r, p, b.name, *extra)
+    r.check(rc == 0 and read(b.flash_path) == data, what,
+            "exit %d (%s), flash %s" % (rc, err, "equal" if read(b.flash_path) == data
+                                        else "differs"))
+    return rc, secs
+
+
+def g_push_sizes(r):
+    """fwpush push into the Python BMC: whole pushes, flash equal byte for byte."""
+    b = py_bmc(r, "psz")
+    for size in (1, 4095, SLOT, 3 * SLOT + 7, 300001):
+        _push_ok(r, "fwpush push of %d bytes: exit 0, flash equal" % size, b,
+                 os.urandom(size))
+    _push_ok(r, "fwpush push --chunk-size 4K --slots 2 of 40000 bytes", b, os.urandom(40000),
+             "--chunk-size", "4K", "--slots", "2")
+    starts = [s for (s, t, st) in b.log if t == START and st == OK]
+    r.check(len(starts) == 6, "6.2: every push started with a START the BMC handled",
+            repr(starts))
+
+
+def g_push_wrap(r):
+    """6.2 and 2.1: a BMC whose last_seq is near 0xFFFFFFFF; fwpush pushes across the wrap."""
+    b = py_bmc(r, "pwrap", start_last_seq=0xFFFFFFF8)
+    _push_ok(r, "fwpush push across the wrap: exit 0, flash equal", b, os.urandom(12 * C + 5),
+             "--chunk-size", "4K")
+    seqs = [s for (s, t, st) in b.log]
+    r.check(seqs and seqs[0] == 0xFFFFFFF9, "6.2: fwpush's START is next(last_seq) "
+            "= 0xFFFFFFF9", "first %s" % (hex(seqs[0]) if seqs else None))
+    r.check(0 not in seqs and 1 in seqs and all(st == OK for (_s, _t, st) in b.log),
+            "2.1: 0 skipped, 1 follows 0xFFFFFFFF, every message OK", repr(b.log[:14]))
+
+
+def g_push_reformat(r):
+    """1.2: a BMC that re-formats the window mid-push: fwpush fails at once, exit 4."""
+    b = py_bmc(r, "pref", reformat_before_data=3)
+    p = r.image("img.bin", os.urandom(20 * C))
+    rc, err, secs = fwpush_push(r, p, b.name, "--chunk-size", "4K", timeout="10s")
+    r.check(rc == 4, "1.2: fwpush exits 4 when the window is re-formatted mid-push",
+            "exit %d: %s" % (rc, err))
+    r.check(secs < 1.0, "1.2: ... at once (< 1 s with --timeout 10s)", "%.2f s" % secs)
+    r.check("re-formatted" in err and len(err.splitlines()) == 1,
+            "1.2: ... with one line saying the BMC re-formatted the window", repr(err))
+    r.check(read(b.flash_path) is None, "nothing was activated")
+
+
+def g_push_v1(r):
+    """11: a version-1 control block: fwpush exits 4 naming both versions."""
+    b = py_bmc(r, "pv1", version=1)
+    p = r.image("img.bin", os.urandom(C))
+    rc, err, secs = fwpush_push(r, p, b.name, timeout="2s")
+    r.check(rc == 4, "11: a version-1 window: fwpush exits 4", "exit %d: %s" % (rc, err))
+    r.check(re.search(r"\b1\b", err) is not None and re.search(r"\b2\b", err) is not None,
+            "11: ... its line names both versions (1 and 2)", repr(err))
+    r.check(secs < 1.5, "11: ... without waiting out its timeout", "%.2f s" % secs)
+    r.check(not b.log, "11: ... and sends nothing", repr(b.log))
+
+
+def g_push_torn(r):
+    """9: a BMC that writes its answer seq as two 16-bit halves: fwpush still pushes right."""
+    b = py_bmc(r, "ptorn", torn_answer_seq=True, start_last_seq=0xFFF8)
+    _push_ok(r, "a BMC writing answer seqs torn, across a 16-bit carry: exit 0, flash equal",
+             b, os.urandom(16 * C + 1), "--chunk-size", "4K")
+
+
+def g_push_nolock(r):
+    """10, 6.1: a BMC that takes no byte-0 lock is found by its heartbeat."""
+    b = py_bmc(r, "pnolock", take_lock=False)
+    rc, secs = _push_ok(r, "a BMC without the byte-0 lock: exit 0, flash equal", b,
+                        os.urandom(5 * C))
+    r.check(secs < 2.0, "10: ... served after a heartbeat, not a timeout", "%.2f s" % secs)
+
+
+def g_push_nobmc(r):
+    """6.1: no lock and no heartbeat: fwpush must not give up before 1 s."""
+    b = py_bmc(r, "pnobmc", take_lock=False, beat=False, answer=False)
+    p = r.image("img.bin", os.urandom(C))
+    rc, err, secs = fwpush_push(r, p, b.name, timeout="200ms")
+    r.check(rc == 5, "6.1: no heartbeat and no lock: exit 5", "exit %d: %s" % (rc, err))
+    r.check(secs >= 1.0, "6.1: ... not before 1 s without a heartbeat change (--timeout 200ms)",
+            "%.2f s" % secs)
+
+
+def g_push_busy(r):
+    """10: byte 1 held by another host: fwpush waits up to its timeout, then exit 4."""
+    b = py_bmc(r, "pbusy")
+    h = Host(b.name)                        # holds byte 1
+    p = r.image("img.bin", os.urandom(C))
+    rc, err, secs = fwpush_push(r, p, b.name, timeout="500ms")
+    r.check(rc == 4 and secs >= 0.45, "10: a second host gets busy: waits, then exit 4",
+            "exit %d after %.2f s: %s" % (rc, secs, err))
+    r.check(not b.log, "10: ... and sends nothing into the busy window", repr(b.log))
+    h.close()
+
+
+def g_push_stale(r):
+    """6.2: a dead host's pending doorbells: fwpush starts after them and does not wait."""
+    L = 1000
+    stale = [(1, L + 2), (2, L + 3), (3, L + JUMP + 5)]     # the last one: beyond JUMP, ignored
+    b = py_bmc(r, "pstale", start_last_seq=L, stale_doorbells=stale)
+    rc, secs = _push_ok(r, "pending doorbells of a dead host: exit 0, flash equal", b,
+                        os.urandom(9 * C), "--chunk-size", "4K")
+    starts = [s for (s, t, st) in b.log if t == START]
+    r.check(starts and starts[0] == L + 4, "6.2: START = next(latest doorbell within JUMP) "
+            "= %d" % (L + 4), repr(starts))
+    r.check(secs < 2.0, "6.2: fwpush did not wait for the dead host's slots", "%.2f s" % secs)
+
+
+def g_push_lying(r):
+    """6.5: an OK answer with a wrong offset, hash or type: fwpush fails, exit 7."""
+    for typ, field in ((DATA, "offset"), (DATA, "hash"), (DATA, "type"), (FINISH, "hash"),
+                       (FINISH, "offset"), (START, "offset"), (START, "type")):
+        b = py_bmc(r, "plie", lie=(typ, field))
+        p = r.image("img.bin", os.urandom(3 * C + 9))
+        rc, err, _secs = fwpush_push(r, p, b.name, "--chunk-size", "4K", timeout="2s")
+        r.check(rc == 7, "6.5: an OK to %s with a wrong %s: exit 7" % (
+            {START: "START", DATA: "DATA", FINISH: "FINISH"}[typ], field),
+            "exit %d: %s" % (rc, err))
+        b.stop()
+        r.bmcs.remove(b)
+
+
+# ================================================================= group: Python <-> Python
+def g_self(r):
+    """Sanity of the peers themselves: the Python host against the Python BMC."""
+    b = py_bmc(r, "self", slots=3, slot_size=8192)
+    h = Host(b.name)
+    for size in (1, 8192, 50001):
+        img = os.urandom(size)
+        try:
+            h.push(img, chunk=8192)
+            r.check(read(b.flash_path) == img, "self: a %d-byte push, flash equal" % size)
+        except HostError as e:
+            r.check(False, "self: a %d-byte push" % size, str(e))
+    h.close()
+    b = py_bmc(r, "self2", slots=3, slot_size=8192)         # fresh: a START at any number
+    h = Host(b.name)
+    img = os.urandom(9 * 4096)
+    try:
+        h.push(img, chunk=4096, first=0xFFFFFFFE, torn=True)
+        r.check(read(b.flash_path) == img and h.last_seq() == 9,
+                "self: a torn-doorbell push across the wrap", "last_seq %#x" % h.last_seq())
+    except HostError as e:
+        r.check(False, "self: a torn-doorbell push across the wrap", str(e))
+    expect(r, h, "self: H5 -> BAD_EPOCH", ABORT, want=BAD_EPOCH, epoch=1)
+    expect(r, h, "self: START beyond JUMP -> BAD_SEQ", START, start_body(1, 1),
+           seq=add_seq(h.last_seq(), JUMP + 1), want=BAD_SEQ, handled=False)
+    h.close()
+
+
+GROUPS = {
+    "format": g_format, "header": g_header, "start": g_start, "data": g_data,
+    "finish": g_finish, "sign": g_sign, "abort": g_abort, "seq": g_seq, "wrap": g_wrap,
+    "torn": g_torn, "idle": g_idle, "resume": g_resume,
+    "push-sizes": g_push_sizes, "push-wrap": g_push_wrap, "push-reformat": g_push_reformat,
+    "push-v1": g_push_v1, "push-torn": g_push_torn, "push-nolock": g_push_nolock,
+    "push-nobmc": g_push_nobmc, "push-busy": g_push_busy, "push-stale": g_push_stale,
+    "push-lying": g_push_lying, "self": g_self,
+}
+
+
+def main(group):
+    r = Run(group)
+    try:
+        GROUPS[group](r)
+    except Exception as e:                      # a broken peer or harness is a failure too
+        import traceback
+        traceback.print_exc()
+        r.check(False, "%s: ran to the end" % group, "%s: %s" % (type(e).__name__, e))
+    finally:
+        r.cleanup()
+    print("# %s: %d checks, %d failed" % (group, r.count, r.fails))
+    return 1 if r.fails else 0
