@@ -208,6 +208,7 @@ static void finish_early_and_good(void)
 static void why_no_session(void)
 {
 	struct fwp_msg_hdr h;
+	uint32_t beat;
 
 	CHECK_EQ(start(start_body()), FWP_ST_OK);
 	h = msg(FWP_MSG_ABORT, 0, NULL, 0);
@@ -220,10 +221,14 @@ static void why_no_session(void)
 	r.bmc->t_last -= 2 * 1000000000ull;
 	r.bmc->idle_ns = 1000000000ull;
 	r.bmc->t_beat = 0;
+	beat = r.bmc->win.ctrl->heartbeat;
 	idle_tick(r.bmc);
 	CHECK(r.bmc->state == BMC_IDLE);
+	CHECK(r.bmc->win.ctrl->heartbeat != beat);		/* and it beats while idle */
 	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_IDLE_TIMEOUT);
-	CHECK(r.bmc->win.ctrl->heartbeat != 0);			/* and it beat while idle */
+	beat = r.bmc->win.ctrl->heartbeat;
+	idle_tick(r.bmc);
+	CHECK_EQ(r.bmc->win.ctrl->heartbeat, beat);		/* but not at every tick */
 	r.bmc->idle_ns = UINT64_MAX;
 	CHECK_EQ(start(start_body()), FWP_ST_OK);
 	CHECK_EQ(start((struct fwp_start_body){ 0 }), FWP_ST_BAD_LENGTH);	/* ends it */
