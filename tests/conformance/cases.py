@@ -40,10 +40,11 @@ class Run:
         self.bmcs = []
         self.mounts = []
 
-    def check(self, cond, what, detail=""):
+    def check(self, cond, what, detail="", show=False):
+        """One line per check; show: print the detail (a measured value) on success too."""
         self.count += 1
         if cond:
-            print("ok - " + what, flush=True)
+            print("ok - " + what + (" (%s)" % detail if show and detail else ""), flush=True)
         else:
             self.fails += 1
             print("FAIL - %s%s" % (what, ": " + detail if detail else ""), flush=True)
@@ -165,8 +166,8 @@ def expect(r, h, what, typ, body=b"", want=OK, slot=0, seq=None, want_type=None,
     bad = []
     if a.status != want:
         bad.append("status %s, want %s" % (status_name(a.status), status_name(want)))
-    if a.type != want_type:
-        bad.append("type %d, want %d" % (a.type, want_type))
+    if a.type not in (want_type if isinstance(want_type, tuple) else (want_type,)):
+        bad.append("type %d, want %s" % (a.type, want_type))
     if a.epoch != h.epoch:
         bad.append("epoch %#x, window's %#x" % (a.epoch, h.epoch))
     if a.offset != want_offset:
@@ -239,7 +240,7 @@ def g_format(r):
         time.sleep(0.002)
     worst = max(worst, time.monotonic() - t_last)
     r.check(worst <= 0.115, "7: idle heartbeat changes at least every 100 ms",
-            "longest gap %.0f ms" % (worst * 1000))
+            "longest gap %.0f ms" % (worst * 1000), show=True)
     a = expect(r, h, "5.1/5.7: last_seq published before the answer (an ABORT)", ABORT)
     r.check(a is not None and h.last_seq() == a.seq, "5.1: last_seq equals the answered seq")
     # 1.2 SHOULD: a BMC that stops serving stores 0 into epoch; reported, not failed
@@ -291,8 +292,10 @@ def g_header(r):
            want=BAD_HEADER, want_type=0, magic=0, version=1)
     expect(r, h, "order H3 before H5: version 1 and another epoch -> BAD_VERSION", ABORT,
            want=BAD_VERSION, want_type=0, version=1, epoch=h.epoch ^ 1)
-    expect(r, h, "order H5 before H6: another epoch and type 9 -> BAD_EPOCH", 9,
-           want=BAD_EPOCH, want_type=9, epoch=h.epoch ^ 1)
+    # type 0 or 9: the spec leaves it open (findings: 5.6 vs 2.2); the status is what counts
+    a = expect(r, h, "order H5 before H6: another epoch and type 9 -> BAD_EPOCH", 9,
+               want=BAD_EPOCH, want_type=(0, 9), epoch=h.epoch ^ 1)
+    print("note - the answer's type for H5 broken with type 9: %s" % (a.type if a else None))
     expect(r, h, "order H8 before H10: START too long with offset 8 -> BAD_LENGTH", START,
            want=BAD_LENGTH, length=SLOT + 1, offset=8, body_hash=b"\2" * 16)
     # the session the START opened is still there: a bad header does not touch it
@@ -756,9 +759,11 @@ def g_push_reformat(r):
     rc, err, secs = fwpush_push(r, p, b.name, "--chunk-size", "4K", timeout="10s")
     r.check(rc == 4, "1.2: fwpush exits 4 when the window is re-formatted mid-push",
             "exit %d: %s" % (rc, err))
-    r.check(secs < 1.0, "1.2: ... at once (< 1 s with --timeout 10s)", "%.2f s" % secs)
-    r.check("re-formatted" in err and len(err.splitlines()) == 1,
-            "1.2: ... with one line saying the BMC re-formatted the window", repr(err))
+    r.check(secs < 1.0, "1.2: ... at once (< 1 s with --timeout 10s)", "%.2f s" % secs,
+            show=True)
+    r.check("the BMC re-formatted the window" in err and len(err.splitlines()) == 1,
+            "1.2: ... with one line saying the BMC re-formatted the window", repr(err),
+            show=True)
     r.check(read(b.flash_path) is None, "nothing was activated")
 
 
@@ -769,8 +774,9 @@ def g_push_v1(r):
     rc, err, secs = fwpush_push(r, p, b.name, timeout="2s")
     r.check(rc == 4, "11: a version-1 window: fwpush exits 4", "exit %d: %s" % (rc, err))
     r.check(re.search(r"\b1\b", err) is not None and re.search(r"\b2\b", err) is not None,
-            "11: ... its line names both versions (1 and 2)", repr(err))
-    r.check(secs < 1.5, "11: ... without waiting out its timeout", "%.2f s" % secs)
+            "11: ... its line names both versions (1 and 2)", repr(err), show=True)
+    r.check(secs < 1.5, "11: ... without waiting out its timeout", "%.2f s" % secs,
+            show=True)
     r.check(not b.log, "11: ... and sends nothing", repr(b.log))
 
 
@@ -786,7 +792,8 @@ def g_push_nolock(r):
     b = py_bmc(r, "pnolock", take_lock=False)
     rc, secs = _push_ok(r, "a BMC without the byte-0 lock: exit 0, flash equal", b,
                         os.urandom(5 * C))
-    r.check(secs < 2.0, "10: ... served after a heartbeat, not a timeout", "%.2f s" % secs)
+    r.check(secs < 2.0, "10: ... served after a heartbeat, not a timeout", "%.2f s" % secs,
+            show=True)
 
 
 def g_push_nobmc(r):
@@ -796,7 +803,7 @@ def g_push_nobmc(r):
     rc, err, secs = fwpush_push(r, p, b.name, timeout="200ms")
     r.check(rc == 5, "6.1: no heartbeat and no lock: exit 5", "exit %d: %s" % (rc, err))
     r.check(secs >= 1.0, "6.1: ... not before 1 s without a heartbeat change (--timeout 200ms)",
-            "%.2f s" % secs)
+            "%.2f s: %s" % (secs, err))
 
 
 def g_push_busy(r):
@@ -806,7 +813,7 @@ def g_push_busy(r):
     p = r.image("img.bin", os.urandom(C))
     rc, err, secs = fwpush_push(r, p, b.name, timeout="500ms")
     r.check(rc == 4 and secs >= 0.45, "10: a second host gets busy: waits, then exit 4",
-            "exit %d after %.2f s: %s" % (rc, secs, err))
+            "exit %d after %.2f s: %s" % (rc, secs, err), show=True)
     r.check(not b.log, "10: ... and sends nothing into the busy window", repr(b.log))
     h.close()
 
@@ -821,7 +828,8 @@ def g_push_stale(r):
     starts = [s for (s, t, st) in b.log if t == START]
     r.check(starts and starts[0] == L + 4, "6.2: START = next(latest doorbell within JUMP) "
             "= %d" % (L + 4), repr(starts))
-    r.check(secs < 2.0, "6.2: fwpush did not wait for the dead host's slots", "%.2f s" % secs)
+    r.check(secs < 2.0, "6.2: fwpush did not wait for the dead host's slots", "%.2f s" % secs,
+            show=True)
 
 
 def g_push_lying(r):
