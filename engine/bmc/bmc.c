@@ -24,6 +24,11 @@ enum bmc_state { BMC_IDLE, BMC_DOWNLOAD };
 
 /* The heartbeat's period: half what the protocol allows, so that a late wake-up keeps it. */
 #define BEAT_NS		((uint64_t)FWP_BEAT_MS * 1000000u / 2)
+/*
+ * With a register doorbell the BMC polls memory this long after its last message before it
+ * sleeps until rung: a host that does not ring (shm:) keeps its speed within a push.
+ */
+#define DOZE_NS		(100u * 1000000u)
 
 struct fwp_bmc {
 	struct fwp_target *target;
@@ -38,6 +43,7 @@ struct fwp_bmc {
 	uint32_t hint;			/* slot where the next message most likely is */
 	uint32_t beats;			/* heartbeats so far */
 	uint64_t t_beat;		/* when the heartbeat last changed */
+	bool doorbell;			/* a register doorbell: sleep until rung, ring hosts */
 	struct fwp_bmc_opts opts;
 
 	/* The open session, and why the last one ended (what a DATA or FINISH then gets). */
@@ -108,6 +114,8 @@ static void answer(struct fwp_bmc *b, uint32_t slot, uint32_t seq, uint16_t type
 	};
 
 	fwp_win_answer(&b->win, slot, &a);
+	if (b->doorbell)
+		fwp_target_ring(b->target);	/* the host's interrupt (PROTOCOL.md 8) */
 }
 
 static void session_close(struct fwp_bmc *b)
@@ -453,6 +461,12 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 			fwp_backoff_reset(&bo);
 			continue;
 		}
+		if (b->doorbell && fwp_now_ns() - b->t_last > DOZE_NS) {
+			/* Asleep until rung or the next beat; memory is rescanned either way. */
+			fwp_target_wait(b->target, BEAT_NS);
+			idle_tick(b);
+			continue;
+		}
 		fwp_backoff_wait(&bo);
 		if (bo.sleep_ns)
 			idle_tick(b);
@@ -543,6 +557,10 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 		     !(fwp_target_flags(b->target) & FWP_TARGET_CACHED));
 	fwp_ctrl_encode(&ctrl, &layout, b->flash_capacity,
 			new_epoch(fwp_ctrl_epoch(b->win.ctrl)));
+	ctrl.ring_value = fwp_target_ring_value(b->target);
+	b->doorbell = ctrl.ring_value != 0;
+	if (b->doorbell)
+		ctrl.caps |= FWP_CAP_IVSHMEM_DOORBELL;
 	fwp_win_publish(&b->win, &ctrl);
 	heartbeat(b);
 	*out = b;

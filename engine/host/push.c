@@ -25,6 +25,7 @@ struct fwp_host {
 	struct fwp_window win;
 	uint64_t flash_capacity;
 	uint32_t next_seq;
+	bool doorbell;		/* ring the BMC's register, sleep on the device's interrupt */
 };
 
 struct slot {
@@ -147,6 +148,9 @@ static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline
 		     !(fwp_target_flags(h->target) & FWP_TARGET_CACHED));
 	h->win.epoch = ctrl.epoch;
 	h->flash_capacity = ctrl.flash_capacity;
+	/* Register doorbells if the BMC has them and this transport reaches them (8). */
+	h->doorbell = (ctrl.caps & FWP_CAP_IVSHMEM_DOORBELL) &&
+		      !fwp_target_doorbell_setup(h->target, ctrl.ring_value);
 	return 0;
 }
 
@@ -235,6 +239,8 @@ uint64_t fwp_host_flash_capacity(const struct fwp_host *h)
 static void ring(struct push *p, uint32_t i)
 {
 	fwp_win_ring(&p->h->win, i, p->slots[i].seq);
+	if (p->h->doorbell)
+		fwp_target_ring(p->h->target);
 }
 
 /* Rings every doorbell in flight again; the sequence numbers make it harmless. */
@@ -289,6 +295,20 @@ static int check_progress(struct push *p)
 	return now - p->last_answer > p->step_ns ? -ETIME : 0;
 }
 
+/*
+ * Between two polls of an answer: spin, then sleep, growing; with register doorbells, sleep on
+ * the device's interrupt instead (the answer line stays the truth: it is polled after).
+ */
+static void await(struct push *p, struct fwp_backoff *bo)
+{
+	if (!p->h->doorbell || bo->spins < FWP_SPIN_LIMIT) {
+		fwp_backoff_wait(bo);
+		return;
+	}
+	bo->sleep_ns = FWP_SLEEP_MAX_NS;
+	fwp_target_wait(p->h->target, FWP_SLEEP_MAX_NS);
+}
+
 /* Waits until the BMC's answer in slot i carries sequence number want. */
 static int wait_answer(struct push *p, uint32_t i, uint32_t want)
 {
@@ -298,7 +318,7 @@ static int wait_answer(struct push *p, uint32_t i, uint32_t want)
 
 	fwp_backoff_reset(&bo);
 	while (fwp_win_ack_seq(&p->h->win, i) != want) {
-		fwp_backoff_wait(&bo);
+		await(p, &bo);
 		if ((++polls & 255) == 0 || bo.sleep_ns) {
 			ret = check_progress(p);
 			if (ret)
