@@ -3,12 +3,14 @@
 # missing.
 #   tools/deps.sh          what the build and `fwpush --bench` need
 #   tools/deps.sh --test   that, and what the tests and the reports need (QEMU, the fuzzers'
-#                          clang, the static DPDK build's libraries, xxhsum, openssl, man)
+#                          clang, the static DPDK build's libraries, xxhsum, openssl, man,
+#                          python3-xxhash for the conformance suite)
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev \
 libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
 [ "${1:-}" != --test ] || pkgs="$pkgs xxhash clang libclang-rt-dev hyperfine gnuplot-nox \
-libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db"
+libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db \
+python3-xxhash"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

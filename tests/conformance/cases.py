@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import threading
@@ -201,6 +202,24 @@ def send_chunks(h, image, start, end, chunk=C):
         quiet(h, DATA, image[off:off + chunk], offset=off)
 
 
+def still_heartbeat(h, stop):
+    """The longest time the heartbeat was seen unchanged, until stop is set.
+
+    Measured from the first to the last sample that saw one value, so a sampler that was not
+    scheduled for a while (a loaded machine) never makes a BMC look late: what it reports, the
+    BMC really left still."""
+    worst = 0.0
+    value, first = h.heartbeat(), time.monotonic()
+    while not stop.is_set():
+        hb, now = h.heartbeat(), time.monotonic()
+        if hb == value:
+            worst = max(worst, now - first)
+        else:
+            value, first = hb, now
+        time.sleep(0.002)
+    return worst
+
+
 def no_answer_for(h, slot, seq, seconds):
     """True when the slot's answer does not become seq within `seconds` (a held message)."""
     return h.wait(slot, seq, timeout=seconds) is None
@@ -209,7 +228,7 @@ def no_answer_for(h, slot, seq, seconds):
 # ================================================================= groups: host -> bmc-sim
 def g_format(r):
     """1.1, 1.2, 7, 10: the window bmc-sim publishes, its lock and its heartbeat."""
-    name, _flash, h = bmc_sim(r, "fmt", slots=3, slot_size=2 * 4096)
+    name, r.flash, h = bmc_sim(r, "fmt", slots=3, slot_size=2 * 4096)
     c = CTRL.unpack(h.win.read(0, 64))
     lay = Layout(3, 8192)
     size = os.stat("/dev/shm/" + name).st_size
@@ -229,20 +248,14 @@ def g_format(r):
     r.check(lines == bytes(len(lines)), "1.2: doorbell, answer and header lines zeroed")
     r.check(h.bmc_locked(), "10: bmc-sim holds the byte-0 lock while it serves")
     # 7: the heartbeat changes at least every 100 ms while idle
-    last, t_last, worst = h.heartbeat(), time.monotonic(), 0.0
-    t_end = t_last + 1.0
-    while time.monotonic() < t_end:
-        hb = h.heartbeat()
-        now = time.monotonic()
-        if hb != last:
-            worst = max(worst, now - t_last)
-            last, t_last = hb, now
-        time.sleep(0.002)
-    worst = max(worst, time.monotonic() - t_last)
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    worst = still_heartbeat(h, stop)
     r.check(worst <= 0.115, "7: idle heartbeat changes at least every 100 ms",
             "longest gap %.0f ms" % (worst * 1000), show=True)
-    a = expect(r, h, "5.1/5.7: last_seq published before the answer (an ABORT)", ABORT)
+    a = expect(r, h, "5.7: an ABORT with no session is answered OK", ABORT)
     r.check(a is not None and h.last_seq() == a.seq, "5.1: last_seq equals the answered seq")
+    _scribble(r, h)
     # 1.2 SHOULD: a BMC that stops serving stores 0 into epoch; reported, not failed
     if not r.procs:
         return
@@ -251,6 +264,58 @@ def g_format(r):
     p.wait(5)
     print("note - 1.2 (SHOULD): epoch after bmc-sim stopped: %#x (file %s)" % (
         h.cur_epoch(), "gone" if not os.path.exists("/dev/shm/" + name) else "still there"))
+    h.close()
+
+
+def _scribble(r, h):
+    """1.1: the BMC addresses the window from its private layout; 5.1: L is never taken back."""
+    L = h.last_seq()
+    saved = h.win.read(12, 36)
+    # slot_count 64, slot_size 64 MiB, stride, body_offset 0, caps, window_size, capacity
+    h.win.write(12, struct.pack("<IIIIIQQ", 64, 1 << 26, 1 << 26, 0, 0, 1 << 40, 1 << 40))
+    h.win.st32(56, add_seq(L, 1000))                      # a false last_seq
+    h.send(1, ABORT, add_seq(L, 1001))
+    r.check(no_answer_for(h, 1, add_seq(L, 1001), 0.3),
+            "5.1: the BMC does not take L back from a scribbled last_seq (L+1001 held)")
+    img = os.urandom(3 * C + 3)
+    try:
+        h.push(img, chunk=C, slots=3, first=nxt(L))
+        r.check(read(r.flash) == img, "1.1: with the control block scribbled over, the BMC "
+                "still serves from its private layout (push OK, flash equal)")
+    except HostError as e:
+        r.check(False, "1.1: the BMC serves despite a scribbled control block", str(e))
+    h.win.write(12, saved)
+
+
+def g_busy(r):
+    """7: the heartbeat beats while the BMC works on a long step (a NOR part programming)."""
+    _n, flash, h = bmc_sim(r, "busy", "--flash-model", "nor:scale=0.3")
+    gaps, stop = [], threading.Event()
+    t = threading.Thread(target=lambda: gaps.append(still_heartbeat(h, stop)))
+    img = os.urandom(512 << 10)
+    t0 = time.monotonic()
+    t.start()
+    try:
+        h.push(img, chunk=SLOT)
+        ok = read(flash) == img
+    except HostError as e:
+        ok = str(e)
+    stop.set()
+    t.join()
+    r.check(ok is True, "a push into a paced NOR flash model", str(ok))
+    r.check(max(gaps) <= 0.115, "7: heartbeat changes at least every 100 ms during a %.2f s "
+            "push into slow flash" % (time.monotonic() - t0),
+            "longest gap %.0f ms" % (max(gaps) * 1000), show=True)
+    # 10: a FIFO at the name is no window: bmc-sim refuses it rather than hang
+    name = r.name("fifo")
+    os.mkfifo("/dev/shm/" + name)
+    try:
+        p = subprocess.run([FWPUSH, "bmc-sim", "--window", "shm:" + name, "--flash",
+                            r.path("ff.flash")], stderr=subprocess.PIPE, timeout=5)
+        r.check(p.returncode != 0, "10: bmc-sim refuses a FIFO at the window's name",
+                p.stderr.decode().strip(), show=True)
+    except subprocess.TimeoutExpired:
+        r.check(False, "10: bmc-sim refuses a FIFO at the window's name", "still running")
     h.close()
 
 
@@ -834,16 +899,54 @@ def g_push_stale(r):
 
 def g_push_lying(r):
     """6.5: an OK answer with a wrong offset, hash or type: fwpush fails, exit 7."""
+    names = {START: "START", DATA: "DATA", FINISH: "FINISH"}
     for typ, field in ((DATA, "offset"), (DATA, "hash"), (DATA, "type"), (FINISH, "hash"),
                        (FINISH, "offset"), (START, "offset"), (START, "type")):
-        b = py_bmc(r, "plie", lie=(typ, field))
-        p = r.image("img.bin", os.urandom(3 * C + 9))
-        rc, err, _secs = fwpush_push(r, p, b.name, "--chunk-size", "4K", timeout="2s")
-        r.check(rc == 7, "6.5: an OK to %s with a wrong %s: exit 7" % (
-            {START: "START", DATA: "DATA", FINISH: "FINISH"}[typ], field),
-            "exit %d: %s" % (rc, err))
-        b.stop()
-        r.bmcs.remove(b)
+        rc, err = _lying_push(r, typ, field)
+        r.check(rc == 7, "6.5: an OK to %s with a wrong %s: exit 7" % (names[typ], field),
+                "exit %d: %s" % (rc, err))
+    rc, err = _lying_push(r, DATA, "epoch")
+    r.check(rc == 4 and "re-formatted" in err, "2.2: an answer of another epoch is a "
+            "re-formatted window: exit 4", "exit %d: %s" % (rc, err), show=True)
+    rc, err = _lying_push(r, DATA, "status")
+    r.check(rc not in (0, 5) and rc is not None, "4: an unknown status (99) is a failure",
+            "exit %d: %s" % (rc, err), show=True)
+
+
+def _lying_push(r, typ, field):
+    b = py_bmc(r, "plie", lie=(typ, field))
+    p = r.image("img.bin", os.urandom(3 * C + 9))
+    rc, err, _secs = fwpush_push(r, p, b.name, "--chunk-size", "4K", timeout="2s")
+    b.stop()
+    r.bmcs.remove(b)
+    return rc, err
+
+
+def g_push_window(r):
+    """1.1, 1.2, 10: windows a host must refuse, wait for, or take despite unknown caps."""
+    img = os.urandom(2 * C + 1)
+    b = py_bmc(r, "pdelay", publish_delay=0.5)
+    rc, secs = _push_ok(r, "1.2: a window published 0.5 s late (epoch 0 meanwhile): fwpush "
+                        "waits, then pushes", b, img)
+    b = py_bmc(r, "pcaps", ctrl_patch={28: ("<I", 0xFFFFFFFE)})
+    _push_ok(r, "1.1: unknown caps bits (0xfffffffe) are ignored: push OK", b, img)
+    refusals = (("ctrl_size 128", {10: ("<H", 128)}),
+                ("a slot_stride the layout does not give", {20: ("<I", 2 * SLOT)}),
+                ("a body_offset the layout does not give", {24: ("<I", 8192)}),
+                ("a window_size the layout does not give", {32: ("<Q", 1 << 30)}),
+                ("bad magic", {0: ("<Q", WINDOW_MAGIC ^ 1)}))
+    for what, patch in refusals:
+        b = py_bmc(r, "pbad", ctrl_patch=patch)
+        p = r.image("img.bin", img)
+        rc, err, _s = fwpush_push(r, p, b.name, timeout="1s")
+        r.check(rc == 4 and not b.log, "1.1: a window with %s is refused: exit 4, nothing "
+                "sent" % what, "exit %d: %s; sent %r" % (rc, err, b.log))
+    b = py_bmc(r, "plink")
+    link = r.name("link")
+    os.symlink("/dev/shm/" + b.name, "/dev/shm/" + link)
+    rc, err, _s = fwpush_push(r, r.image("img.bin", img), link, timeout="1s")
+    r.check(rc == 4 and not b.log, "10: a symbolic link at the name is refused: exit 4",
+            "exit %d: %s" % (rc, err), show=True)
 
 
 # ================================================================= group: Python <-> Python
@@ -875,13 +978,13 @@ def g_self(r):
 
 
 GROUPS = {
-    "format": g_format, "header": g_header, "start": g_start, "data": g_data,
+    "format": g_format, "busy": g_busy, "header": g_header, "start": g_start, "data": g_data,
     "finish": g_finish, "sign": g_sign, "abort": g_abort, "seq": g_seq, "wrap": g_wrap,
     "torn": g_torn, "idle": g_idle, "resume": g_resume,
     "push-sizes": g_push_sizes, "push-wrap": g_push_wrap, "push-reformat": g_push_reformat,
     "push-v1": g_push_v1, "push-torn": g_push_torn, "push-nolock": g_push_nolock,
     "push-nobmc": g_push_nobmc, "push-busy": g_push_busy, "push-stale": g_push_stale,
-    "push-lying": g_push_lying, "self": g_self,
+    "push-lying": g_push_lying, "push-window": g_push_window, "self": g_self,
 }
 
 

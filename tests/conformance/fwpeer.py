@@ -235,6 +235,8 @@ class BmcFaults:
         self.lie = None                  # (type, field) to lie about on the first OK of that type
         self.beat = True                 # change heartbeat every 20 ms
         self.answer = True               # answer messages at all
+        self.publish_delay = 0.0         # seconds the window stays unpublished (epoch 0)
+        self.ctrl_patch = {}             # {offset: (struct format, value)} over the control block
         for k, v in kw.items():
             if not hasattr(self, k):
                 raise TypeError("unknown fault " + k)
@@ -280,7 +282,7 @@ class Bmc:
         self.threads = []
         self.win = None
         self.next_slot = 0
-        self.lock = threading.Lock()     # formatting vs. heartbeat
+        self.lock = threading.RLock()    # formatting vs. heartbeat
 
     # ------------------------------------------------------------ creating the window (10)
     def create(self):
@@ -314,8 +316,19 @@ class Bmc:
             w.write(0, CTRL.pack(WINDOW_MAGIC, self.f.version, 64, lay.slots, lay.slot_size,
                                  lay.stride, lay.body_offset, 0, lay.window_size,
                                  self.flash_capacity, 0, hb, self.L, 0))   # 3. epoch still 0
+            for off, (fmt, val) in self.f.ctrl_patch.items():       # a wrong control block
+                struct.pack_into(fmt, w.mm, off, val)
             for slot, seq in self.f.stale_doorbells:                # a dead host's leftovers
                 w.st32(lay.doorbell(slot), seq)
+            if self.f.publish_delay:
+                threading.Timer(self.f.publish_delay, self._publish, (old,)).start()
+                return
+            self._publish(old)
+
+    def _publish(self, old):
+        """1.2 step 4: a new epoch, nonzero, not the one before, stored last."""
+        with self.lock:
+            w = self.win
             epoch = old
             while epoch == 0 or epoch == old:
                 epoch = random.getrandbits(32)
@@ -541,7 +554,12 @@ class Bmc:
             offset, hsh, typ = self._lie(self.f.lie[1], offset, hsh, typ)
         w, lay = self.win, self.layout
         a = lay.answer(i)
-        w.write(a + 4, ANS.pack(0, status, typ, self.epoch, 0, offset, hsh, bytes(24))[4:])
+        epoch = self.epoch
+        if status == OK and self.f.lie and self.f.lie[0] == typ and typ in self.lied:
+            field = self.f.lie[1]
+            epoch = epoch ^ 0x100 if field == "epoch" else epoch     # an answer of another epoch
+            status = 99 if field == "status" else status             # a status not in the table
+        w.write(a + 4, ANS.pack(0, status, typ, epoch, 0, offset, hsh, bytes(24))[4:])
         if move_L:
             self.L = d
             w.st32(OFF_LAST_SEQ, d)                                  # last_seq before seq
@@ -560,6 +578,8 @@ class Bmc:
             return offset, bytes([hsh[0] ^ 1]) + hsh[1:], typ
         if field == "type":
             return offset, hsh, FINISH if typ != FINISH else DATA
+        if field in ("epoch", "status"):
+            return offset, hsh, typ                                  # see _answer
         raise ValueError(field)
 
 
