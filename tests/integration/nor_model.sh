@@ -14,7 +14,9 @@ check "flash equals the image" cmp -s "$img" "$flash"
 secs=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$T_DIR/out")
 check "took at least the part's own time (0.617 s; took $secs s)" \
 	python3 -c "import sys; sys.exit(0 if float('$secs') >= 0.617 else 1)"
-check "and not much more (< 1.5x)" python3 -c "import sys; sys.exit(0 if float('$secs') < 0.93 else 1)"
+# Not a timing target (that is fwpush bench's NOR row): only a bound that a model sleeping
+# far too long would cross, loose enough for a loaded 2-core machine.
+check "and not far more (< 3x)" python3 -c "import sys; sys.exit(0 if float('$secs') < 1.85 else 1)"
 expect_fail "bad --flash-model" 2 "flash-model" \
 	"$FWPUSH" bmc-sim --window "shm:$T_NAME-bad" --flash "$T_DIR/x" --flash-model nor:speed=9
 expect_fail "unknown --flash-model" 2 "flash-model" \
