@@ -886,8 +886,9 @@ def g_push_busy(r):
 def g_push_stale(r):
     """6.2: a dead host's pending doorbells: fwpush starts after them and does not wait."""
     L = 1000
-    stale = [(1, L + 2), (2, L + 3), (3, L + JUMP + 5)]     # the last one: beyond JUMP, ignored
-    b = py_bmc(r, "pstale", start_last_seq=L, stale_doorbells=stale)
+    # L+2, L+3: held (not START, not E); beyond JUMP and before L: not within JUMP, ignored
+    stale = [(1, L + 2), (2, L + 3), (3, L + JUMP + 5), (4, L - 7), (5, L)]
+    b = py_bmc(r, "pstale", slots=6, start_last_seq=L, stale_doorbells=stale)
     rc, secs = _push_ok(r, "pending doorbells of a dead host: exit 0, flash equal", b,
                         os.urandom(9 * C), "--chunk-size", "4K")
     starts = [s for (s, t, st) in b.log if t == START]
