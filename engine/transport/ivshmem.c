@@ -324,14 +324,15 @@ static int wait_once(struct fwp_ivshmem *s, uint64_t ns)
 	n = ppoll(p, 2 + FWP_IVSHMEM_CLIENTS, &ts, NULL);
 	if (n <= 0)
 		return n < 0 && errno != EINTR ? -errno : 0;
-	if (p[1].revents)
-		accept_client(s);
 	/* A client's socket is readable: it spoke (against the protocol) or it closed. */
 	for (i = 0; i < FWP_IVSHMEM_CLIENTS; i++) {
-		if (p[2 + i].revents && s->c[i].sock >= 0)
+		if (p[2 + i].revents)
 			s->c[i].dead = true;
 	}
+	/* The leaving go first, so a client that reconnects is not told of its old self. */
 	reap(s);
+	if (p[1].revents)
+		accept_client(s);
 	return p[0].revents ? consume_ring(s->efd) : -EAGAIN;
 }
 

@@ -9,7 +9,9 @@
  *                                     and "echoed N" last
  *   ivshmem_peer ping URI VALUE N     host side: opens URI (vfio:BDF,bar=2), sets up its
  *                                     doorbell with ring value VALUE, rings N times and waits
- *                                     for each answer (1 s); prints "answered A of N"
+ *                                     for each answer (1 s); prints "answered A of N",
+ *                                     then its lines of /proc/interrupts ("vfio-msix"), read
+ *                                     while the vector is still set up
  *
  * Exit 0 when every ring was answered (ping) or the echo ran without error, 1 otherwise.
  */
@@ -60,6 +62,20 @@ static int echo(const char *uri, double seconds)
 	return ret < 0;
 }
 
+/* The interrupts the kernel counted for VFIO's MSI-X vectors: proof they were interrupts. */
+static void print_msix(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strstr(line, "vfio-msix"))
+			printf("irq %s", line);
+	}
+	if (f)
+		fclose(f);
+}
+
 static int ping(const char *uri, uint32_t value, unsigned n)
 {
 	struct fwp_target *t = NULL;
@@ -77,6 +93,7 @@ static int ping(const char *uri, uint32_t value, unsigned n)
 		ret = ret < 0 ? ret : 0;
 	}
 	printf("answered %u of %u\n", answered, n);
+	print_msix();
 	if (ret)
 		fprintf(stderr, "ivshmem_peer: %s: %s\n", uri, strerror(-ret));
 	fwp_target_close(t);

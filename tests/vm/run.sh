@@ -5,6 +5,10 @@
 # BMC's window. Inside the guest a static fwpush pushes one image through pci: (sysfs), one
 # through vfio: (vfio-pci, type1) and one through dpdk: (DPDK EAL/PCI), after one negative case
 # (vfio: on a device not bound to vfio-pci). Here: every flash equals its image byte for byte.
+# A fourth device, ivshmem-doorbell, has interrupts: its chardev socket reaches an ivshmem server
+# inside a BMC here (tests/peers/ivshmem_peer echo, engine/transport/ivshmem.c); in the guest,
+# ivshmem_peer ping rings that BMC through the Doorbell register over vfio: and sleeps on MSI-X
+# vector 0 for each answer, and the guest's /proc/interrupts counts them.
 #
 # Usage: run.sh SOURCE_DIR WORK_DIR   (meson test --suite vm). Exit 77 only if QEMU cannot run.
 set -u
@@ -92,9 +96,10 @@ if [ ! -f "$WORK/static/build.ninja" ]; then
 		-Dc_link_args=-static -Dcurl=disabled -Ddpdk=enabled -Dbuildtype=release \
 		>"$T_DIR/setup.log" 2>&1 || { cat "$T_DIR/setup.log"; exit 1; }
 fi
-meson compile -C "$WORK/static" fwpush:executable >"$T_DIR/build.log" 2>&1 ||
-	{ tail -30 "$T_DIR/build.log"; exit 1; }
+meson compile -C "$WORK/static" fwpush:executable tests/peers/ivshmem_peer \
+	>"$T_DIR/build.log" 2>&1 || { tail -30 "$T_DIR/build.log"; exit 1; }
 FWPUSH="$WORK/static/fwpush"
+PEER="$WORK/static/tests/peers/ivshmem_peer"
 
 # --- the BMCs: one bmc-sim per device, each window a power-of-two file in /dev/shm -----------
 for i in 0 1 2; do
@@ -109,11 +114,20 @@ for i in 0 1 2; do
 	[ -s "/dev/shm/$NAME-${DEVS[$i]}" ] || { echo "bmc-sim ${DEVS[$i]} did not start"; exit 1; }
 done
 
+# The doorbell device's BMC: the echo end of the register doorbells, serving the ivshmem socket.
+PINGS=200
+IVS="$T_DIR/ivs-d.sock"
+"$PEER" echo "shm:$NAME-d,ivshmem=$IVS" 400 >"$T_DIR/echo-d.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -S "$IVS" ] && break; sleep 0.05; done
+[ -S "$IVS" ] || { echo "ivshmem_peer echo did not start: $(cat "$T_DIR/echo-d.log")"; exit 1; }
+
 # --- the initramfs -----------------------------------------------------------------------------
 ROOT="$T_DIR/root"
 mkdir -p "$ROOT/bin" "$ROOT/lib/modules"
 cp /bin/busybox "$ROOT/bin/busybox"
 cp "$FWPUSH" "$ROOT/bin/fwpush"
+cp "$PEER" "$ROOT/bin/ivshmem_peer"
 for d in "${DEVS[@]}"; do cp "$T_DIR/img-$d" "$ROOT/img-$d"; done
 # vfio-pci and what it needs, dependencies first (read from each module's .modinfo: the package
 # ships no modules.dep, which depmod would write at install).
@@ -151,6 +165,8 @@ bind 0000:00:11.0; bind 0000:00:12.0
 result list-bound fwpush list --json
 result vfio fwpush push /img-b --target vfio:0000:00:11.0,bar=2 --timeout 60s --json
 result dpdk fwpush push /img-c --target dpdk:0000:00:12.0,bar=2 --timeout 60s --json
+bind 0000:00:13.0
+result ping ivshmem_peer ping vfio:0000:00:13.0,bar=2 0x10000 $PINGS
 echo "GUEST done"
 poweroff -f
 INIT
@@ -167,6 +183,8 @@ for i in 0 1 2; do
 	qemu_args+=(-object "memory-backend-file,id=m$d,share=on,mem-path=/dev/shm/$NAME-$d,size=$(stat -c %s "/dev/shm/$NAME-$d")"
 		-device "ivshmem-plain,memdev=m$d,bus=pcie.0,addr=0x${ADDR[$i]}")
 done
+qemu_args+=(-chardev "socket,id=ivsd,path=$IVS"
+	-device "ivshmem-doorbell,chardev=ivsd,vectors=1,bus=pcie.0,addr=0x13")
 echo "# booting $KVER under TCG"
 start=$EPOCHREALTIME
 timeout 300 qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$T_DIR/console" 2>&1
@@ -185,8 +203,8 @@ check "the guest ran to the end" grep -q "GUEST done" "$T_DIR/console"
 result() { tr -d '\r' <"$T_DIR/console" | sed -n "s/^RESULT $1 //p" | head -1; }
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
 r=$(result list)
-check "fwpush list shows the three ivshmem devices (1af4:1110)" \
-	[ "$(echo "$r" | grep -o '1af4:1110' | wc -l)" -eq 3 ]
+check "fwpush list shows the four ivshmem devices (1af4:1110)" \
+	[ "$(echo "$r" | grep -o '1af4:1110' | wc -l)" -eq 4 ]
 r=$(result list-bound)
 check "fwpush list --json: bound devices offer vfio: targets" \
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1].split(" ",1)[1]); assert sum(x["target"].startswith("vfio:") for x in d) == 2' "$r"
@@ -205,9 +223,18 @@ for i in 0 1 2; do
 	echo "# $via: $(field "$json" bytes) bytes at $(field "$json" gbps) GB/s through the guest (TCG)"
 	echo "$via $(field "$json" bytes) $(field "$json" gbps)" >>"$T_DIR/rates"
 done
+# The doorbell device: every ring answered, each answer an MSI-X interrupt the guest counted.
+r=$(result ping)
+check "doorbell: the guest's $PINGS rings were each answered by an interrupt ($r)" \
+	bash -c '[[ "$1" == "0 answered $2 of $2 "* ]]' _ "$r" "$PINGS"
+irqs=$(python3 -c 'import re,sys; print(sum(int(n) for m in re.findall(r"irq\s+\d+:((?:\s+\d+)+)", sys.argv[1]) for n in m.split()))' "$r")
+check "doorbell: the guest's /proc/interrupts counts them on vfio-msix (${irqs:-none})" \
+	[ "${irqs:-0}" -ge "$PINGS" ]
 # The BMCs log one line per session: each activated exactly the image the guest pushed.
 for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p"; done
 PIDS=()
+check "doorbell: the BMC end answered every ring ($(tail -1 "$T_DIR/echo-d.log"))" \
+	[ "$(tail -1 "$T_DIR/echo-d.log")" = "echoed $PINGS" ]
 for i in 0 1 2; do
 	h=$(xxhsum -H2 "$T_DIR/img-${DEVS[$i]}" | cut -d' ' -f1)
 	log="$T_DIR/bmc-${DEVS[$i]}.log"
