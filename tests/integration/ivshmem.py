@@ -235,6 +235,8 @@ def replaced(peer):
             check("and the new one serves its socket", isinstance(b.greeting(), tuple))
             a.close()
             b.close()
+            second.send_signal(signal.SIGTERM)  # it removes its window and socket
+            second.wait(timeout=10)
         finally:
             for p in (first, second):
                 if p and p.poll() is None:
