@@ -348,11 +348,12 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 		printf("{\"image\":\"%s\",\"target\":\"%s\",\"bytes\":%llu,\"chunks\":%llu,"
 		       "\"slots\":%u,\"chunk_size\":%u,\"seconds\":%.6f,\"gbps\":%.3f,"
 		       "\"xxh128\":\"%s\",\"verified\":%s,\"resumed_from\":%llu,\"resends\":%u,\"rerings\":%u,"
-		       "\"injected\":{\"flip\":%u,\"lose\":%u,\"dup\":%u}}\n", a->image, a->target,
+		       "\"interrupts\":%u,\"injected\":{\"flip\":%u,\"lose\":%u,\"dup\":%u}}\n",
+		       a->image, a->target,
 		       (unsigned long long)r->image_size, (unsigned long long)r->chunks, r->slots,
 		       r->chunk_size, secs, cli_gbps(r->image_size, r->ns), hex,
 		       r->verified ? "true" : "false", (unsigned long long)r->resumed_from, r->resends,
-		       r->rerings, a->injected[1], a->injected[2], a->injected[3]);
+		       r->rerings, r->interrupts, a->injected[1], a->injected[2], a->injected[3]);
 	} else if (!a->quiet) {
 		printf("pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u bytes, "
 		       "XXH3-128 %s %s\n", a->image, a->target,

@@ -306,7 +306,8 @@ static void await(struct push *p, struct fwp_backoff *bo)
 		return;
 	}
 	bo->sleep_ns = FWP_SLEEP_MAX_NS;
-	fwp_target_wait(p->h->target, FWP_SLEEP_MAX_NS);
+	if (fwp_target_wait(p->h->target, FWP_SLEEP_MAX_NS) == 1)
+		p->res->interrupts++;
 }
 
 /* Waits until the BMC's answer in slot i carries sequence number want. */

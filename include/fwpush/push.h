@@ -112,6 +112,8 @@ struct fwp_push_result {
 	/* -EPROTO: the BMC's OK answer was of another type, this one (in what was padding). */
 	bool wrong_type;
 	uint16_t bmc_type;
+	/* Register doorbells (PROTOCOL.md 8): waits that the device's interrupt ended (0: polled). */
+	uint32_t interrupts;
 };
 
 /*
