@@ -44,6 +44,7 @@ struct fwp_bmc {
 	uint32_t beats;			/* heartbeats so far */
 	uint64_t t_beat;		/* when the heartbeat last changed */
 	bool doorbell;			/* a register doorbell: sleep until rung, ring hosts */
+	struct fwp_ack handled[FWP_SLOTS_MAX];	/* each slot's answer to its last message handled */
 	struct fwp_bmc_opts opts;
 
 	/* The open session, and why the last one ended (what a DATA or FINISH then gets). */
@@ -101,10 +102,17 @@ static enum fwp_status flash_status(int ret)
 }
 
 /* The answer line (PROTOCOL.md 5.6): offset is what the open session holds, 0 if none. */
-static void answer(struct fwp_bmc *b, uint32_t slot, uint32_t seq, uint16_t type,
-		   enum fwp_status st, const struct fwp_hash128 *hash)
+static void publish(struct fwp_bmc *b, uint32_t slot, const struct fwp_ack *a)
 {
-	struct fwp_ack a = {
+	fwp_win_answer(&b->win, slot, a);
+	if (b->doorbell)
+		fwp_target_ring(b->target);	/* the host's interrupt (PROTOCOL.md 8) */
+}
+
+static struct fwp_ack make_answer(const struct fwp_bmc *b, uint32_t seq, uint16_t type,
+				  enum fwp_status st, const struct fwp_hash128 *hash)
+{
+	return (struct fwp_ack){
 		.seq = seq,
 		.status = st,
 		.type = type,
@@ -112,10 +120,14 @@ static void answer(struct fwp_bmc *b, uint32_t slot, uint32_t seq, uint16_t type
 		.offset = b->state == BMC_DOWNLOAD ? b->received : 0,
 		.hash = hash ? *hash : (struct fwp_hash128){ 0, 0 },
 	};
+}
 
-	fwp_win_answer(&b->win, slot, &a);
-	if (b->doorbell)
-		fwp_target_ring(b->target);	/* the host's interrupt (PROTOCOL.md 8) */
+/* Answers a message handled in slot, and keeps the answer to replay it (PROTOCOL.md 5.1). */
+static void answer(struct fwp_bmc *b, uint32_t slot, uint32_t seq, uint16_t type,
+		   enum fwp_status st, const struct fwp_hash128 *hash)
+{
+	b->handled[slot] = make_answer(b, seq, type, st, hash);
+	publish(b, slot, &b->handled[slot]);
 }
 
 static void session_close(struct fwp_bmc *b)
@@ -407,6 +419,15 @@ static int poll_slot(struct fwp_bmc *b, uint32_t slot)
 
 	if (!seq || seq == fwp_win_ack_seq(&b->win, slot))
 		return 0;
+	/*
+	 * The last message handled here, rung again after another write replaced its answer
+	 * line: the same answer again, never the message twice (a host re-rings what it has not
+	 * seen answered, and must find its answer, not BAD_SEQ).
+	 */
+	if (seq == b->handled[slot].seq) {
+		publish(b, slot, &b->handled[slot]);
+		return 0;
+	}
 	st = fetch_header(b, slot, seq, &h);
 	if (seq == fwp_seq_next(b->last_seq) && st) {
 		take_seq(b, slot, seq);
@@ -418,8 +439,12 @@ static int poll_slot(struct fwp_bmc *b, uint32_t slot)
 		handle(b, slot, &h);
 		return 1;
 	}
-	if (!within_jump(b, seq))
-		answer(b, slot, seq, fwp_msg_type_known(&h) ? h.type : 0, FWP_ST_BAD_SEQ, NULL);
+	if (!within_jump(b, seq)) {
+		struct fwp_ack stale = make_answer(b, seq, fwp_msg_type_known(&h) ? h.type : 0,
+						   FWP_ST_BAD_SEQ, NULL);
+
+		publish(b, slot, &stale);
+	}
 	return 0;
 }
 

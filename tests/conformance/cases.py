@@ -624,6 +624,18 @@ def g_seq(r):
             and a2.offset == 2 * C and h.last_seq() == nxt(E),
             "5.1: once E comes, E and the held E+1 are answered in turn (OK, OK)",
             "%r %r" % (a1, a2))
+    # 5.1 case 3: the answer to E (slot 1) replaced by a stray doorbell's BAD_SEQ, then E
+    # rung again by its host: the same answer again, not BAD_SEQ, not handled twice
+    lay = h.layout
+    h.win.st32(lay.doorbell(1), (E - 50) & MASK32)
+    stray = h.wait(1, (E - 50) & MASK32, 2)
+    h.win.st32(lay.doorbell(1), E)
+    again = h.wait(1, E, 2)
+    r.check(stray is not None and stray.status == BAD_SEQ and again is not None and
+            again.status == OK and again.offset == a1.offset and again.hash == a1.hash and
+            h.last_seq() == nxt(E),
+            "5.1: a handled message rung again after a stray write: its answer replayed",
+            "%r then %r" % (stray, again))
     # START resync within JUMP, and beyond
     L = h.last_seq()
     expect(r, h, "5.1: START at L + JUMP (the bound) is handled", START, start_body(C, C),

@@ -21,6 +21,12 @@ reproduced with --seed SEED+i --runs 1):
   concurrent-writer  a second bmc-sim, or         the intruder is refused: exit 4 and one line
             rt-update --activate of a staged      naming the flash; the push goes in, unharmed
             update, on the same flash mid-push
+  stray-writer  another writer of the window      protocol v2 (PROTOCOL.md 5.1, 6.2): the push
+            (its memory, not the API): stale,     goes in (a stale or far doorbell is answered
+            far and zero doorbells mid-push; or,  BAD_SEQ or ignored, the host rings its own
+            between pushes, a whole valid START   again); a far START does not move last_seq, a
+            beyond JUMP or within it              near one opens a session the next push ends;
+                                                  no write ever wedges the BMC
 
 The flash lives on a small tmpfs the campaign mounts (root only); where it cannot mount one,
 disk-full runs are counted as skipped, with the reason, and the flash lives in a directory.
@@ -31,17 +37,26 @@ invariant was violated.
 """
 import argparse
 import json
+import mmap
 import os
+import struct
 import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
+try:
+    import xxhash  # python3-xxhash (tools/deps.sh --test): to write a START the BMC accepts
+except ImportError:
+    xxhash = None
+
 KINDS = ["flip", "lose", "dup", "kill-host", "kill-bmc", "stall", "disk-full",
-         "concurrent-writer"]
+         "concurrent-writer", "stray-writer"]
+JUMP = 65536
 EXIT_TARGET, EXIT_REFUSED, EXIT_TIMEOUT = 4, 6, 5
 SMALL_FS = "size=6M,nr_inodes=32"  # the largest image is 1.5 MB: both banks fit, with room
 
@@ -161,6 +176,52 @@ def make_images(work, rng, n=3):
 def read(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+class Window:
+    """The window's memory as any writer of it sees it (PROTOCOL.md 1.1, 2.2, 3.1)."""
+
+    def __init__(self, name):
+        with open("/dev/shm/" + name, "r+b") as f:
+            self.m = mmap.mmap(f.fileno(), 0)
+        self.slots, self.slot_size = struct.unpack_from("<II", self.m, 12)
+        self.body_offset, = struct.unpack_from("<I", self.m, 24)
+        self.epoch, = struct.unpack_from("<I", self.m, 48)
+
+    def last_seq(self):
+        return struct.unpack_from("<I", self.m, 56)[0]
+
+    def ring(self, slot, seq):
+        struct.pack_into("<I", self.m, 64 + 64 * slot, seq)
+
+    def answered(self, slot):
+        return struct.unpack_from("<IH", self.m, 64 + 64 * self.slots + 64 * slot)
+
+    def start(self, slot, seq, image_size, chunk):
+        """A whole, valid START_UPGRADE (3.2) in slot, rung with seq."""
+        body = struct.pack("<QIIII16sQ", image_size, chunk, 0, 0, 0, bytes(16), 0)
+        h = xxhash.xxh3_128_intdigest(body)
+        hdr = struct.pack("<IHHIIQII QQQ", 0x4d505746, 2, 1, seq, self.epoch, 0, len(body), 0,
+                          h & (2**64 - 1), h >> 64, 0)
+        hdr += struct.pack("<Q", xxhash.xxh3_64_intdigest(hdr))
+        at = self.body_offset + self.slot_size * slot
+        self.m[at:at + len(body)] = body
+        self.m[64 + 128 * self.slots + 64 * slot:][:64] = hdr
+        self.ring(slot, seq)
+
+    def close(self):
+        self.m.close()
+
+
+def stray_doorbells(win, rng, stop, count):
+    """Stale, far and zero values into random host doorbells: never the next number."""
+    while not stop.is_set():
+        last = win.last_seq()
+        value = rng.choice([0, (last - rng.randrange(1, 100)) % 2**32,
+                            (last + JUMP + rng.randrange(1, 1 << 30)) % 2**32])
+        win.ring(rng.randrange(win.slots), value)
+        count[0] += 1
+        time.sleep(rng.uniform(0.0005, 0.005))
 
 
 def run_one(rig, images, rng, kind, stats):
@@ -333,8 +394,55 @@ def run_one(rig, images, rng, kind, stats):
         else:
             rig.active = read(image)
 
+    elif kind == "stray-writer":
+        bad += stray_writer(rig, image, rng, seed, stats)
+
     if rig.flash_bytes() != rig.active:
         bad.append(f"{kind}: the active image is not the last one activated (partial or lost)")
+    return bad
+
+
+def stray_writer(rig, image, rng, seed, stats):
+    bad = []
+    win = Window(rig.name)
+    try:
+        if xxhash and rng.random() < 0.5:
+            # Between pushes: a whole valid START beyond JUMP (BAD_SEQ, last_seq stays) or
+            # within it (a session opened by someone else; the next push ends it).
+            last, slot = win.last_seq(), rng.randrange(win.slots)
+            far = rng.random() < 0.5
+            seq = (last + (JUMP + rng.randrange(1, 1 << 30) if far else rng.randrange(1, JUMP))
+                   ) % 2**32 or 1
+            win.start(slot, seq, 4096, 4096)
+            for _ in range(200):
+                if win.answered(slot)[0] == seq:
+                    break
+                time.sleep(0.005)
+            status = win.answered(slot)
+            want = (seq, 7) if far else (seq, 0)
+            if status != want:
+                bad.append(f"stray-writer: a {'far' if far else 'near'} START at {seq} (last_seq "
+                           f"{last}) answered {status}, not {want}")
+            if far and win.last_seq() != last:
+                bad.append(f"stray-writer: a far START moved last_seq {last} -> {win.last_seq()}")
+            stats["faults"]["stray-writer"] += 1
+            rc, out, err = rig.push(image)
+        else:
+            stop, count = threading.Event(), [0]
+            t = threading.Thread(target=stray_doorbells, args=(win, rng, stop, count))
+            p = rig.spawn_push(image, "--inject", "lose:20", "--seed", seed)
+            t.start()
+            rc = p.wait(timeout=30)
+            stop.set()
+            t.join()
+            err = p.stderr.read().strip()
+            stats["faults"]["stray-writer"] += count[0]
+        if rc != 0:
+            bad.append(f"stray-writer: the push failed: exit {rc}: {err}")
+        else:
+            rig.active = read(image)
+    finally:
+        win.close()
     return bad
 
 

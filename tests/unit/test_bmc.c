@@ -346,6 +346,25 @@ static void sequence_rules(void)
 		CHECK_EQ(rig_ack(&r, 3)->status, FWP_ST_BAD_SEQ);
 		CHECK_EQ(r.bmc->last_seq, last + 2);
 	}
+	/*
+	 * A message handled, its answer replaced by a stray write's BAD_SEQ, then rung again by
+	 * its host: the same answer again, not BAD_SEQ, and not handled twice.
+	 */
+	{
+		struct fwp_ack first;
+
+		seq = r.bmc->last_seq;
+		CHECK_EQ(data(0, 0), FWP_ST_BAD_LENGTH);
+		first = *rig_ack(&r, seq % RIG_SLOTS);
+		last = r.bmc->last_seq;
+		fwp_win_ring(&r.bmc->win, seq % RIG_SLOTS, seq - 40);	/* stale, from elsewhere */
+		poll_once(r.bmc);
+		CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->status, FWP_ST_BAD_SEQ);
+		fwp_win_ring(&r.bmc->win, seq % RIG_SLOTS, seq);	/* the host re-rings */
+		poll_once(r.bmc);
+		CHECK(!memcmp(rig_ack(&r, seq % RIG_SLOTS), &first, sizeof(first)));
+		CHECK_EQ(r.bmc->last_seq, last);
+	}
 	/* A doorbell of 0 is never a message. */
 	r.bmc->win.slot[3].ack->seq = 5;
 	fwp_win_ring(&r.bmc->win, 3, 0);
