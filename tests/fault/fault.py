@@ -116,6 +116,13 @@ class Rig:
     def inactive_bank(self):
         return self.flash + (".b" if os.readlink(self.flash).endswith(".a") else ".a")
 
+    def inactive_blocks(self):
+        """The inactive bank's blocks; 0 before its first image (after one push it has none)."""
+        try:
+            return os.stat(self.inactive_bank()).st_blocks
+        except FileNotFoundError:
+            return 0
+
     def fill(self, inodes):
         """Fills the small tmpfs (its bytes, or its inodes) with ballast until it is full."""
         i = 0
@@ -328,7 +335,7 @@ def run_one(rig, images, rng, kind, stats):
         if how == "room":
             # About as much room as the image needs, give or take: it fits, or it does not.
             # (The inactive bank's blocks are reused: the image needs only what they lack.)
-            need = os.path.getsize(image) - os.stat(rig.inactive_bank()).st_blocks * 512
+            need = os.path.getsize(image) - rig.inactive_blocks() * 512
             rig.leave_room(rng.randrange(0, 2 * max(need, 0) + (64 << 10)))
             rc, out, err = rig.push(image)
         elif how == "inodes":
