@@ -31,6 +31,19 @@ void fwp_io_copy(void *dst, const void *src, size_t n)
 	}
 	for (; n >= 16; n -= 16, d += 16, s += 16)
 		_mm_stream_si128((__m128i *)d, _mm_loadu_si128((const __m128i *)s));
-#endif
 	memcpy(d, s, n);
+#else
+	volatile unsigned char *db = d;
+	volatile uint32_t *dw;
+	uint32_t w;
+
+	for (; n && ((uintptr_t)db & 3); n--)
+		*db++ = *s++;
+	for (dw = (volatile uint32_t *)db; n >= 4; n -= 4, s += 4) {
+		memcpy(&w, s, 4);	/* the source is ordinary memory: any alignment */
+		*dw++ = w;
+	}
+	for (db = (volatile unsigned char *)dw; n; n--)
+		*db++ = *s++;
+#endif
 }

@@ -8,6 +8,9 @@
  *   vfio:BDF[,bar=N][,offset=O]   a PCI BAR through vfio-pci
  *   pci:BDF[,bar=N][,offset=O]    a PCI BAR through sysfs (root)
  *   dpdk:BDF[,bar=N][,offset=O]   a PCI BAR mapped by DPDK's PCI bus (builds with DPDK)
+ *   mem:ADDR[,size=S][,dev=PATH]  physical memory at ADDR through /dev/mem: a BMC's window in
+ *                                 its own DRAM; or dev=PATH, a file that is a BMC's memory
+ *                                 (QEMU's shared guest RAM), ADDR an offset into it
  * The pipeline only sees a mapped window, whatever the transport.
  */
 #ifndef FWPUSH_TARGET_H

@@ -12,6 +12,7 @@ static const struct fwp_transport_ops *const transports[] = {
 	&fwp_transport_shm,
 	&fwp_transport_vfio,
 	&fwp_transport_pci,
+	&fwp_transport_mem,
 #ifdef FWP_DPDK_LINKED
 	&fwp_transport_dpdk,
 #endif

@@ -44,6 +44,7 @@ struct fwp_transport_ops {
 extern const struct fwp_transport_ops fwp_transport_shm;
 extern const struct fwp_transport_ops fwp_transport_pci;
 extern const struct fwp_transport_ops fwp_transport_vfio;
+extern const struct fwp_transport_ops fwp_transport_mem;
 /* dpdk: linked in (static builds) or the ops of module fwpush-dpdk.so (transport/module.h). */
 extern const struct fwp_transport_ops fwp_transport_dpdk;
 

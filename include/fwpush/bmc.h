@@ -100,7 +100,12 @@ struct fwp_bmc_opts {
 	const struct fwp_flash_ops *flash_ops;
 	void *flash_ctx;
 };
-_Static_assert(sizeof(struct fwp_bmc_opts) == 80, "fwp_bmc_opts is frozen: add at the end");
+/*
+ * Frozen per ABI: 80 bytes on LP64 (x86-64, aarch64), 56 on 32-bit Arm EABI (a BMC). A program
+ * only ever loads a libfwpush of its own ABI, and sz tells the sizes apart within one.
+ */
+_Static_assert(sizeof(struct fwp_bmc_opts) == (sizeof(void *) == 8 ? 80 : 56),
+	       "fwp_bmc_opts is frozen: add at the end");
 
 #define FWP_BMC_DEFAULT_IDLE_MS		60000
 

@@ -85,7 +85,12 @@ struct fwp_push_opts {
 	const uint8_t *signature;	/* 64-byte Ed25519 signature of the image, or NULL */
 	bool resume;			/* continue the BMC's open session for this image */
 };
-_Static_assert(sizeof(struct fwp_push_opts) == 64, "fwp_push_opts is frozen: add at the end");
+/*
+ * Frozen per ABI: 64 bytes on LP64 (x86-64, aarch64), 40 on 32-bit Arm EABI (a BMC). A program
+ * only ever loads a libfwpush of its own ABI, and sz tells the sizes apart within one.
+ */
+_Static_assert(sizeof(struct fwp_push_opts) == (sizeof(void *) == 8 ? 64 : 40),
+	       "fwp_push_opts is frozen: add at the end");
 
 struct fwp_push_result {
 	uint64_t image_size;

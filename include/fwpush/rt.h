@@ -80,7 +80,12 @@ struct fwp_rt_opts {
 	int inject_cpu;			/* TEST HOOK: index into the CPU list */
 	const char *pubkey_path;	/* Ed25519 public key: apply only updates it verifies */
 };
-_Static_assert(sizeof(struct fwp_rt_opts) == 64, "fwp_rt_opts is frozen: add at the end");
+/*
+ * Frozen per ABI: 64 bytes on LP64 (x86-64, aarch64), 40 on 32-bit Arm EABI (a BMC). A program
+ * only ever loads a libfwpush of its own ABI, and sz tells the sizes apart within one.
+ */
+_Static_assert(sizeof(struct fwp_rt_opts) == (sizeof(void *) == 8 ? 64 : 40),
+	       "fwp_rt_opts is frozen: add at the end");
 
 enum fwp_rt_outcome {
 	FWP_RT_APPLIED,
