@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The BMC side on BMC silicon: QEMU's AST2600 model (-M ast2600-evb, Cortex-A7, TCG) boots
+# Debian's armmp kernel with an initramfs holding a cross-built, static fwpush. The guest's RAM
+# is a shared file here, and the kernel is kept out of its top 16 MiB (mem=1008M): there, in the
+# BMC's own DRAM, the guest's bmc-sim serves its window through /dev/mem (mem:0xbf000000), the
+# way a real BMC exposes a carve-out of its DRAM through its PCIe bridge, and stores into its
+# flash in the guest's tmpfs. Here, the x86 fwpush pushes into that window through the file
+# (mem:0x3f000000,dev=RAMFILE). Then the guest prints the sha256 of its flash on the serial
+# console (equal to the image's: byte for byte), and hammers a 32-bit doorbell at 0xbf800000
+# with fwp_store_release while this side reads it with fwp_load_acquire: no torn value.
+#
+# Usage: run.sh SOURCE_DIR WORK_DIR TORTURE FWPUSH  (meson test --suite arm). Exit 77 only if qemu-system-arm
+# cannot run; anything else missing (the cross compiler, the armhf packages) is a failure.
+set -u
+SRC=$(cd "$1" && pwd)
+WORK=$2
+NATIVE=$3	# the native torture program
+FWPUSH=$4	# the native fwpush
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+NAME="fwparm-$$"
+RAM="/dev/shm/$NAME-ram"
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX")
+QPID=
+FAILS=0
+DRAM=0x80000000			# the AST2600's DRAM base
+WIN=0xbf000000			# the window: mem=1008M leaves 0xbf000000 .. 0xc0000000
+DB=0xbf800000			# the torture's doorbell page
+TORTURE=${FWP_ARM_TORTURE:-3000000}
+IMG_SIZE=$(((4 << 20) + 12345))
+
+cleanup() {
+	[ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null
+	rm -f "$RAM"
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+ok() { echo "ok   - $*"; }
+not_ok() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+now() { python3 -c 'import time; print(time.monotonic())'; }
+
+command -v qemu-system-arm >/dev/null ||
+	skip "qemu-system-arm is not installed (package qemu-system-arm; tools/deps.sh --test)"
+printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
+	timeout 30 qemu-system-arm -M ast2600-evb -display none -S -qmp stdio >"$T_DIR/probe.log" 2>&1 ||
+	skip "qemu-system-arm cannot start an ast2600-evb machine: $(grep -v '^{' "$T_DIR/probe.log" | head -2 | tr '\n' ' ')"
+command -v arm-linux-gnueabihf-gcc >/dev/null ||
+	fail "no arm-linux-gnueabihf-gcc (package gcc-arm-linux-gnueabihf; tools/deps.sh --test)"
+"$SRC/tools/arm-sysroot.sh" >"$T_DIR/sysroot.log" 2>&1 || fail "tools/arm-sysroot.sh: $(tail -2 "$T_DIR/sysroot.log")"
+
+# The armmp kernel and the AST2600 EVB's device tree, unpacked once into WORK.
+KDIR=$(ls -d "$WORK"/kernel/usr/lib/linux-image-*-armmp 2>/dev/null | head -1)
+if [ -z "$KDIR" ]; then
+	pkg=$(apt-cache depends linux-image-armmp:armhf 2>/dev/null |
+	      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || fail "apt-cache knows no kernel for linux-image-armmp:armhf (dpkg --add-architecture armhf; apt-get update)"
+	mkdir -p "$WORK/deb" && chmod 755 "$WORK/deb"
+	(cd "$WORK/deb" && apt-get download "$pkg" busybox-static:armhf) >"$T_DIR/dl.log" 2>&1 ||
+		fail "apt-get download $pkg busybox-static:armhf: $(tail -1 "$T_DIR/dl.log")"
+	rm -rf "$WORK/kernel"
+	for d in "$WORK"/deb/*.deb; do dpkg-deb -x "$d" "$WORK/kernel"; done
+	KDIR=$(ls -d "$WORK"/kernel/usr/lib/linux-image-*-armmp 2>/dev/null | head -1)
+fi
+KVER=${KDIR##*/linux-image-}
+VMLINUZ="$WORK/kernel/boot/vmlinuz-$KVER"
+DTB="$KDIR/aspeed-ast2600-evb.dtb"
+for f in "$VMLINUZ" "$DTB" "$WORK/kernel/bin/busybox"; do [ -f "$f" ] || fail "$f missing"; done
+
+# The BMC side, cross-built static for 32-bit Arm, and the guest half of the torture.
+if [ ! -f "$WORK/arm/build.ninja" ]; then
+	meson setup "$WORK/arm" "$SRC" --cross-file "$SRC/cross/arm-linux-gnueabihf.ini" \
+		-Dprefer_static=true -Ddefault_library=static -Dc_link_args=-static \
+		-Dcurl=disabled -Ddpdk=disabled -Dman=disabled -Dbuildtype=release \
+		>"$T_DIR/setup.log" 2>&1 || { cat "$T_DIR/setup.log"; exit 1; }
+fi
+meson compile -C "$WORK/arm" fwpush:executable tests/arm/torture:executable >"$T_DIR/build.log" 2>&1 ||
+	{ tail -30 "$T_DIR/build.log"; exit 1; }
+file "$WORK/arm/fwpush" | grep -q 'ARM.*statically linked' || fail "$WORK/arm/fwpush is no static ARM program"
+
+head -c "$IMG_SIZE" /dev/urandom >"$T_DIR/img"
+want=$(sha256sum <"$T_DIR/img" | cut -d' ' -f1)
+
+ROOT="$T_DIR/root"
+mkdir -p "$ROOT/bin"
+cp "$WORK/kernel/bin/busybox" "$ROOT/bin/busybox"
+cp "$WORK/arm/fwpush" "$ROOT/bin/fwpush"
+cp "$WORK/arm/tests/arm/torture" "$ROOT/bin/torture"
+cat >"$ROOT/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev /tmp
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
+echo "GUEST up: \$(uname -m) \$(uname -r)"
+fwpush bmc-sim --window mem:$WIN --flash /tmp/flash 2>/tmp/bmc.log &
+echo "GUEST bmc started"
+i=0
+while ! grep -q "stored" /tmp/bmc.log && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+echo "RESULT bmc \$(tr '\n' ' ' </tmp/bmc.log)"
+echo "RESULT flash \$(head -c $IMG_SIZE /tmp/flash | sha256sum)"
+echo "GUEST torture"
+torture write mem:$DB,size=4K $TORTURE
+echo "GUEST done"
+poweroff -f
+INIT
+chmod +x "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet) >"$T_DIR/initrd"
+
+start=$(now)
+qemu-system-arm -M ast2600-evb,memory-backend=ram0 \
+	-object "memory-backend-file,id=ram0,size=1G,share=on,mem-path=$RAM" \
+	-kernel "$VMLINUZ" -dtb "$DTB" -initrd "$T_DIR/initrd" -display none -no-reboot \
+	-append "console=ttyS4,115200 mem=1008M quiet panic=-1" \
+	-serial stdio </dev/null >"$T_DIR/console" 2>&1 &
+QPID=$!
+wait_for() { # wait_for PATTERN SECONDS
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		grep -q "$1" "$T_DIR/console" && return 0
+		kill -0 "$QPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+wait_for "GUEST bmc started" 40 || { cat "$T_DIR/console"; fail "the guest did not start its BMC"; }
+booted=$(now)
+TARGET="mem:$(printf '0x%x' $((WIN - DRAM))),size=8M,dev=$RAM"
+for _ in $(seq 20); do
+	"$FWPUSH" push "$T_DIR/img" --target "$TARGET" --timeout 30s --json >"$T_DIR/push.json" 2>"$T_DIR/push.err"
+	rc=$?
+	[ "$rc" -eq 0 ] && break
+	grep -q "no BMC\|not sized\|EAGAIN\|published" "$T_DIR/push.err" || break
+	sleep 0.2
+done
+pushed=$(now)
+[ "$rc" -eq 0 ] && ok "the host pushed $IMG_SIZE bytes into the guest's window ($TARGET)" ||
+	not_ok "the push failed (exit $rc): $(cat "$T_DIR/push.err")"
+wait_for "GUEST torture" 30
+"$NATIVE" read "mem:$(printf '0x%x' $((DB - DRAM))),size=4K,dev=$RAM" 30 >"$T_DIR/torture" 2>&1
+trc=$?
+wait_for "GUEST done" 30
+sleep 0.5
+kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null; QPID=
+end=$(now)
+tr -d '\r' <"$T_DIR/console" | grep -v '^\s*$' | sed 's/^/# guest: /'
+got=$(tr -d '\r' <"$T_DIR/console" | sed -n 's/^RESULT flash \([0-9a-f]*\).*/\1/p')
+[ -n "$got" ] && [ "$got" = "$want" ] && ok "the guest's flash equals the image byte for byte (sha256 $want)" ||
+	not_ok "the guest's flash (sha256 ${got:-none}) is not the image (sha256 $want)"
+[ "$trc" -eq 0 ] && ok "doorbell torture: $TORTURE stores in the guest, $(cat "$T_DIR/torture")" ||
+	not_ok "doorbell torture (exit $trc): $(cat "$T_DIR/torture")"
+python3 - "$start" "$booted" "$pushed" "$end" "$IMG_SIZE" "$T_DIR/push.json" <<'PY'
+import json, sys
+s, b, p, e, size = map(float, sys.argv[1:6])
+try:
+    r = json.load(open(sys.argv[6]))
+    gbps = r.get("gbps") or (size / r["ns"] if "ns" in r else None)
+except Exception:
+    r, gbps = {}, None
+print(f"# boot to BMC up {b - s:.1f} s, boot to pushed {p - s:.1f} s, push {p - b:.1f} s "
+      f"({size / 1e6 / max(p - b, 1e-9):.2f} MB/s with retries), whole run {e - s:.1f} s")
+print("# push --json: " + json.dumps(r)[:400])
+PY
+[ "$FAILS" -eq 0 ] || exit 1
+echo "arm: all checks passed"
