@@ -6,19 +6,25 @@
 #                          clang, the static DPDK build's libraries, xxhsum, openssl, man,
 #                          python3-xxhash for the conformance suite)
 set -eu
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+# --test: the arm suite's armhf packages (its kernel, busybox, the sysroot tools/arm-sysroot.sh
+# unpacks for cross/arm-linux-gnueabihf.ini) come through apt-get download: apt must know armhf.
+if [ "${1:-}" = --test ] && ! dpkg --print-foreign-architectures | grep -qx armhf; then
+	$sudo dpkg --add-architecture armhf
+	$sudo apt-get update -q
+fi
 pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-dev \
 libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
 [ "${1:-}" != --test ] || pkgs="$pkgs xxhash clang libclang-rt-dev hyperfine gnuplot-nox \
 libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db \
-python3-xxhash"
+python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 		missing="$missing $p"
 done
 [ -n "$missing" ] || exit 0
-sudo=
-[ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 # shellcheck disable=SC2086

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what is needed, builds, and runs every test twice: a release build, then a build
 # with AddressSanitizer and UndefinedBehaviorSanitizer; then the libFuzzer targets for a short
-# while, built with clang. The vm suite (a QEMU guest driving real PCI BARs with a static
-# fwpush of its own) runs once, with the release build. Then tools/mutants.sh --quick: every
+# while, built with clang; and the cross build for 32-bit Arm (cross/). The vm suite (a QEMU
+# guest driving real PCI BARs with a static fwpush of its own) and the arm suite (QEMU's AST2600
+# running the cross-built BMC side) run once, with the release build. Then tools/mutants.sh --quick: every
 # planted bug of tests/mutants.list but the few marked slow must be caught (tools/mutants.sh
 # runs those too). Ends with "tests: N passed, N failed".
 set -eu
@@ -33,8 +34,12 @@ status=0
 run_suite build --no-suite=fuzz || status=1
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # (not install: a program built outside the tree cannot link a sanitized libfwpush)
-run_suite build-san "--no-suite=vm --no-suite=install" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+run_suite build-san "--no-suite=vm --no-suite=install --no-suite=arm" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 	|| status=1
+# The BMC side cross-built for 32-bit Arm (the arm suite above runs it on QEMU's AST2600).
+tools/arm-sysroot.sh || status=1
+[ -d build-arm ] || meson setup build-arm --cross-file cross/arm-linux-gnueabihf.ini || status=1
+meson compile -C build-arm || status=1
 [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dbuildtype=debugoptimized
 meson test -C build-fuzz --suite fuzz --print-errorlogs || status=1
