@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "fwpush/bmc.h"
+#include "fwpush/redfish.h"
 
 void usage_bmc_sim(FILE *out)
 {
@@ -35,6 +36,13 @@ void usage_bmc_sim(FILE *out)
 		"                         SOCKET (shm: windows): a guest's ivshmem-doorbell device\n"
 		"                         maps the window, and host and BMC ring each other\n"
 		"                         with interrupts instead of polling memory\n"
+		"      --redfish [ADDR:]PORT  also serve Redfish over HTTPS (default address\n"
+		"                         127.0.0.1; port 0: any, logged): inventory, uploads,\n"
+		"                         SimpleUpdate, tasks; one update at a time, either door\n"
+		"      --redfish-users FILE  its credentials: NAME:HASH lines, HASH from\n"
+		"                         'openssl passwd -6' (required: no default password)\n"
+		"      --tls-cert PEM, --tls-key PEM  its certificate (default: a self-signed\n"
+		"                         one made at the first start, kept at PATH.tls.crt/.key)\n"
 		"  -q, --quiet            do not log sessions\n",
 		FWP_BMC_DEFAULT_SLOTS, FWP_SLOTS_MAX);
 }
@@ -78,8 +86,11 @@ static int window_with_ivshmem(const char *window, const char *sock, char **out)
 }
 
 /* Creates the BMC on window and serves until a signal; an exit code. */
-static int run_bmc(const char *window, const char *flash, const struct fwp_bmc_opts *opts)
+static int run_bmc(const char *window, const char *flash, const struct fwp_bmc_opts *opts,
+		   struct fwp_redfish_opts *rf)
 {
+	struct fwp_redfish *r = NULL;
+	char *state = NULL;
 	struct fwp_bmc *b;
 	int ret;
 
@@ -94,14 +105,31 @@ static int run_bmc(const char *window, const char *flash, const struct fwp_bmc_o
 			       "this one its own --flash", flash, flash);
 	if (ret)
 		return cli_target_error(window, ret, 0);
+	if (rf->listen) {
+		if (!rf->tls_cert && asprintf(&state, "%s.tls", flash) < 0)
+			state = NULL;
+		rf->tls_state = state;
+		ret = fwp_redfish_start(b, rf, &r);
+		free(state);
+		if (ret) {
+			fwp_bmc_destroy(b);
+			return cli_die(ret == -ENOTSUP || ret == -ELIBACC ? CLI_EXIT_TARGET :
+				       CLI_EXIT_USAGE, "bmc-sim: %s", fwp_redfish_error());
+		}
+		fprintf(stderr, "%s bmc-sim: Redfish at https://%.*s:%u/redfish/v1\n", cli_prog,
+			(int)strcspn(rf->listen, ":"), strchr(rf->listen, ':') ? rf->listen :
+			"127.0.0.1", fwp_redfish_port(r));
+	}
 	ret = fwp_bmc_run(b, &stop);
+	fwp_redfish_stop(r);
 	fwp_bmc_destroy(b);
 	return ret ? cli_die(CLI_EXIT_FAILURE, "bmc-sim: %s", strerror(-ret)) : 0;
 }
 
 int cmd_bmc_sim(int argc, char **argv)
 {
-	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY, OPT_IVSHMEM };
+	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY, OPT_IVSHMEM,
+	       OPT_REDFISH, OPT_REDFISH_USERS, OPT_TLS_CERT, OPT_TLS_KEY };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, 'w' },
 		{ "flash", required_argument, NULL, 'f' },
@@ -112,12 +140,18 @@ int cmd_bmc_sim(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
 		{ "ivshmem", required_argument, NULL, OPT_IVSHMEM },
+		{ "redfish", required_argument, NULL, OPT_REDFISH },
+		{ "redfish-users", required_argument, NULL, OPT_REDFISH_USERS },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct fwp_bmc_opts opts = { .sz = sizeof(opts), .on_session = log_session };
 	const char *window = NULL, *flash = NULL, *ivshmem = NULL;
+	struct fwp_redfish_opts rf = { .sz = sizeof(rf) };
+	char *listen = NULL;
 	struct fwp_nor_model nor;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char *uri = NULL;
@@ -151,6 +185,17 @@ int cmd_bmc_sim(int argc, char **argv)
 			break;
 		case OPT_PUBKEY: opts.pubkey_path = optarg; break;
 		case OPT_IVSHMEM: ivshmem = optarg; break;
+		case OPT_REDFISH:
+			free(listen);
+			/* A bare port is on loopback: serving other addresses is asked for. */
+			if (asprintf(&listen, "%s%s", strchr(optarg, ':') ? "" : "127.0.0.1:",
+				     optarg) < 0)
+				return cli_die(CLI_EXIT_FAILURE, "bmc-sim: out of memory");
+			rf.listen = listen;
+			break;
+		case OPT_REDFISH_USERS: rf.users_path = optarg; break;
+		case OPT_TLS_CERT: rf.tls_cert = optarg; break;
+		case OPT_TLS_KEY: rf.tls_key = optarg; break;
 		case 'q': opts.on_session = NULL; break;
 		case 'h': usage_bmc_sim(stdout); return 0;
 		default: return CLI_EXIT_USAGE;
@@ -162,6 +207,9 @@ int cmd_bmc_sim(int argc, char **argv)
 		return cli_die(CLI_EXIT_USAGE, "bmc-sim: unexpected argument '%s'", argv[optind]);
 	if (!window || !flash)
 		return cli_die(CLI_EXIT_USAGE, "bmc-sim: --window and --flash are required");
+	if (rf.listen && !rf.users_path)
+		return cli_die(CLI_EXIT_USAGE, "bmc-sim: --redfish needs --redfish-users FILE "
+			       "(there is no default password)");
 	if (ivshmem) {
 		ret = window_with_ivshmem(window, ivshmem, &uri);
 		if (ret)
@@ -172,7 +220,8 @@ int cmd_bmc_sim(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	ret = cli_check_pubkey(opts.pubkey_path);
 	if (!ret)
-		ret = run_bmc(window, flash, &opts);
+		ret = run_bmc(window, flash, &opts, &rf);
 	free(uri);
+	free(listen);
 	return ret;
 }

@@ -10,7 +10,7 @@ room() { # room PATH-AS-INCLUDED-OR-FILE: the room's name
 	*transport/*|fwpush/pci.h) echo transport ;;
 	*host/*|fwpush/push.h) echo host ;;
 	*bmc/*|fwpush/bmc.h|fwpush/sign.h) echo bmc ;;
-	*rt/*|fwpush/rt.h) echo rt ;;
+	*rt/*|fwpush/rt.h|fwpush/redfish.h) echo rt ;;
 	tools/*) echo tools ;;
 	*) echo unknown ;;
 	esac

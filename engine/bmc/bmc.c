@@ -5,7 +5,10 @@
  * outside the window or outside the image it is receiving.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -13,6 +16,7 @@
 
 #include "fwpush/bmc.h"
 #include "transport/target.h"
+#include "bmc/door.h"
 #include "bmc/flash.h"
 #include "fwpush/sign.h"
 #include "core/hash.h"
@@ -58,6 +62,23 @@ struct fwp_bmc {
 	unsigned char *staging;		/* the inactive flash bank, if the flash maps it */
 	struct fwp_hstate image_hs;
 	const volatile int *stop;
+
+	/*
+	 * The two doors (bmc/door.h): who holds the flash, and what another thread may read.
+	 * owner and pub_received are also read without the lock (atomics).
+	 */
+	pthread_mutex_t door_lock;
+	int owner;			/* enum fwp_door_owner */
+	uint64_t pub_size, pub_received;
+	uint64_t window_sessions;
+	uint16_t window_status;
+	bool window_done;
+	struct fwp_door_bank active, inactive;
+	char *flash_path;
+	/* The door's session: held by the thread that opened it. */
+	uint64_t d_size, d_received;
+	unsigned char *d_staging;
+	struct fwp_hstate d_hs;
 };
 
 static void heartbeat(struct fwp_bmc *b)
@@ -66,10 +87,56 @@ static void heartbeat(struct fwp_bmc *b)
 	b->t_beat = fwp_now_ns();
 }
 
-/* The file flash beats between the steps of preparing a bank. */
+/*
+ * The file flash beats between the steps of preparing a bank: the window's BMC thread only;
+ * while the door's thread prepares it, that thread must not touch the window.
+ */
 static void flash_beat(void *arg)
 {
-	heartbeat(arg);
+	struct fwp_bmc *b = arg;
+
+	if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) != FWP_DOOR_DOOR)
+		heartbeat(b);
+}
+
+/* Takes the flash for one door; false if the other holds it. */
+static bool door_take(struct fwp_bmc *b, enum fwp_door_owner who, uint64_t size)
+{
+	bool ok;
+
+	pthread_mutex_lock(&b->door_lock);
+	ok = b->owner == FWP_DOOR_FREE || b->owner == (int)who;
+	if (ok) {
+		__atomic_store_n(&b->owner, who, __ATOMIC_RELEASE);
+		b->pub_size = size;
+		__atomic_store_n(&b->pub_received, 0, __ATOMIC_RELAXED);
+		b->inactive.known = 0;	/* being written over */
+		if (who == FWP_DOOR_WINDOW) {
+			b->window_sessions++;
+			b->window_done = false;
+		}
+	}
+	pthread_mutex_unlock(&b->door_lock);
+	return ok;
+}
+
+/* Gives the flash back; an activated image becomes the active bank, the old one inactive. */
+static void door_give(struct fwp_bmc *b, enum fwp_door_owner who, enum fwp_status st,
+		      uint64_t size, const struct fwp_hash128 *hash)
+{
+	pthread_mutex_lock(&b->door_lock);
+	if (b->owner == (int)who) {
+		__atomic_store_n(&b->owner, FWP_DOOR_FREE, __ATOMIC_RELEASE);
+		if (who == FWP_DOOR_WINDOW) {
+			b->window_status = (uint16_t)st;
+			b->window_done = true;
+		}
+		if (st == FWP_ST_OK && hash) {
+			b->inactive = b->active;
+			b->active = (struct fwp_door_bank){ .known = 1, .size = size, .hash = *hash };
+		}
+	}
+	pthread_mutex_unlock(&b->door_lock);
 }
 
 /*
@@ -164,6 +231,7 @@ static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 		s.image_hash = *hash;
 	if (st != FWP_ST_OK)
 		flash_release(b);
+	door_give(b, FWP_DOOR_WINDOW, st, b->start.image_size, hash);
 	b->no_session = st == FWP_ST_IDLE_TIMEOUT ? st :
 			st == FWP_ST_ABORTED && type == FWP_MSG_ABORT ? st : FWP_ST_BAD_STATE;
 	session_close(b);
@@ -175,17 +243,23 @@ static enum fwp_status session_open(struct fwp_bmc *b, const struct fwp_start_bo
 {
 	int ret;
 
+	/* The other door (a Redfish upload) holds the flash: one update at a time. */
+	if (!door_take(b, FWP_DOOR_WINDOW, sb->image_size))
+		return FWP_ST_BUSY;
 	b->start = *sb;
 	b->received = 0;
 	b->t_start = fwp_now_ns();
 	heartbeat(b);
 	ret = b->flash->begin(b->flash_ctx, sb->image_size, &b->staging);
 	heartbeat(b);
-	if (ret)
+	if (ret) {
+		door_give(b, FWP_DOOR_WINDOW, FWP_ST_STORAGE_ERROR, 0, NULL);
 		return FWP_ST_STORAGE_ERROR;	/* the flash put everything back itself */
+	}
 	/* A signature is checked over the staged image: a flash that does not stage cannot. */
 	if (!b->staging && (b->verifier || !b->bounce)) {
 		flash_release(b);
+		door_give(b, FWP_DOOR_WINDOW, FWP_ST_STORAGE_ERROR, 0, NULL);
 		return FWP_ST_STORAGE_ERROR;
 	}
 	fwp_hash()->reset(&b->image_hs);
@@ -282,6 +356,7 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		return;
 	}
 	b->received += want;
+	__atomic_store_n(&b->pub_received, b->received, __ATOMIC_RELAXED);
 	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
 }
 
@@ -530,6 +605,7 @@ static int open_flash(struct fwp_bmc *b, const char *path, const struct fwp_layo
 	ret = fwp_flash_open(path, b->opts.nor ? &b->nor : NULL, &f);
 	if (ret)
 		return ret;
+	b->flash_path = strdup(path);	/* for fwp_bmc_door_enable: NULL is only less shown */
 	fwp_flash_set_beat(f, flash_beat, b);
 	b->flash = &fwp_file_flash_ops;
 	b->flash_ctx = f;
@@ -549,6 +625,7 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	if (!b)
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
+	pthread_mutex_init(&b->door_lock, NULL);
 	b->stop = &not_stopped;
 	b->no_session = FWP_ST_BAD_STATE;
 	ret = fwp_opts_copy(&b->opts, sizeof(b->opts), opts);
@@ -608,6 +685,7 @@ void fwp_bmc_destroy(struct fwp_bmc *b)
 		return;
 	if (b->state != BMC_IDLE)
 		session_end(b, FWP_ST_ABORTED, 0, NULL);
+	fwp_bmc_door_abort(b);
 	if (b->target) {
 		fwp_win_unpublish(&b->win);
 		fwp_target_close(b->target);
@@ -616,5 +694,203 @@ void fwp_bmc_destroy(struct fwp_bmc *b)
 		b->flash->close(b->flash_ctx);
 	free(b->bounce);
 	fwp_verifier_close(b->verifier);
+	free(b->flash_path);
+	pthread_mutex_destroy(&b->door_lock);
 	free(b);
+}
+
+/* The door: bmc/door.h. */
+
+/* XXH3-128 and size of the file at path; -ENOENT if it is missing, -ENODATA if empty. */
+static int hash_file(const char *path, struct fwp_door_bank *out)
+{
+	struct fwp_hstate *hs = aligned_alloc(64, sizeof(*hs));
+	unsigned char *buf = malloc(1u << 20);
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = -1, ret = 0;
+
+	if (!hs || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	fwp_hash()->reset(hs);
+	while ((n = read(fd, buf, 1u << 20)) > 0) {
+		fwp_hash()->update(hs, buf, (size_t)n);
+		size += (uint64_t)n;
+	}
+	if (n < 0)
+		ret = -errno;
+	else if (!size)
+		ret = -ENODATA;
+	else
+		*out = (struct fwp_door_bank){ .known = 1, .size = size, .hash = fwp_hash()->digest(hs) };
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(hs);
+	return ret;
+}
+
+int fwp_bmc_door_enable(struct fwp_bmc *b)
+{
+	char target[4096], other[4200];
+	ssize_t n;
+	int ret;
+
+	if (!b->flash_path)
+		return 0;	/* the firmware's own flash: the banks are not files to read */
+	ret = hash_file(b->flash_path, &b->active);
+	if (ret && ret != -ENOENT && ret != -ENODATA)
+		return ret;
+	/* The other bank: PATH links to PATH.a or PATH.b. */
+	n = readlink(b->flash_path, target, sizeof(target) - 1);
+	if (n < 2)
+		return 0;
+	target[n] = 0;
+	if (target[n - 2] != '.' || (target[n - 1] != 'a' && target[n - 1] != 'b'))
+		return 0;
+	snprintf(other, sizeof(other), "%s.%c", b->flash_path, target[n - 1] == 'a' ? 'b' : 'a');
+	ret = hash_file(other, &b->inactive);
+	return ret == -ENOENT || ret == -ENODATA ? 0 : ret;
+}
+
+int fwp_bmc_door_open(struct fwp_bmc *b, uint64_t size)
+{
+	int ret;
+
+	if (!size)
+		return -ENODATA;
+	if (size > b->flash_capacity)
+		return -EFBIG;
+	if (!door_take(b, FWP_DOOR_DOOR, size))
+		return -EBUSY;
+	b->d_size = size;
+	b->d_received = 0;
+	b->d_staging = NULL;
+	ret = b->flash->begin(b->flash_ctx, size, &b->d_staging);
+	if (!ret && !b->d_staging && b->verifier) {
+		flash_release(b);
+		ret = -EIO;
+	}
+	if (ret) {
+		door_give(b, FWP_DOOR_DOOR, FWP_ST_STORAGE_ERROR, 0, NULL);
+		return ret == -EIO || ret == -ENOSPC ? ret : -EIO;
+	}
+	fwp_hash()->reset(&b->d_hs);
+	return 0;
+}
+
+/* Waits for a slow part: the door's thread may block, the window's BMC is not involved. */
+static int door_wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
+{
+	struct fwp_backoff bo;
+	int ret;
+
+	fwp_backoff_reset(&bo);
+	while (b->flash->ready && (ret = b->flash->ready(b->flash_ctx, upto, ahead)) <= 0) {
+		if (ret < 0)
+			return ret;
+		fwp_backoff_wait(&bo);
+	}
+	return 0;
+}
+
+int fwp_bmc_door_write(struct fwp_bmc *b, const void *p, size_t n)
+{
+	const unsigned char *src = p;
+
+	if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) != FWP_DOOR_DOOR)
+		return -EBADF;
+	if (n > b->d_size - b->d_received)
+		return -EFBIG;
+	while (n) {
+		/* A slot's worth at a time, so a slow part is waited for in steps. */
+		size_t step = n < FWP_BMC_DEFAULT_SLOT_SIZE ? n : FWP_BMC_DEFAULT_SLOT_SIZE;
+		uint64_t off = b->d_received;
+
+		if (door_wait_flash(b, off + step, true))
+			return -EIO;
+		if (b->d_staging)
+			fwp_hash()->copy_hash(b->d_staging + off, src, step, &b->d_hs, NULL);
+		else
+			fwp_hash()->update(&b->d_hs, src, step);
+		if (b->flash->store(b->flash_ctx, off, b->d_staging ? b->d_staging + off : src,
+				    step))
+			return -EIO;
+		b->d_received += step;
+		__atomic_store_n(&b->pub_received, b->d_received, __ATOMIC_RELAXED);
+		src += step;
+		n -= step;
+	}
+	return 0;
+}
+
+int fwp_bmc_door_finish(struct fwp_bmc *b, uint64_t size, const unsigned char *sig,
+			struct fwp_hash128 *hash)
+{
+	struct fwp_hash128 h;
+	int ret = 0;
+
+	if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) != FWP_DOOR_DOOR)
+		return -EBADF;
+	if (size && size != b->d_size) {
+		if (size > b->d_size || size != b->d_received)
+			ret = -EBADMSG;
+		else if (b->flash != &fwp_file_flash_ops)
+			ret = -ENOTSUP;
+		else if (fwp_flash_shrink(b->flash_ctx, size))
+			ret = -EIO;
+		if (!ret)
+			b->d_size = size;
+	}
+	if (!ret && b->d_received != b->d_size)
+		ret = -EBADMSG;
+	h = fwp_hash()->digest(&b->d_hs);
+	if (hash)
+		*hash = h;
+	if (!ret && door_wait_flash(b, b->d_size, false))
+		ret = -EIO;
+	if (!ret && b->verifier && !sig)
+		ret = -ENOKEY;
+	if (!ret && b->verifier && fwp_verify(b->verifier, b->d_staging, b->d_size, sig))
+		ret = -EKEYREJECTED;
+	if (!ret && b->flash->commit(b->flash_ctx))
+		ret = -EIO;
+	if (ret)
+		flash_release(b);
+	door_give(b, FWP_DOOR_DOOR, ret ? FWP_ST_STORAGE_ERROR : FWP_ST_OK, b->d_size, &h);
+	return ret;
+}
+
+void fwp_bmc_door_abort(struct fwp_bmc *b)
+{
+	if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) != FWP_DOOR_DOOR)
+		return;
+	flash_release(b);
+	door_give(b, FWP_DOOR_DOOR, FWP_ST_ABORTED, 0, NULL);
+}
+
+void fwp_bmc_door_status(struct fwp_bmc *b, struct fwp_door_status *s)
+{
+	pthread_mutex_lock(&b->door_lock);
+	*s = (struct fwp_door_status){
+		.owner = (enum fwp_door_owner)b->owner,
+		.size = b->owner ? b->pub_size : 0,
+		.received = b->owner ? __atomic_load_n(&b->pub_received, __ATOMIC_RELAXED) : 0,
+		.window_sessions = b->window_sessions,
+		.window_status = b->window_status,
+		.window_done = b->window_done,
+		.capacity = b->flash_capacity,
+		.signed_only = b->verifier != NULL,
+		.active = b->active,
+		.inactive = b->inactive,
+	};
+	pthread_mutex_unlock(&b->door_lock);
 }

@@ -611,6 +611,30 @@ void fwp_flash_release(struct fwp_flash *f)
 	f->reserved = 0;
 }
 
+int fwp_flash_shrink(struct fwp_flash *f, uint64_t size)
+{
+	struct bank *b = &f->bank[f->inactive];
+
+	if (!size || !f->size || size > f->size)
+		return -EINVAL;
+	if (size == f->size)
+		return 0;
+	if (ftruncate(b->fd, (off_t)size))
+		return -errno;
+	if (b->held > size)
+		b->held = size;
+	if (f->reserved > size)
+		f->reserved = size;
+	f->size = size;
+	if (f->prog) {
+		pthread_mutex_lock(&f->prog->lock);
+		f->prog->size = size;
+		pthread_cond_signal(&f->prog->cond);
+		pthread_mutex_unlock(&f->prog->lock);
+	}
+	return 0;
+}
+
 void fwp_flash_received(struct fwp_flash *f, uint64_t upto)
 {
 	if (f->prog)

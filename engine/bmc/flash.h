@@ -39,6 +39,12 @@ void fwp_flash_close(struct fwp_flash *f);
  */
 int fwp_flash_begin(struct fwp_flash *f, uint64_t size, unsigned char **staging);
 
+/*
+ * The image being prepared ends at size, no more than it was begun with (a writer that learns
+ * the length only at the end: a multipart upload). -EINVAL otherwise.
+ */
+int fwp_flash_shrink(struct fwp_flash *f, uint64_t size);
+
 /* Abandons the image being prepared: its bank is cut to 0 bytes, its next view removed. */
 void fwp_flash_release(struct fwp_flash *f);
 
