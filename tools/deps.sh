@@ -4,7 +4,8 @@
 #   tools/deps.sh          what the build and `fwpush --bench` need
 #   tools/deps.sh --test   that, and what the tests and the reports need (QEMU, the fuzzers'
 #                          clang, the static DPDK build's libraries, xxhsum, openssl, man,
-#                          python3-xxhash for the conformance suite)
+#                          python3-xxhash for the conformance suite, libmicrohttpd-dev,
+#                          libjson-c-dev and curl for bmc-sim --redfish and its suite)
 set -eu
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -18,7 +19,8 @@ pkgs="gcc libc6-dev meson ninja-build pkg-config python3 liburing-dev libxxhash-
 libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
 [ "${1:-}" != --test ] || pkgs="$pkgs xxhash clang libclang-rt-dev hyperfine gnuplot-nox \
 libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db \
-python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm"
+python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm libmicrohttpd-dev libjson-c-dev \
+libcrypt-dev curl"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
