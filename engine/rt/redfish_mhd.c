@@ -96,7 +96,10 @@ struct srv {
 	bool worker_running;
 };
 
-enum req_kind { R_NONE, R_RAW, R_MULTIPART, R_JSON };
+enum req_kind { R_NONE, R_RAW, R_MULTIPART, R_JSON, R_DRAIN };
+
+/* A refused POST whose body is at most this is read (and dropped) before the answer. */
+#define DRAIN_MAX	(1u << 20)
 
 struct req {
 	enum req_kind kind;
@@ -107,6 +110,7 @@ struct req {
 	unsigned task;
 	int err_code;			/* a failure seen while receiving: answered at the end */
 	const char *err_id;
+	unsigned err_retry;		/* its Retry-After */
 	char err_msg[200];
 	struct MHD_PostProcessor *pp;
 	bool file_seen;
@@ -223,6 +227,13 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned code, json_o
 	return ret;
 }
 
+/*
+ * The request whose error answers are held back until its (small) body is read: a client that
+ * sends a body without Expect: 100-continue and is answered and cut off before it finished
+ * sending sees a reset connection, not the answer.
+ */
+static _Thread_local struct req *defer_to;
+
 /* A Redfish error body (DSP0266 9.6): one message from the Base registry. */
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned code, const char *id,
 				  const char *msg, unsigned retry_after)
@@ -231,6 +242,18 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned code, const
 	json_object *info = json_object_new_array(), *m = json_object_new_object();
 	char full[96];
 
+	if (defer_to) {
+		defer_to->kind = R_DRAIN;
+		defer_to->err_code = (int)code;
+		defer_to->err_id = id;
+		defer_to->err_retry = retry_after;
+		snprintf(defer_to->err_msg, sizeof(defer_to->err_msg), "%s", msg);
+		json_object_put(o);
+		json_object_put(e);
+		json_object_put(info);
+		json_object_put(m);
+		return MHD_YES;
+	}
 	snprintf(full, sizeof(full), "Base.1.16.0.%s", id);
 	js(m, "@odata.type", "#Message.v1_1_1.Message");
 	js(m, "MessageId", full);
@@ -804,6 +827,7 @@ static void *worker_main(void *arg)
 	struct fwp_hash128 h;
 	char detail[256] = "", msg[300];
 	const char *id;
+	bool fetch_failed = false;
 	struct task *t;
 	int ret = 0;
 
@@ -812,8 +836,10 @@ static void *worker_main(void *arg)
 		ret = s->h.fetch(w->url, fetch_sink, w, detail, sizeof(detail));
 		if (!ret && !w->size)
 			ret = -ENODATA;
-		if (ret)
+		if (ret) {
 			s->h.abort(s->h.bmc);
+			fetch_failed = true;
+		}
 	}
 	if (!ret)
 		ret = s->h.finish(s->h.bmc, w->size, w->have_sig ? w->sig : NULL, &h);
@@ -825,9 +851,7 @@ static void *worker_main(void *arg)
 			 " bytes, XXH3-128 %s, now the active bank.", w->size, detail);
 		task_end(t, true, "Update.1.0.UpdateSuccessful", msg);
 	} else if (t) {
-		id = w->url && !detail[0] ? "Update.1.0.TransferFailed" :
-		     w->url && ret != -ENOKEY && ret != -EKEYREJECTED && ret != -EBADMSG ?
-		     "Update.1.0.TransferFailed" :
+		id = fetch_failed ? "Update.1.0.TransferFailed" :
 		     ret == -ENOKEY || ret == -EKEYREJECTED ? "Update.1.0.VerificationFailed" :
 		     "Update.1.0.ApplyFailed";
 		snprintf(msg, sizeof(msg), "The update failed (%s%s%s); the active image is "
@@ -1427,11 +1451,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		memcpy(path, url, n + 1);
 		if (n > 1 && path[n - 1] == '/')
 			path[n - 1] = 0;	/* /redfish/v1/ is /redfish/v1 */
-		if (begin_request(s, c, path, method, r, &res))
-			return res;
+		{
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								     "Content-Length");
+			unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+			bool answered;
+
+			defer_to = !strcmp(method, "POST") && len && len <= DRAIN_MAX ? r : NULL;
+			answered = begin_request(s, c, path, method, r, &res);
+			defer_to = NULL;
+			if (r->kind == R_DRAIN)
+				return MHD_YES;	/* the error is answered once the body is in */
+			if (answered)
+				return res;
+		}
 		return MHD_YES;
 	}
 	if (*data_size) {
+		if (r->kind == R_DRAIN) {
+			*data_size = 0;
+			return MHD_YES;
+		}
 		if (r->kind == R_JSON) {
 			if (r->body_len + *data_size > r->length)
 				return MHD_NO;
@@ -1453,6 +1493,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->kind == R_NONE)
 		return MHD_NO;
+	if (r->kind == R_DRAIN)
+		return send_error(c, (unsigned)r->err_code, r->err_id, r->err_msg, r->err_retry);
 	return end_request(s, c, r);
 }
 
