@@ -124,6 +124,10 @@ int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 		return cli_die(CLI_EXIT_TARGET, "target %s: another host is pushing to it", uri);
 	case -EADDRINUSE:
 		return cli_die(CLI_EXIT_TARGET, "target %s: another BMC already serves it", uri);
+	case -EEXIST:
+		return cli_die(CLI_EXIT_TARGET, "target %s: its name is taken by something that is "
+			       "not a window (a FIFO, a directory, a link, a device): left alone; "
+			       "remove it or pick another name", uri);
 	case -EACCES:
 	case -EPERM:
 		return cli_die(CLI_EXIT_TARGET, "target %s: permission denied", uri);

@@ -35,5 +35,12 @@ timed "FIFO as the image: exit 3 at once, no hang" 1000 3 \
 timed "character device as the image: exit 3" 1000 3 \
 	"image /dev/null: is a character device, not a regular file" \
 	"$FWPUSH" push /dev/null --target "shm:$T_NAME-none" --timeout 5
+# The BMC's side of the same: bmc-sim on a name some other file holds leaves it alone, and says so.
+for kind in fifo dir; do
+	expect_fail "bmc-sim on a $kind at its window's name: exit 4, named" 4 \
+		"target shm:$T_NAME-$kind: its name is taken by something that is not a window" \
+		"$FWPUSH" bmc-sim --window "shm:$T_NAME-$kind" --flash "$T_DIR/flash-$kind"
+done
+check "and the FIFO is left where it was" test -p "$shm-fifo"
 rm -rf "$shm-fifo" "$shm-dir" "$shm-link" "$shm-sock"
 done_testing
