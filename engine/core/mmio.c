@@ -33,7 +33,14 @@ void fwp_io_copy(void *dst, const void *src, size_t n)
 		_mm_stream_si128((__m128i *)d, _mm_loadu_si128((const __m128i *)s));
 	memcpy(d, s, n);
 #else
-	volatile unsigned char *db = d;
+	fwp_io_copy_words(d, s, n);
+#endif
+}
+
+void fwp_io_copy_words(void *dst, const void *src, size_t n)
+{
+	volatile unsigned char *db = dst;
+	const unsigned char *s = src;
 	volatile uint32_t *dw;
 	uint32_t w;
 
@@ -45,5 +52,4 @@ void fwp_io_copy(void *dst, const void *src, size_t n)
 	}
 	for (db = (volatile unsigned char *)dw; n; n--)
 		*db++ = *s++;
-#endif
 }

@@ -16,6 +16,28 @@
  * The window's polled words are aligned 32-bit words: one load or store each, single-copy
  * atomic on a 32-bit BMC too (PROTOCOL.md 9).
  */
+/*
+ * On 32-bit Arm a C11 acquire or release is `dmb ish`: ordered for the inner shareable domain,
+ * the CPUs, only. A BMC's peer is not a CPU: the host writes and reads the BMC's DRAM through
+ * the PCIe bridge, a bus master outside that domain, so the barrier is `dmb osh` there, as
+ * Linux's dma_rmb()/dma_wmb() (PROTOCOL.md 9): stronger than C11 asks, the same single load
+ * or store.
+ */
+#if defined(__arm__) && __ARM_ARCH >= 7
+static inline uint32_t fwp_load_acquire(const volatile uint32_t *p)
+{
+	uint32_t v = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	__asm__ __volatile__("dmb osh" ::: "memory");
+	return v;
+}
+
+static inline void fwp_store_release(volatile uint32_t *p, uint32_t v)
+{
+	__asm__ __volatile__("dmb osh" ::: "memory");
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+#else
 static inline uint32_t fwp_load_acquire(const volatile uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
@@ -25,14 +47,12 @@ static inline void fwp_store_release(volatile uint32_t *p, uint32_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+#endif
 
 /*
  * Orders earlier (also non-temporal / write-combining) stores before a doorbell store, on a
- * window that is device memory. On Arm a C11 release fence is `dmb ish`: the inner shareable
- * domain, the CPUs. The reader of a BMC's window is not among them: it is the host, reading the
- * BMC's DRAM through the PCIe bridge (a bus master of the system), so Arm needs a full-system
- * `dmb sy` (32-bit; all accesses: the slot's loads before the host may reuse it too) or
- * `dmb osh` (64-bit), as Linux's dma_wmb()/wmb() (PROTOCOL.md 9).
+ * window that is device memory. On Arm not a C11 fence (`dmb ish`, the CPUs only: see above)
+ * but a full-system `dmb sy` (32-bit) or `dmb osh` (64-bit), as Linux's wmb()/dma_wmb().
  */
 static inline void fwp_wc_fence(void)
 {
@@ -55,6 +75,8 @@ static inline void fwp_wc_fence(void)
  * on Device memory (TCG does not check them; silicon does).
  */
 void fwp_io_copy(void *dst, const void *src, size_t n);
+/* What fwp_io_copy is where it is not x86, built everywhere so that unit-io checks it here. */
+void fwp_io_copy_words(void *dst, const void *src, size_t n);
 
 static inline void fwp_cpu_relax(void)
 {
