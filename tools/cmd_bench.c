@@ -2,11 +2,13 @@
 /*
  * fwpush bench: the main job on the embedded default, and the harness behind perf-reports/.
  * In one run, on one image, it measures the bound (one core's memcpy), a stop-and-wait
- * baseline (one 64 KiB slot, as phosphor-ipmi-flash's PCI window), fwpush's default pipeline,
- * a push into a NOR flash model against the part's own time, and the resident memory of a real
- * `fwpush push` of a 1 GiB image against that of a 4 KiB one. Pushes alternate between kinds so
- * drift hits all alike. After the default, the NOR and the memory run the flash is compared
- * with the image byte for byte; a difference fails the bench.
+ * baseline (fwpush itself with one 64 KiB slot), the anchor (an emulation of burn_my_bmc,
+ * phosphor-ipmi-flash's host tool, over its 64 KiB PCI window: bench_anchor.c), fwpush's
+ * default pipeline, a push into a NOR flash model against the part's own time, and the
+ * resident memory of a real `fwpush push` of a 1 GiB image against that of a 4 KiB one. Pushes
+ * alternate between kinds so drift hits all alike. After the default, the anchor, the NOR and
+ * the memory run the flash is compared with the image byte for byte; a difference fails the
+ * bench.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_anchor.h"
 #include "cli.h"
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
+#include "core/hash.h"
 #include "stats.h"
 
 extern char **environ;
@@ -39,11 +43,14 @@ void usage_bench(FILE *out)
 		"Needs no hardware: makes a deterministic image in a temporary directory ($TMPDIR\n"
 		"or /tmp), starts `fwpush bmc-sim` on private shm windows with temporary flash\n"
 		"files (on /dev/shm), and measures, on that one image: one core's memcpy (the\n"
-		"bound), a stop-and-wait push (1 slot x 64K), fwpush's default push, a push into a\n"
-		"NOR flash model against the part's own time, and the peak resident memory of\n"
-		"`fwpush push` for a 1 GiB image against a 4 KiB one. Checks the flash against\n"
-		"the image byte for byte after the default, the NOR and the 1 GiB push (exit 7 if\n"
-		"they differ), prints a table, removes everything it made.\n"
+		"bound), a stop-and-wait push (1 slot x 64K), the anchor (an emulation of\n"
+		"burn_my_bmc, phosphor-ipmi-flash over its 64K PCI window: read, copy into the\n"
+		"window, an IPMI round trip per chunk, then verify and update steps), fwpush's\n"
+		"default push, a push into a NOR flash model against the part's own time, and the\n"
+		"peak resident memory of `fwpush push` for a 1 GiB image against a 4 KiB one.\n"
+		"Checks the flash against the image byte for byte after the default, the anchor,\n"
+		"the NOR and the 1 GiB push (exit 7 if they differ), prints a table, removes\n"
+		"everything it made.\n"
 		"\n"
 		"      --size SIZE        image size (default 64M)\n"
 		"  -s, --slots N          window slots for the default push (default %u)\n"
@@ -55,7 +62,7 @@ void usage_bench(FILE *out)
 		"      --json             print results as JSON: a list of {name, unit, value}\n"
 		"      --report DIR       also write DIR/bench.json, DIR/bench.md, DIR/sweep.dat\n"
 		"      --inject corrupt:RUN   tests only: flip one byte of the flash after the\n"
-		"                         emulated, nor or rss push, before its check\n"
+		"                         emulated, anchor, nor or rss push, before its check\n"
 		"\n"
 		"The runtime update's benchmark, bench rt, has its own: fwpush help bench rt.\n",
 		FWP_BMC_DEFAULT_SLOTS, FWP_BMC_DEFAULT_SLOT_SIZE >> 10);
@@ -70,7 +77,7 @@ enum {
 };
 
 /* --inject corrupt:RUN: the run whose flash gets one byte flipped before its check. */
-enum corrupt { CORRUPT_NONE, CORRUPT_EMULATED, CORRUPT_NOR, CORRUPT_RSS };
+enum corrupt { CORRUPT_NONE, CORRUPT_EMULATED, CORRUPT_ANCHOR, CORRUPT_NOR, CORRUPT_RSS };
 
 struct result {
 	char name[48];
@@ -99,6 +106,7 @@ struct bench {
 	char dir[256];
 	char flash_dir[256];
 	char image[300];
+	struct fwp_hash128 image_hash;	/* the anchor's verify step checks against it */
 	unsigned nbmc;
 	struct bmc_proc bmc[2];
 	struct result res[MAX_RESULTS];
@@ -435,6 +443,7 @@ static int measure_memcpy(struct bench *b)
 
 struct kind {
 	struct fwp_push_opts opts;
+	struct cli_anchor *anchor;	/* set: this kind is the anchor's flow, not a push */
 	uint64_t t[64];
 };
 
@@ -465,16 +474,31 @@ static int warm_up(struct bench *b, struct fwp_host *h)
 	return push_once(b, h, &o, &ns) ?: push_once(b, h, &o, &ns);
 }
 
-/* Runs the kinds alternately, runs times each; medians in k[i].t[0]. */
+static int kind_once(struct bench *b, struct fwp_host *h, const struct kind *k, uint64_t *ns)
+{
+	if (k->anchor)
+		return cli_anchor_push(k->anchor, b->image, &b->image_hash, ns);
+	return push_once(b, h, &k->opts, ns);
+}
+
+/*
+ * Runs the kinds alternately, runs times each; medians in k[i].t[0]. The anchor's first two
+ * updates run untimed too: they allocate its staging file and flash.
+ */
 static int run_kinds(struct bench *b, struct fwp_host *h, struct kind *k, unsigned nk)
 {
 	unsigned r, i;
+	uint64_t ns;
 	int ret;
 
 	ret = warm_up(b, h);
+	for (i = 0; i < nk && !ret; i++) {
+		if (k[i].anchor)
+			ret = kind_once(b, h, &k[i], &ns) ?: kind_once(b, h, &k[i], &ns);
+	}
 	for (r = 0; r < b->runs && !ret; r++) {
 		for (i = 0; i < nk && !ret; i++)
-			ret = push_once(b, h, &k[i].opts, &k[i].t[r]);
+			ret = kind_once(b, h, &k[i], &k[i].t[r]);
 	}
 	if (ret)
 		return cli_die(CLI_EXIT_FAILURE, "bench: push failed: %s", strerror(-ret));
@@ -490,27 +514,78 @@ static int connect_bmc(const struct bmc_proc *p, struct fwp_host **h)
 	return ret ? cli_target_error(p->window, ret, FWP_DEFAULT_TIMEOUT_MS) : 0;
 }
 
+/* The image's XXH3-128: the anchor's stand-in for a signature made before the update. */
+static int hash_image(struct bench *b)
+{
+	unsigned char *buf = malloc(CMP_BLOCK);
+	int fd = open(b->image, O_RDONLY | O_CLOEXEC);
+	struct fwp_hstate hs;
+	ssize_t n = 1;
+
+	fwp_hash()->reset(&hs);
+	while (buf && fd >= 0 && n > 0) {
+		n = read_full(fd, buf, CMP_BLOCK);
+		if (n > 0)
+			fwp_hash()->update(&hs, buf, n);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (!buf || fd < 0 || n < 0)
+		return cli_die(CLI_EXIT_FAILURE, "bench: cannot read %s", b->image);
+	b->image_hash = fwp_hash()->digest(&hs);
+	return 0;
+}
+
+/* The anchor's emulated BMC, started before bmc-sim so it inherits nothing of the push's. */
+static int start_anchor(struct bench *b, struct bmc_proc *files, struct cli_anchor **a)
+{
+	char staging[320];
+	int ret;
+
+	snprintf(files->flash, sizeof(files->flash), "%s/anchor-flash.bin", b->flash_dir);
+	snprintf(staging, sizeof(staging), "%s/anchor-staging.bin", b->flash_dir);
+	ret = hash_image(b);
+	if (ret)
+		return ret;
+	ret = cli_anchor_start(files->flash, staging, a);
+	return ret ? cli_die(CLI_EXIT_FAILURE, "bench: cannot start the anchor's BMC: %s",
+			     strerror(-ret)) : 0;
+}
+
+/*
+ * The stop-and-wait kind, the anchor and the default push, alternately. The anchor's flash is
+ * checked through a bmc_proc that names only its file (verify_run reads nothing else).
+ */
 static int measure_push(struct bench *b)
 {
-	struct kind k[2] = {
+	struct kind k[3] = {
 		{ .opts = { .sz = sizeof(k[0].opts), .slots = 1, .chunk_size = STOPWAIT_CHUNK } },
 		{ .opts = { .sz = sizeof(k[1].opts) } },
+		{ .opts = { .sz = sizeof(k[2].opts) } },
 	};
+	struct bmc_proc anchor_files = { .pid = 0 };
 	struct fwp_host *h = NULL;
 	struct bmc_proc *p = NULL;
 	char extra[96];
 	int ret;
 
-	ret = start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
+	ret = start_anchor(b, &anchor_files, &k[2].anchor) ?:
+	      start_bmc(b, b->slots, b->slot_size, NULL, &p) ?: connect_bmc(p, &h);
 	if (!ret)
-		ret = run_kinds(b, h, k, 2);
+		ret = run_kinds(b, h, k, 3);
 	fwp_host_close(h);
 	if (!ret)
 		ret = verify_run(b, CORRUPT_EMULATED, "default push", p, b->image, b->size);
+	if (!ret)
+		ret = verify_run(b, CORRUPT_ANCHOR, "anchor", &anchor_files, b->image, b->size);
 	stop_bmc(b, p);
+	cli_anchor_stop(k[2].anchor);
 	if (ret)
 		return ret;
 	add(b, "push.stopwait.gbps", "GB/s", cli_gbps(b->size, k[0].t[0]), "1 slot x 64 KiB");
+	add(b, "push.anchor.gbps", "GB/s", cli_gbps(b->size, k[2].t[0]),
+	    "burn_my_bmc emulated: 64 KiB PCI window, a round trip per chunk, verify, update");
 	snprintf(extra, sizeof(extra), "%u slots x %u KiB, verified byte for byte", b->slots,
 		 b->slot_size >> 10);
 	add(b, "push.emulated.gbps", "GB/s", cli_gbps(b->size, k[1].t[0]), extra);
@@ -518,6 +593,7 @@ static int measure_push(struct bench *b)
 	add(b, "push.ratio_memcpy", "ratio",
 	    cli_gbps(b->size, k[1].t[0]) / find(b, "memcpy.gbps")->value, NULL);
 	add(b, "push.ratio_stopwait", "ratio", (double)k[0].t[0] / (double)k[1].t[0], NULL);
+	add(b, "push.ratio_anchor", "ratio", (double)k[2].t[0] / (double)k[1].t[0], NULL);
 	return 0;
 }
 
@@ -769,7 +845,8 @@ static int write_report(struct bench *b)
 static int parse(int argc, char **argv, struct bench *b)
 {
 	enum { OPT_SIZE = 256, OPT_JSON, OPT_SWEEP, OPT_NOR, OPT_RSS, OPT_REPORT, OPT_INJECT };
-	static const char *const runs[] = { [CORRUPT_EMULATED] = "emulated", [CORRUPT_NOR] = "nor",
+	static const char *const runs[] = { [CORRUPT_EMULATED] = "emulated",
+					    [CORRUPT_ANCHOR] = "anchor", [CORRUPT_NOR] = "nor",
 					    [CORRUPT_RSS] = "rss" };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, OPT_SIZE },
@@ -818,7 +895,7 @@ static int parse(int argc, char **argv, struct bench *b)
 			}
 			if (b->corrupt == CORRUPT_NONE)
 				ret = cli_die(CLI_EXIT_USAGE, "--inject %s: expected corrupt:emulated, "
-					      "corrupt:nor or corrupt:rss", optarg);
+					      "corrupt:anchor, corrupt:nor or corrupt:rss", optarg);
 			break;
 		case 'h': usage_bench(stdout); return -1;
 		default: return CLI_EXIT_USAGE;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fwpush bench: the flash of each checked run is compared with its image byte for byte (a flash
-# that differs fails the bench), and --sweep pushes at every point the README lists. The
+# fwpush bench: the flash of each checked run (the anchor's too) is compared with its image byte
+# for byte (a flash that differs fails the bench), and --sweep pushes at every point the README
+# lists. The
 # figures of the main job and how they relate are in cli.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -21,18 +22,37 @@ small=(--size 1M --runs 1 --nor-scale 0 --rss-size 0)
 expect_fail "a byte wrong in the default push's flash fails the bench" 7 \
 	"bench: default push: the flash differs from the image at byte 524288$" \
 	bench "${small[@]}" --inject corrupt:emulated
+expect_fail "a byte wrong in the anchor's flash fails the bench" 7 \
+	"bench: anchor: the flash differs from the image at byte 524288$" \
+	bench "${small[@]}" --inject corrupt:anchor
 expect_fail "a byte wrong in the NOR push's flash fails the bench" 7 \
 	"bench: NOR push: the flash differs from the image at byte 524288$" \
 	bench "${small[@]}" --nor-scale 0.001 --inject corrupt:nor
 expect_fail "a byte wrong in the memory run's flash fails the bench" 7 \
 	"bench: memory run: the flash differs from the image at byte 4194304$" \
 	bench "${small[@]}" --rss-size 8M --inject corrupt:rss
-expect_fail "--inject names a run" 2 "corrupt:emulated, corrupt:nor or corrupt:rss" \
+expect_fail "--inject names a run" 2 "corrupt:emulated, corrupt:anchor, corrupt:nor or corrupt:rss" \
 	bench "${small[@]}" --inject corrupt:sweep
 # The same runs, untouched, pass their checks (so the failures above are the flipped byte's).
 bench "${small[@]}" --nor-scale 0.001 --rss-size 8M >"$T_DIR/clean.txt"; rc=$?
 check "the same runs with nothing flipped pass (exit $rc)" [ "$rc" -eq 0 ]
 check "a failed bench removed everything it made too" [ -z "$(leftovers)" ]
+
+# The anchor (burn_my_bmc emulated) runs beside the stop-and-wait kind and the default push, and
+# --json carries its figure and its ratio: the default push against it.
+bench "${small[@]}" --json >"$T_DIR/anchor.json"; rc=$?
+check "--json exits 0 (exit $rc)" [ "$rc" -eq 0 ]
+check "--json: push.anchor.gbps and push.ratio_anchor beside the stop-and-wait kind's" python3 -c '
+import json, math, sys
+v = {e["name"]: e["value"] for e in json.load(open(sys.argv[1]))}
+want = ["push.stopwait.gbps", "push.anchor.gbps", "push.ratio_stopwait", "push.ratio_anchor"]
+missing = [n for n in want if n not in v]
+if missing:
+    sys.exit("       missing: %s" % missing)
+if not math.isclose(v["push.ratio_anchor"], v["push.emulated.gbps"] / v["push.anchor.gbps"],
+                    rel_tol=2e-3):
+    sys.exit("       push.ratio_anchor %s, want push.emulated.gbps / push.anchor.gbps" % v)
+' "$T_DIR/anchor.json"
 
 # --sweep: every chunk size (64K-4M) x slot count (1-16) the README lists, by name, and
 # sweep.dat with one row per point: KiB, slots, GB/s as bench.json has it, one block per slot

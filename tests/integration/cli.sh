@@ -137,17 +137,20 @@ sys.exit(0 if ok else 1)' "$json" "$2"
 holds "bench.json: a list of {name, unit, value}, each figure once" \
 	'all(set(e) >= {"name", "unit", "value"} for e in d) and len(v) == len(d)'
 holds "bench.json: every figure the dashboards read, in its unit" '[(e["name"], e["unit"]) for e in d] == [
-	("memcpy.gbps", "GB/s"), ("push.stopwait.gbps", "GB/s"), ("push.emulated.gbps", "GB/s"),
-	("push.emulated.ms", "ms"), ("push.ratio_memcpy", "ratio"), ("push.ratio_stopwait", "ratio"),
+	("memcpy.gbps", "GB/s"), ("push.stopwait.gbps", "GB/s"), ("push.anchor.gbps", "GB/s"),
+	("push.emulated.gbps", "GB/s"), ("push.emulated.ms", "ms"), ("push.ratio_memcpy", "ratio"),
+	("push.ratio_stopwait", "ratio"), ("push.ratio_anchor", "ratio"),
 	("push.nor.seconds", "s"), ("push.nor.flash_seconds", "s"), ("push.nor.ratio_flash", "ratio"),
 	("push.rss_mib", "MiB"), ("push.rss_start_mib", "MiB"), ("push.rss_base_mib", "MiB"),
 	("push.rss_added_mib", "MiB")]'
 holds "throughputs are positive" \
-	'min(v["memcpy.gbps"], v["push.stopwait.gbps"], v["push.emulated.gbps"]) > 0'
+	'min(v["memcpy.gbps"], v["push.stopwait.gbps"], v["push.anchor.gbps"], v["push.emulated.gbps"]) > 0'
 holds "push.ratio_memcpy = push.emulated.gbps / memcpy.gbps" \
 	'near(v["push.ratio_memcpy"], v["push.emulated.gbps"] / v["memcpy.gbps"])'
 holds "push.ratio_stopwait = push.emulated.gbps / push.stopwait.gbps" \
 	'near(v["push.ratio_stopwait"], v["push.emulated.gbps"] / v["push.stopwait.gbps"])'
+holds "push.ratio_anchor = push.emulated.gbps / push.anchor.gbps" \
+	'near(v["push.ratio_anchor"], v["push.emulated.gbps"] / v["push.anchor.gbps"])'
 holds "push.emulated.ms = the image size / push.emulated.gbps" \
 	"near(v['push.emulated.ms'], $size / v['push.emulated.gbps'] / 1e6)"
 holds "the default push says it was verified byte for byte" \
@@ -208,8 +211,9 @@ import json, sys
 out, rep = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 names = [e["name"] for e in out]
 assert out == rep, (out, rep)
-assert names == ["memcpy.gbps", "push.stopwait.gbps", "push.emulated.gbps", "push.emulated.ms",
-                 "push.ratio_memcpy", "push.ratio_stopwait"], names
+assert names == ["memcpy.gbps", "push.stopwait.gbps", "push.anchor.gbps", "push.emulated.gbps",
+                 "push.emulated.ms", "push.ratio_memcpy", "push.ratio_stopwait",
+                 "push.ratio_anchor"], names
 ' "$T_DIR/bench.json" "$T_DIR/report2/bench.json"
 check "--bench removed everything it made" [ -z "$(leftovers)" ]
 
