@@ -33,6 +33,9 @@
 #include "rt/redfish_module.h"
 #include "transport/module.h"
 
+/* The BMC image's GUID (SoftwareId): made once for fwpush, a name-based UUID. */
+#define FWP_REDFISH_SOFTWARE_ID	"2f0c5b1e-8a3d-5e61-9b7c-66777075736b"
+
 #define MAX_USERS	16
 #define MAX_SESSIONS	32
 #define MAX_TASKS	32
@@ -690,8 +693,14 @@ static json_object *inventory_item(struct srv *s, bool active)
 	} else {
 		js(o, "Version", "");
 	}
-	js(o, "SoftwareId", "fwpush-bmc");
-	jb(o, "Updateable", !active);
+	/*
+	 * A GUID as SoftwareId: fwupd takes it as the device's GUID as it is (a firmware
+	 * package's metadata names it). The active bank is the BMC image an update replaces;
+	 * the inactive one is the previous image, kept for the A/B switch, not a target.
+	 */
+	js(o, "SoftwareId", FWP_REDFISH_SOFTWARE_ID);
+	js(o, "Manufacturer", "fwpush");
+	jb(o, "Updateable", active);
 	json_object_object_add(o, "Status", jstatus(b->known ? "Enabled" : "Absent",
 		b->known || active ? "OK" : "OK"));
 	js(fw, "Bank", active ? "active" : "inactive");
