@@ -8,7 +8,9 @@
 #                                 only see it by waiting out a timeout): what CI runs
 #
 # The copy and its build live in a temporary directory (kept with FWPUSH_MUTANTS_KEEP=1); a
-# rebuild after a mutation recompiles only the file it touches. Prints a table and ends with
+# rebuild after a mutation recompiles only the file it touches. FWPUSH_MUTANTS_JOBS workers
+# (default 2), each with its own copy and build, share the list: most of a mutant's time is its
+# tests waiting on processes, not the CPU. Prints a table and ends with
 # "mutants: N killed, N survived, N not applicable here".
 set -uo pipefail
 quick=0
@@ -63,38 +65,64 @@ PY
 # A CPU feature a mutant needs to be observable here, e.g. avx512f.
 have() { [ "$1" = - ] || grep -qw "$1" /proc/cpuinfo; }
 
-meson setup "$work/build" "$work/src" -Ddpdk=disabled >"$work/log" 2>&1 &&
-	ninja -C "$work/build" >>"$work/log" 2>&1 || { cat "$work/log"; die "the copy does not build"; }
-# Unmutated, every named test must pass, or a failure below would prove nothing.
-all=$(cut -f4 "$work/plan" | tr ' ' '\n' | sort -u | tr '\n' ' ')
-# shellcheck disable=SC2086
-meson test -C "$work/build" --no-rebuild --num-processes 2 $all >"$work/log" 2>&1 ||
-	{ cat "$work/log"; die "the tests fail before any mutation: $all"; }
-
-killed=0 survived=0 na=0
-printf '%-26s %-9s %6s  %s\n' mutant result secs "tests"
-while IFS=$'\t' read -r id file needs tests; do
-	t0=$(date +%s.%N)
-	if ! have "$needs"; then
-		na=$((na + 1))
-		printf '%-26s %-9s %6s  %s\n' "$id" "n/a" - "this CPU has no $needs: the mutant cannot show here"
-		continue
+# One worker: its own copy of the tree and build, its share of the plan (plan.J), its results
+# (results.J: one word per mutant). A worker that cannot start writes why into failed.J.
+worker() { # worker J
+	local j=$1 src=$work/src.$j build=$work/build.$j log=$work/log.$j all
+	local id file needs tests t0 result
+	cp -a "$work/src" "$src"
+	if ! { meson setup "$build" "$src" -Ddpdk=disabled >"$log" 2>&1 && ninja -C "$build" >>"$log" 2>&1; }; then
+		{ cat "$log"; echo "the copy does not build"; } >"$work/failed.$j"
+		return
 	fi
-	cp "$work/src/$file" "$work/orig"
-	cp "$work/muts/$id" "$work/src/$file"
-	if ! ninja -C "$work/build" >"$work/log" 2>&1; then
-		cat "$work/log"
-		die "[$id] does not build"
-	fi
+	# Unmutated, every named test must pass, or a failure below would prove nothing.
+	all=$(cut -f4 "$work/plan.$j" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 	# shellcheck disable=SC2086
-	if meson test -C "$work/build" --no-rebuild --num-processes 2 $tests >"$work/log" 2>&1; then
-		result=SURVIVED survived=$((survived + 1))
-	else
-		result=killed killed=$((killed + 1))
+	if [ -n "$all" ] && ! meson test -C "$build" --no-rebuild --num-processes 2 $all >"$log" 2>&1; then
+		{ cat "$log"; echo "the tests fail before any mutation: $all"; } >"$work/failed.$j"
+		return
 	fi
-	cp "$work/orig" "$work/src/$file"
-	printf '%-26s %-9s %6.1f  %s\n' "$id" "$result" "$(awk "BEGIN { print $(date +%s.%N) - $t0 }")" "$tests"
-	[ "$result" = killed ] || sed -n '/^Summary of Failures/,$p;/ OK /p' "$work/log" | head -20
-done <"$work/plan"
+	while IFS=$'\t' read -r id file needs tests; do
+		t0=$(date +%s.%N)
+		if ! have "$needs"; then
+			echo na >>"$work/results.$j"
+			printf '%-26s %-9s %6s  %s\n' "$id" "n/a" - "this CPU has no $needs: the mutant cannot show here"
+			continue
+		fi
+		cp "$src/$file" "$work/orig.$j"
+		cp "$work/muts/$id" "$src/$file"
+		if ! ninja -C "$build" >"$log" 2>&1; then
+			{ cat "$log"; echo "[$id] does not build"; } >"$work/failed.$j"
+			return
+		fi
+		# shellcheck disable=SC2086
+		if meson test -C "$build" --no-rebuild --num-processes 2 $tests >"$log" 2>&1; then
+			result=SURVIVED
+		else
+			result=killed
+		fi
+		cp "$work/orig.$j" "$src/$file"
+		echo "$result" >>"$work/results.$j"
+		printf '%-26s %-9s %6.1f  %s\n' "$id" "$result" "$(awk "BEGIN { print $(date +%s.%N) - $t0 }")" "$tests"
+		[ "$result" = killed ] || sed -n '/^Summary of Failures/,$p;/ OK /p' "$log" | head -20
+	done <"$work/plan.$j"
+}
+
+jobs=${FWPUSH_MUTANTS_JOBS:-2}
+printf '%-26s %-9s %6s  %s\n' mutant result secs "tests"
+for j in $(seq 0 $((jobs - 1))); do
+	awk -v j="$j" -v n="$jobs" '(NR - 1) % n == j' "$work/plan" >"$work/plan.$j"
+	: >"$work/results.$j"
+	worker "$j" &
+done
+wait
+for f in "$work"/failed.*; do
+	[ -e "$f" ] || continue
+	cat "$f" >&2
+	die "a worker stopped: $(tail -1 "$f")"
+done
+killed=$(cat "$work"/results.* | grep -c '^killed$')
+survived=$(cat "$work"/results.* | grep -c '^SURVIVED$')
+na=$(cat "$work"/results.* | grep -c '^na$')
 echo "mutants: $killed killed, $survived survived, $na not applicable here"
 [ "$survived" -eq 0 ]
