@@ -121,6 +121,10 @@ struct req {
 	size_t body_len;
 	unsigned char sig[64];
 	bool have_sig;
+	/* UpdateFile sent with Content-Transfer-Encoding: base64 (Ansible's uri does): decoded
+	 * as it streams, up to three bytes of a quantum carried between calls. */
+	unsigned b64_bits, b64_n;
+	bool b64_end;
 };
 
 static uint64_t now_ms(void)
@@ -785,6 +789,66 @@ static void req_write(struct srv *s, struct req *r, const void *p, size_t n)
 		r->got += n;
 }
 
+/* The value of one base64 digit, -1 for whitespace, -2 for '=', -3 for anything else. */
+static int b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+		return -1;
+	return c == '=' ? -2 : -3;
+}
+
+/* Decodes size bytes of a base64 part into the image, a bounded block at a time. */
+static void b64_write(struct srv *s, struct req *r, const char *data, size_t size)
+{
+	unsigned char out[3072];
+	size_t i, n = 0;
+	int d;
+
+	for (i = 0; i < size && !r->err_code; i++) {
+		d = b64_digit((unsigned char)data[i]);
+		if (d == -1)
+			continue;
+		if (d == -3 || (d >= 0 && r->b64_end)) {
+			req_fail(r, 400, "GeneralError", "UpdateFile: malformed base64.");
+			return;
+		}
+		if (d == -2) {
+			r->b64_end = true;	/* padding: the bits left over are not data */
+			continue;
+		}
+		r->b64_bits = (r->b64_bits << 6) | (unsigned)d;
+		if (++r->b64_n == 4) {
+			out[n++] = (unsigned char)(r->b64_bits >> 16);
+			out[n++] = (unsigned char)(r->b64_bits >> 8);
+			out[n++] = (unsigned char)r->b64_bits;
+			r->b64_bits = 0;
+			r->b64_n = 0;
+		}
+		if (n == sizeof(out)) {
+			req_write(s, r, out, n);
+			n = 0;
+		}
+	}
+	if (r->b64_end && r->b64_n) {	/* the last quantum, cut short by its padding */
+		if (r->b64_n >= 2)
+			out[n++] = (unsigned char)(r->b64_bits >> (r->b64_n == 2 ? 4 : 10));
+		if (r->b64_n == 3)
+			out[n++] = (unsigned char)(r->b64_bits >> 2);
+		r->b64_n = 0;
+	}
+	req_write(s, r, out, n);
+}
+
 static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 				 const char *filename, const char *content_type,
 				 const char *transfer_encoding, const char *data, uint64_t off,
@@ -795,11 +859,17 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 
 	(void)kind;
 	(void)content_type;
-	(void)transfer_encoding;
 	(void)off;
 	if (!strcmp(key, "UpdateFile") || filename) {
 		r->file_seen = true;
-		req_write(s, r, data, size);
+		if (transfer_encoding && !strcasecmp(transfer_encoding, "base64"))
+			b64_write(s, r, data, size);
+		else if (transfer_encoding && strcasecmp(transfer_encoding, "binary") &&
+			 strcasecmp(transfer_encoding, "8bit") && strcasecmp(transfer_encoding, "7bit"))
+			req_fail(r, 415, "GeneralError", "UpdateFile: unsupported "
+				 "Content-Transfer-Encoding (binary or base64).");
+		else
+			req_write(s, r, data, size);
 		return r->err_code ? MHD_NO : MHD_YES;
 	}
 	if (!strcmp(key, "UpdateParameters")) {
@@ -1503,6 +1573,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* A failure is answered now: the rest of the body is never read, nor written. */
 		if (r->err_code && r->door) {
 			fail_update(s, r, "Update.1.0.TransferFailed", r->err_msg);
+			if (r->length <= DRAIN_MAX) {
+				r->kind = R_DRAIN;	/* answered once the rest is read */
+				return MHD_YES;
+			}
 			return send_error(c, (unsigned)r->err_code, r->err_id, r->err_msg, 0);
 		}
 		return MHD_YES;

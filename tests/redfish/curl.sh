@@ -161,6 +161,26 @@ code_is "multipart without UpdateFile" 400 "${auth[@]}" \
 	"$base/redfish/v1/UpdateService/update-multipart"
 code_is "multipart without a boundary" 400 "${auth[@]}" -H 'Content-Type: multipart/form-data' \
 	--data-binary @"$T_DIR/mal" "$base/redfish/v1/UpdateService/update-multipart"
+python3 - "$T_DIR" <<'PY'
+import base64, sys
+d = sys.argv[1]
+img = open(d + "/img1", "rb").read()
+def part(enc, payload):
+    return (b"--XyZ\r\nContent-Disposition: form-data; name=\"UpdateFile\"; filename=\"f\"\r\n"
+            b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: " + enc +
+            b"\r\n\r\n" + payload + b"\r\n--XyZ--\r\n")
+open(d + "/b64", "wb").write(part(b"base64", base64.encodebytes(img)))
+open(d + "/qp", "wb").write(part(b"quoted-printable", b"abc"))
+PY
+code_is "multipart, UpdateFile in base64 (as Ansible's uri sends it)" 202 "${auth[@]}" \
+	-H 'Content-Type: multipart/form-data; boundary=XyZ' --data-binary @"$T_DIR/b64" \
+	"$base/redfish/v1/UpdateService/update-multipart"
+mon=$(sed -n 's/^Location: \([^\r]*\).*/\1/ip' "$T_DIR/hdr")
+check "... decoded into the flash byte for byte" test "$(wait_task "$mon")" = 200 -a "$(cmp "$flash" "$T_DIR/img1" && echo same)" = same
+code_is "multipart, quoted-printable UpdateFile" 415 "${auth[@]}" \
+	-H 'Content-Type: multipart/form-data; boundary=XyZ' --data-binary @"$T_DIR/qp" \
+	"$base/redfish/v1/UpdateService/update-multipart"
+before=$(xxhsum -H2 "$flash" | cut -d' ' -f1)
 code_is "upload without credentials" 401 -H 'Content-Type: application/octet-stream' \
 	--data-binary @"$T_DIR/img1" "$base/redfish/v1/UpdateService/update"
 code_is "unknown URI" 404 "${auth[@]}" "$base/redfish/v1/Nope"
