@@ -5,7 +5,7 @@
 #   tools/deps.sh --test   that, and what the tests and the reports need (QEMU, the fuzzers'
 #                          clang, the static DPDK build's libraries, xxhsum, openssl, man,
 #                          python3-xxhash for the conformance suite, libmicrohttpd-dev,
-#                          libjson-c-dev and curl for bmc-sim --redfish and its suite)
+#                          libjson-c-dev, curl, fwupd and ansible for bmc-sim --redfish and its suite)
 set -eu
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -20,7 +20,7 @@ libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
 [ "${1:-}" != --test ] || pkgs="$pkgs xxhash clang libclang-rt-dev hyperfine gnuplot-nox \
 libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db \
 python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm libmicrohttpd-dev libjson-c-dev \
-libcrypt-dev curl"
+libcrypt-dev curl fwupd ansible"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
