@@ -21,6 +21,8 @@ libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
 libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db \
 python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm libmicrohttpd-dev libjson-c-dev \
 libcrypt-dev curl fwupd ansible"
+# the arm suite's unit tests: the armhf build run under qemu-user (tests/arm/unit.sh)
+[ "${1:-}" != --test ] || pkgs="$pkgs qemu-user-static"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
