@@ -11,6 +11,11 @@
  * nothing but its register workload (the controller's sends the signal to itself with tgkill
  * and takes it as that syscall returns). That is why the controller's pre-OS phase may do file
  * I/O from its handler, and why every processor's registers can be proven bit-exact after.
+ *
+ * Each processor saves, tags and checks its own slot before it parks, so the slot never leaves
+ * its CPU's cache: the controller reads only each processor's verdict. Time stamps inside the
+ * sequence are TSC reads (fwp_rt_stamp), converted after it; each processor's stamps and flags
+ * have a cache line of their own, as do the counters the processors spin on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +43,13 @@
 #define NO_CPU		(-1)
 
 struct proc {
-	int cpu;
+	_Alignas(64) int cpu;
 	pthread_t thread;
 	struct fwp_workload *wl;	/* the registers it holds across the sequence */
-	uint64_t t_sent, t_entry, t_saved, t_tagged, t_released, t_restored;
+	/* TSC stamps */
+	uint64_t t_sent, t_entry, t_saved, t_tagged, t_checked, t_released, t_restored;
 	volatile int arrived;
+	volatile int state_ok;		/* its own check of its slot, before it parked */
 	volatile int restored;
 };
 
@@ -58,12 +65,12 @@ static struct {
 	struct fwp_rt_result *res;
 	unsigned n;
 	struct proc proc[FWP_RT_MAX_CPUS];
-	volatile int arrivals;
-	volatile int release;
+	_Alignas(64) volatile int arrivals;
+	_Alignas(64) volatile int release;
 	volatile int parked;		/* index left unrestored, NO_CPU if none */
-	volatile int resumed;
-	volatile int stop;		/* ends the workloads */
-	uint64_t t_first;		/* first interrupt sent */
+	_Alignas(64) volatile int resumed;
+	_Alignas(64) volatile int stop;	/* ends the workloads */
+	uint64_t t_first;		/* first interrupt sent (TSC) */
 } rt;
 
 static __thread int rt_self = NO_CPU;
@@ -117,11 +124,12 @@ static enum fwp_rt_outcome load_update(const struct fwp_rt_desc *d, unsigned cha
 
 static int wait_arrivals(void)
 {
-	uint64_t deadline = fwp_now_ns() + (uint64_t)(rt.o->timeout_ms ?: 1000) * 1000000u;
+	uint64_t deadline = fwp_rt_stamp() +
+			    (uint64_t)((rt.o->timeout_ms ?: 1000) * 1e6 / fwp_rt_stamp_ns());
 	unsigned i;
 
 	while ((unsigned)__atomic_load_n(&rt.arrivals, __ATOMIC_ACQUIRE) < rt.n) {
-		if (fwp_now_ns() > deadline)
+		if (fwp_rt_stamp() > deadline)
 			break;
 		fwp_cpu_relax();
 	}
@@ -134,22 +142,17 @@ static int wait_arrivals(void)
 	return -ETIMEDOUT;
 }
 
-/* Every saved state must be intact before anything is applied or restored. */
+/*
+ * Every saved state must be intact before anything is applied or restored: each processor
+ * checked its own before it parked (on_ipi); here their verdicts are read.
+ */
 static int check_states(void)
 {
 	unsigned i;
 
-	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_STATE)
-		((unsigned char *)fwp_rt_slot_xsave(&rt.st, rt.o->inject_cpu))[200] ^= 0x40;
-	/* Bit 0 of the first saved general register (r8): the tag must cover them all. */
-	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_REGS)
-		fwp_rt_slot(&rt.st, rt.o->inject_cpu)->gregs[0] ^= 0x01;
 	for (i = 0; i < rt.n; i++) {
-		uint64_t t = fwp_now_ns();
-		struct fwp_hash128 tag = slot_tag(fwp_rt_slot(&rt.st, i), rt.xi.size);
-		bool ok = fwp_hash128_eq(&tag, &fwp_rt_slot(&rt.st, i)->tag);
+		bool ok = rt.proc[i].state_ok;
 
-		rt.res->core[i].check_ns = fwp_now_ns() - t;
 		if (!ok) {
 			rt.res->failed_cpu = rt.proc[i].cpu;
 			rt.parked = i;
@@ -201,11 +204,24 @@ static enum fwp_rt_outcome pre_os(void)
 	return out;
 }
 
+/*
+ * The tests' corruption of a saved state at rest, between its tag and its check: an XSAVE
+ * byte, or bit 0 of the first saved general register (r8: the tag must cover them all).
+ */
+static void inject_corruption(struct fwp_rt_slot *s, unsigned char *xsave)
+{
+	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_STATE)
+		xsave[200] ^= 0x40;
+	if (rt.o->inject == FWP_RT_INJECT_CORRUPT_REGS)
+		s->gregs[0] ^= 0x01;
+}
+
 static void on_ipi(int sig, siginfo_t *si, void *ctx)
 {
 	int i = rt_self;
 	struct proc *p;
 	struct fwp_rt_slot *s;
+	struct fwp_hash128 tag;
 
 	(void)sig;
 	(void)si;
@@ -213,13 +229,19 @@ static void on_ipi(int sig, siginfo_t *si, void *ctx)
 		return;
 	p = &rt.proc[i];
 	s = fwp_rt_slot(&rt.st, i);
-	p->t_entry = fwp_now_ns();
+	p->t_entry = fwp_rt_stamp();
 	if (fwp_state_save(&rt.xi, ctx, s->gregs, fwp_rt_slot_xsave(&rt.st, i)))
 		return;		/* no XSAVE frame: this processor cannot take part */
 	s->cpu = p->cpu;
-	p->t_saved = fwp_now_ns();
+	p->t_saved = fwp_rt_stamp();
 	s->tag = slot_tag(s, rt.xi.size);
-	p->t_tagged = fwp_now_ns();
+	p->t_tagged = fwp_rt_stamp();
+	if (i == rt.o->inject_cpu)
+		inject_corruption(s, fwp_rt_slot_xsave(&rt.st, i));
+	/* The check, here while the slot is in this CPU's cache: the controller reads the verdict. */
+	tag = slot_tag(s, rt.xi.size);
+	p->state_ok = fwp_hash128_eq(&tag, &s->tag);
+	p->t_checked = fwp_rt_stamp();
 	/* From here the live registers and the frame are garbage: only the slot can save us. */
 	fwp_state_clobber(&rt.xi, ctx);
 	p->arrived = 1;
@@ -230,13 +252,13 @@ static void on_ipi(int sig, siginfo_t *si, void *ctx)
 	}
 	while (!__atomic_load_n(&rt.release, __ATOMIC_ACQUIRE))
 		fwp_cpu_relax();
-	p->t_released = fwp_now_ns();
+	p->t_released = fwp_rt_stamp();
 	if (rt.parked == 0 && i == 0)
 		abort();	/* the controller's own state is bad: a machine check, not a return */
 	while (rt.parked == i)
 		fwp_cpu_relax();	/* never restore a state that failed its check */
 	fwp_state_restore(&rt.xi, ctx, s->gregs, fwp_rt_slot_xsave(&rt.st, i));
-	p->t_restored = fwp_now_ns();
+	p->t_restored = fwp_rt_stamp();
 	p->restored = 1;
 	__atomic_add_fetch(&rt.resumed, 1, __ATOMIC_RELEASE);
 }
@@ -248,6 +270,23 @@ static int pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/*
+ * Takes processor i's slot into its CPU's cache, owned (prefetch for write), and runs the tag's
+ * hash over it once, before its workload starts: the save and the tag in the blackout then
+ * write lines this CPU holds and run code it has just run, instead of fetching either.
+ */
+static void warm_slot(unsigned i)
+{
+	const unsigned char *p = (const unsigned char *)fwp_rt_slot(&rt.st, i);
+	struct fwp_hash128 tag;
+	size_t off;
+
+	for (off = 0; off < FWP_RT_SLOT_HDR + rt.xi.size; off += 64)
+		__builtin_prefetch(p + off, 1, 3);
+	tag = slot_tag(fwp_rt_slot(&rt.st, i), rt.xi.size);
+	__asm__ __volatile__("" : : "r"(&tag) : "memory");	/* computed, not kept */
 }
 
 static void *worker(void *arg)
@@ -263,6 +302,7 @@ static void *worker(void *arg)
 		sigaddset(&block, RT_SIGNAL);
 		pthread_sigmask(SIG_BLOCK, &block, NULL);	/* this processor never arrives */
 	}
+	warm_slot(rt_self);
 	fwp_workload_run(p->wl, &rt.xi);
 	return NULL;
 }
@@ -322,6 +362,7 @@ static int start_workers(void)
 		while (!rt.proc[i].wl->in_loop)
 			sched_yield();
 	}
+	warm_slot(0);
 	return 0;
 }
 
@@ -360,12 +401,12 @@ static void interrupt_all(void)
 	uint64_t deadline;
 	unsigned i, expect = 0;
 
-	rt.t_first = fwp_now_ns();
+	rt.t_first = fwp_rt_stamp();
 	for (i = 1; i < rt.n; i++) {
-		rt.proc[i].t_sent = fwp_now_ns();
+		rt.proc[i].t_sent = fwp_rt_stamp();
 		pthread_kill(rt.proc[i].thread, RT_SIGNAL);
 	}
-	rt.proc[0].t_sent = fwp_now_ns();
+	rt.proc[0].t_sent = fwp_rt_stamp();
 	/* Runs on_ipi here, as processor 0, with its workload's registers live. */
 	fwp_workload_signal_self(rt.proc[0].wl, &rt.xi, RT_SIGNAL);
 	for (i = 0; i < rt.n; i++)
@@ -376,9 +417,11 @@ static void interrupt_all(void)
 		fwp_cpu_relax();
 }
 
+/* The stamps into nanoseconds, after the sequence. */
 static void collect(void)
 {
 	struct fwp_rt_result *r = rt.res;
+	double ns = fwp_rt_stamp_ns();
 	uint64_t last = 0;
 	unsigned i;
 
@@ -393,15 +436,16 @@ static void collect(void)
 		c->restored = p->restored;
 		if (!p->arrived)
 			continue;
-		c->ipi_ns = p->t_entry - p->t_sent;
-		c->save_ns = p->t_saved - p->t_entry;
-		c->tag_ns = p->t_tagged - p->t_saved;
-		c->wait_ns = p->t_released - p->t_tagged;
-		c->restore_ns = p->restored ? p->t_restored - p->t_released : 0;
+		c->ipi_ns = (uint64_t)((p->t_entry - p->t_sent) * ns);
+		c->save_ns = (uint64_t)((p->t_saved - p->t_entry) * ns);
+		c->tag_ns = (uint64_t)((p->t_tagged - p->t_saved) * ns);
+		c->check_ns = (uint64_t)((p->t_checked - p->t_tagged) * ns);
+		c->wait_ns = (uint64_t)((p->t_released - p->t_checked) * ns);
+		c->restore_ns = p->restored ? (uint64_t)((p->t_restored - p->t_released) * ns) : 0;
 		if (p->restored && p->t_restored > last)
 			last = p->t_restored;
 	}
-	r->blackout_ns = last > rt.t_first ? last - rt.t_first : 0;
+	r->blackout_ns = last > rt.t_first ? (uint64_t)((last - rt.t_first) * ns) : 0;
 }
 
 /* The mailbox after the pre-OS phase, for the OS to read: applied updates are consumed. */
@@ -459,6 +503,7 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 	rt.o = o;
 	rt.res = res;
 	rt.parked = NO_CPU;
+	fwp_rt_stamp_ns();	/* calibrated here, never inside the sequence */
 	rt.st.fd = -1;		/* not open yet: the cleanup must not close stdin */
 	ret = fwp_xsave_probe(&rt.xi);
 	if (ret)
@@ -748,59 +793,57 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+enum { FLOOR_REPS = 8 };	/* operations per timed batch of the floor */
+
 /*
- * A processor's save + check + restore without the sequence around it: the same functions on
- * a slot laid out as in the state area, through a frame holding the same (non-init) state the
- * kernel would hand a handler, back to back on one core, each phase between its own clock reads
- * as on_ipi and check_states time them (the tag in between is not timed, there either).
+ * The floor under a processor's save + check + restore, bare on one core: an XSAVE of the state
+ * a workload holds (every component it holds non-init, loaded from a frame such as the kernel
+ * builds), an XRSTOR of it, and one XXH3-128 of the bytes the tag covers, in a slot laid out as
+ * in the state area. Each sample times FLOOR_REPS of each operation between TSC stamps: no
+ * clock read per operation. The XSAVE and the XRSTOR are what the kernel itself pays for a
+ * signal's frame, on delivery and at sigreturn: kernel[] gets those two alone.
  */
-static int bare_save_check_restore(const struct fwp_xsave_info *xi, unsigned runs, uint64_t *t)
+static int bare_floor(const struct fwp_xsave_info *xi, unsigned runs, uint64_t *raw,
+		      uint64_t *kernel)
 {
 	size_t area = (xi->size + 63) & ~(size_t)63;
 	struct fwp_rt_slot *s = aligned_alloc(64, FWP_RT_SLOT_HDR + area);
 	void *frame = aligned_alloc(64, area);
-	unsigned char *xsave = (unsigned char *)s + FWP_RT_SLOT_HDR;
-	ucontext_t uc;
-	unsigned i;
-	int ret = 0;
+	double ns = fwp_rt_stamp_ns();
+	struct fwp_hash128 tag;
+	unsigned i, j;
 
 	if (!s || !frame) {
 		free(s);
 		free(frame);
 		return -ENOMEM;
 	}
-	memset(s, 0, FWP_RT_SLOT_HDR + area);
-	memset(&uc, 0, sizeof(uc));
+	memset(s, 0, FWP_RT_SLOT_HDR + area);	/* XRSTOR needs the header's reserved bytes 0 */
 	fwp_xsave_frame(xi, frame);
-	uc.uc_mcontext.fpregs = frame;
-	for (i = 0; i < runs && !ret; i++) {
-		uint64_t t0, t1, t2, t3, t4, t5;
-		struct fwp_hash128 tag;
+	for (i = 0; i < runs; i++) {
+		uint64_t xsave, xrstor, t0, t1;
 
-		t0 = fwp_now_ns();
-		ret = fwp_state_save(xi, &uc, s->gregs, xsave);
-		t1 = fwp_now_ns();
-		s->tag = slot_tag(s, xi->size);
-		t2 = fwp_now_ns();
-		tag = slot_tag(s, xi->size);
-		if (!fwp_hash128_eq(&tag, &s->tag))
-			ret = -EPROTO;
-		t3 = fwp_now_ns();
-		t4 = fwp_now_ns();
-		if (!ret)
-			ret = fwp_state_restore(xi, &uc, s->gregs, xsave);
-		t5 = fwp_now_ns();
-		t[i] = (t1 - t0) + (t3 - t2) + (t5 - t4);
+		fwp_xsave_floor(xi, frame, (unsigned char *)s + FWP_RT_SLOT_HDR, FLOOR_REPS,
+				&xsave, &xrstor);
+		t0 = fwp_rt_stamp();
+		for (j = 0; j < FLOOR_REPS; j++) {
+			tag = slot_tag(s, xi->size);
+			__asm__ __volatile__("" : : "r"(&tag) : "memory");	/* keep each */
+		}
+		t1 = fwp_rt_stamp();
+		kernel[i] = (uint64_t)((xsave + xrstor) * ns / FLOOR_REPS);
+		raw[i] = (uint64_t)((xsave + xrstor + (t1 - t0)) * ns / FLOOR_REPS);
 	}
 	free(s);
 	free(frame);
-	return ret;
+	return 0;
 }
 
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out)
 {
 	struct sigaction sa = { .sa_handler = on_bare }, old;
 	struct fwp_xsave_info xi;
+	double ns = fwp_rt_stamp_ns();
 	uint64_t t0;
 	pthread_t th;
 	unsigned i;
@@ -810,7 +853,7 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 	if (ret || !runs)
 		return ret ? ret : -EINVAL;
 	pin(cpus[0]);
-	ret = bare_save_check_restore(&xi, runs, out->xsave_xrstor_hash_ns);
+	ret = bare_floor(&xi, runs, out->xsave_xrstor_hash_ns, out->kernel_xsave_xrstor_ns);
 	if (ret)
 		return ret;
 
@@ -819,11 +862,11 @@ int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_ba
 	ret = -pthread_create(&th, NULL, spinner, &target);
 	for (i = 0; !ret && i < runs; i++) {
 		__atomic_store_n(&bare_flag, 0, __ATOMIC_RELEASE);
-		t0 = fwp_now_ns();
+		t0 = fwp_rt_stamp();	/* stamped as the sequence is */
 		pthread_kill(th, RT_SIGNAL);
 		while (!__atomic_load_n(&bare_flag, __ATOMIC_ACQUIRE))
 			fwp_cpu_relax();
-		out->signal_rtt_ns[i] = fwp_now_ns() - t0;
+		out->signal_rtt_ns[i] = (uint64_t)((fwp_rt_stamp() - t0) * ns);
 	}
 	if (!ret) {
 		__atomic_store_n(&rt.stop, 1, __ATOMIC_RELEASE);

@@ -4,16 +4,18 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "rt/rt_cpu.h"
 
 #define FP_XSTATE_MAGIC1	0x46505853u
 #define SW_BYTES_OFFSET		464	/* struct _fpx_sw_bytes in the legacy area */
+#define SW_XSTATE_SIZE		(SW_BYTES_OFFSET + 16)	/* its xstate_size: the frame's XSAVE image */
 #define XMM_OFFSET		160	/* xmm0-15 in the legacy area */
 #define XMM_SIZE		256
 #define XSAVE_HDR_OFFSET	512	/* the XSAVE header: XSTATE_BV, XCOMP_BV, reserved */
-#define XSAVE_HDR_SIZE		64
 /* What a workload holds: SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM (x87 it leaves alone). */
 #define HELD_COMPONENTS		0xe6ull
 
@@ -50,42 +52,45 @@ int fwp_xsave_probe(struct fwp_xsave_info *xi)
 	return 0;
 }
 
-static int frame_xsave(ucontext_t *uc, void **area)
+/* The frame's XSAVE image and its size (the kernel's xstate_size, at most xi->size). */
+static int frame_xsave(const struct fwp_xsave_info *xi, ucontext_t *uc, void **area,
+		       size_t *size)
 {
 	unsigned char *fx = (unsigned char *)uc->uc_mcontext.fpregs;
-	uint32_t magic;
+	uint32_t magic, xstate_size;
 
 	if (!fx)
 		return -EPROTO;
 	memcpy(&magic, fx + SW_BYTES_OFFSET, sizeof(magic));
 	if (magic != FP_XSTATE_MAGIC1)
 		return -EPROTO;
+	memcpy(&xstate_size, fx + SW_XSTATE_SIZE, sizeof(xstate_size));
 	*area = fx;
+	*size = xstate_size < xi->size ? xstate_size : xi->size;
 	return 0;
 }
 
-/* The kernel saved the state in the frame and gave the handler a clean FPU: load, then save. */
-static void xrstor_then_xsave(const void *from, void *to, uint64_t mask)
+/*
+ * The copies in and out of the slot: rep movsb, no vector registers. A CPU that has been
+ * spinning may have its wide vector units powered down, and the first wide instructions after
+ * the interrupt would run at a fraction of their speed.
+ */
+static void copy_bytes(void *dst, const void *src, size_t n)
 {
-	__asm__ __volatile__("xrstor64 (%0)\n\txsave64 (%1)"
-			     : : "r"(from), "r"(to), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32))
-			     : "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-			       "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
-			       "xmm15");
+	__asm__ __volatile__("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
 
 int fwp_state_save(const struct fwp_xsave_info *xi, ucontext_t *uc, uint64_t *gregs,
 		   void *area)
 {
 	void *frame;
-	int ret = frame_xsave(uc, &frame);
+	size_t size;
+	int ret = frame_xsave(xi, uc, &frame, &size);
 
 	if (ret)
 		return ret;
-	memcpy(gregs, uc->uc_mcontext.gregs, FWP_RT_GREGS * sizeof(uint64_t));
-	/* XSAVE writes only XSTATE_BV; XRSTOR faults unless the rest of the header is zero. */
-	memset((unsigned char *)area + XSAVE_HDR_OFFSET, 0, XSAVE_HDR_SIZE);
-	xrstor_then_xsave(frame, area, xi->mask);
+	copy_bytes(gregs, uc->uc_mcontext.gregs, FWP_RT_GREGS * sizeof(uint64_t));
+	copy_bytes(area, frame, size);
 	return 0;
 }
 
@@ -93,13 +98,68 @@ int fwp_state_restore(const struct fwp_xsave_info *xi, ucontext_t *uc, const uin
 		      const void *area)
 {
 	void *frame;
-	int ret = frame_xsave(uc, &frame);
+	size_t size;
+	int ret = frame_xsave(xi, uc, &frame, &size);
 
 	if (ret)
 		return ret;
-	xrstor_then_xsave(area, frame, xi->mask);
-	memcpy(uc->uc_mcontext.gregs, gregs, FWP_RT_GREGS * sizeof(uint64_t));
+	copy_bytes(frame, area, size);
+	copy_bytes(uc->uc_mcontext.gregs, gregs, FWP_RT_GREGS * sizeof(uint64_t));
 	return 0;
+}
+
+#define CLOB_XSAVE	"memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", \
+			"xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", \
+			"xmm15"
+
+__attribute__((noinline))
+void fwp_xsave_floor(const struct fwp_xsave_info *xi, const void *frame, void *area,
+		     unsigned reps, uint64_t *xsave_ticks, uint64_t *xrstor_ticks)
+{
+	uint32_t lo = (uint32_t)xi->mask, hi = (uint32_t)(xi->mask >> 32);
+	uint64_t t0, t1, t2;
+	unsigned i;
+
+	__asm__ __volatile__("xrstor64 (%0)" : : "r"(frame), "a"(lo), "d"(hi) : CLOB_XSAVE);
+	t0 = fwp_rt_stamp();
+	for (i = 0; i < reps; i++)
+		__asm__ __volatile__("xsave64 (%0)" : : "r"(area), "a"(lo), "d"(hi) : "memory");
+	t1 = fwp_rt_stamp();
+	for (i = 0; i < reps; i++)
+		__asm__ __volatile__("xrstor64 (%0)" : : "r"(area), "a"(lo), "d"(hi) : CLOB_XSAVE);
+	t2 = fwp_rt_stamp();
+	*xsave_ticks = t1 - t0;
+	*xrstor_ticks = t2 - t1;
+}
+
+uint64_t fwp_rt_stamp(void)
+{
+	return __rdtsc();
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double fwp_rt_stamp_ns(void)
+{
+	static double ns_per_tick;
+	uint64_t t0, c0, t1, c1;
+
+	if (ns_per_tick > 0)
+		return ns_per_tick;
+	t0 = mono_ns();
+	c0 = fwp_rt_stamp();
+	do
+		t1 = mono_ns();
+	while (t1 - t0 < 2000000);
+	c1 = fwp_rt_stamp();
+	ns_per_tick = c1 > c0 ? (double)(t1 - t0) / (double)(c1 - c0) : 1.0;
+	return ns_per_tick;
 }
 
 /*
@@ -180,11 +240,11 @@ void fwp_state_clobber(const struct fwp_xsave_info *xi, ucontext_t *uc)
 	static const int gp[] = { REG_RBX, REG_R12, REG_R13, REG_R14, REG_R15 };
 	unsigned char *fx = (unsigned char *)uc->uc_mcontext.fpregs;
 	void *frame;
-	size_t i;
+	size_t i, size;
 
 	for (i = 0; i < sizeof(gp) / sizeof(gp[0]); i++)
 		uc->uc_mcontext.gregs[gp[i]] = 0xdeaddeaddeaddeadll;
-	if (!frame_xsave(uc, &frame))
+	if (!frame_xsave(xi, uc, &frame, &size))
 		fill_held(xi, frame, 0xa5);
 	else if (fx)
 		memset(fx + XMM_OFFSET, 0xa5, XMM_SIZE);	/* a legacy (FXSAVE) frame */

@@ -31,9 +31,11 @@ struct fwp_xsave_info {
 int fwp_xsave_probe(struct fwp_xsave_info *xi);
 
 /*
- * In a signal handler: the interrupted state into gregs and the 64-byte-aligned xsave area
- * (XRSTOR from the frame, XSAVE into the area), and back (XRSTOR from the area, XSAVE into the
- * frame). -EPROTO if the frame carries no XSAVE state.
+ * In a signal handler: the interrupted state into gregs and the 64-byte-aligned xsave area,
+ * and back. The kernel has already XSAVEd the interrupted extended state into the frame (and
+ * XRSTORs it from there at sigreturn), so both are plain copies of the frame's XSAVE image
+ * (its own size, at most xi->size): no second XSAVE/XRSTOR pair. -EPROTO if the frame carries
+ * no XSAVE state.
  */
 int fwp_state_save(const struct fwp_xsave_info *xi, ucontext_t *uc, uint64_t *gregs,
 		   void *area);
@@ -48,6 +50,24 @@ int fwp_state_restore(const struct fwp_xsave_info *xi, ucontext_t *uc, const uin
  * fwp_state_restore outside a handler: the benchmark's bare cost of the same work.
  */
 void fwp_xsave_frame(const struct fwp_xsave_info *xi, void *frame);
+
+/*
+ * The floor under any save and restore of this state, for the benchmark: loads frame's state
+ * (fwp_xsave_frame) into the registers, then times reps XSAVEs of it into area and reps XRSTORs
+ * of it from there, in TSC ticks (fwp_rt_stamp), for the lot of each.
+ */
+void fwp_xsave_floor(const struct fwp_xsave_info *xi, const void *frame, void *area,
+		     unsigned reps, uint64_t *xsave_ticks, uint64_t *xrstor_ticks);
+
+/*
+ * Time stamps inside the sequence: the TSC, a dozen nanoseconds to read where clock_gettime
+ * takes 100 or more on a guest, converted once the sequence is over. Invariant and synchronised
+ * across CPUs where the kernel's clocksource is the TSC.
+ */
+uint64_t fwp_rt_stamp(void);
+
+/* Nanoseconds per TSC tick, calibrated against CLOCK_MONOTONIC over 2 ms on the first call. */
+double fwp_rt_stamp_ns(void);
 
 /*
  * Overwrites, in the frame, rbx, r12-r15 and every state component a workload holds (marked

@@ -107,11 +107,11 @@ struct fwp_rt_core {
 					 * (every restored processor, the controller included) */
 	bool regs_ok;			/* checked, and they came back bit-exact */
 	uint64_t ipi_ns;		/* signal sent to handler entered */
-	uint64_t save_ns;		/* registers, XRSTOR of the frame, XSAVE into the slot */
+	uint64_t save_ns;		/* registers and the frame's XSAVE image into the slot */
 	uint64_t tag_ns;		/* XXH3 of the saved bytes */
 	uint64_t wait_ns;		/* parked at the rendezvous */
-	uint64_t check_ns;		/* the controller re-hashing this slot */
-	uint64_t restore_ns;		/* XRSTOR of the slot, XSAVE into the frame, registers */
+	uint64_t check_ns;		/* re-hashing its own slot on its CPU, before it parks */
+	uint64_t restore_ns;		/* the slot back into the frame, registers */
 };
 
 struct fwp_rt_result {
@@ -148,12 +148,13 @@ int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res);
 struct fwp_rt_bare {
 	uint64_t *signal_rtt_ns;	/* signal to a spinning thread and back */
 	/*
-	 * A processor's save + check + restore with nothing around it, on one core: the same
-	 * functions (registers + XRSTOR of a frame + XSAVE into a slot; XXH3-128 of the slot and
-	 * the compare; XRSTOR from the slot + XSAVE into the frame + registers) on the same amount
-	 * of non-init state, timed as the sequence times them, in three phases.
+	 * The floor under a processor's save + check + restore, on one core: one XSAVE, one
+	 * XRSTOR and one XXH3-128 of the same amount of non-init state as a workload holds
+	 * (averaged over a batch of each, TSC stamps around the batch).
 	 */
 	uint64_t *xsave_xrstor_hash_ns;
+	/* Its XSAVE + XRSTOR alone: what the kernel pays for a signal frame, in and out. */
+	uint64_t *kernel_xsave_xrstor_ns;
 };
 int fwp_rt_bare(const int *cpus, unsigned ncpus, unsigned runs, struct fwp_rt_bare *out);
 
