@@ -95,11 +95,12 @@ int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 	switch (err) {
 	case -EINVAL:
 		return cli_die(CLI_EXIT_TARGET, "target %s: malformed (expected shm:NAME, "
-			       "vfio:BDF[,bar=N][,offset=O], pci:BDF[,bar=N][,offset=O]%s)", uri,
+			       "vfio:BDF[,bar=N][,offset=O], pci:BDF[,bar=N][,offset=O], "
+			       "mem:ADDR[,size=S][,dev=PATH]%s)", uri,
 			       CLI_DPDK_BUILT ? " or dpdk:BDF[,bar=N][,offset=O]" : "");
 	case -EAFNOSUPPORT:
 		return cli_die(CLI_EXIT_TARGET, "target %s: unknown scheme (this build knows shm:, "
-			       "vfio:, pci:%s)", uri, CLI_DPDK_BUILT ? ", dpdk:" : "");
+			       "vfio:, pci:, mem:%s)", uri, CLI_DPDK_BUILT ? ", dpdk:" : "");
 	case -ETIMEDOUT:
 		return cli_die(CLI_EXIT_TIMEOUT,
 			       "target %s: no BMC answered within %.1f s (is bmc-sim running?)",

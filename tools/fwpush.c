@@ -26,7 +26,9 @@ static const char about[] =
 
 static const char targets[] =
 	"shm:NAME (POSIX shared memory, /dev/shm/NAME), vfio:BDF[,bar=N][,offset=O]\n"
-	"(a PCI BAR through vfio-pci), pci:BDF[,bar=N][,offset=O] (through sysfs, as root)"
+	"(a PCI BAR through vfio-pci), pci:BDF[,bar=N][,offset=O] (through sysfs, as root),\n"
+	"mem:ADDR[,size=S][,dev=PATH] (physical memory through /dev/mem: a BMC's window in its\n"
+	"own DRAM; or a file that is a BMC's memory, ADDR an offset into it)"
 	DPDK_TARGET ".";
 
 static int cmd_help(int argc, char **argv);
