@@ -26,6 +26,7 @@ const char *fwp_redfish_error(void)
 	return why;
 }
 
+#ifdef FWP_REDFISH_MODULE
 static int h_open(void *b, uint64_t size)
 {
 	return fwp_bmc_door_open(b, size);
@@ -70,12 +71,12 @@ static int h_fetch(const char *url, fwp_fetch_sink sink, void *arg, char *detail
 #else
 #define h_fetch NULL
 #endif
+#endif /* FWP_REDFISH_MODULE */
 
 int fwp_redfish_start(struct fwp_bmc *b, const struct fwp_redfish_opts *opts,
 		      struct fwp_redfish **out)
 {
 	struct fwp_redfish_opts o;
-	struct fwp_redfish *r;
 	int ret;
 
 	why[0] = 0;
@@ -91,7 +92,8 @@ int fwp_redfish_start(struct fwp_bmc *b, const struct fwp_redfish_opts *opts,
 		 "libmicrohttpd, json-c, gnutls and a build that can load modules)");
 	return -ENOTSUP;
 #else
-	r = calloc(1, sizeof(*r));
+	struct fwp_redfish *r = calloc(1, sizeof(*r));
+
 	if (!r)
 		return -ENOMEM;
 	{
