@@ -41,6 +41,8 @@ void usage_bmc_sim(FILE *out)
 		"                         SimpleUpdate, tasks; one update at a time, either door\n"
 		"      --redfish-users FILE  its credentials: NAME:HASH lines, HASH from\n"
 		"                         'openssl passwd -6' (required: no default password)\n"
+		"      --redfish-timeout DURATION  close an idle or stalled connection after this\n"
+		"                         (default 30s; an upload cut off leaves nothing behind)\n"
 		"      --tls-cert PEM, --tls-key PEM  its certificate (default: a self-signed\n"
 		"                         one made at the first start, kept at PATH.tls.crt/.key)\n"
 		"  -q, --quiet            do not log sessions\n",
@@ -129,7 +131,7 @@ static int run_bmc(const char *window, const char *flash, const struct fwp_bmc_o
 int cmd_bmc_sim(int argc, char **argv)
 {
 	enum { OPT_FLASH_SIZE = 256, OPT_FLASH_MODEL, OPT_IDLE, OPT_PUBKEY, OPT_IVSHMEM,
-	       OPT_REDFISH, OPT_REDFISH_USERS, OPT_TLS_CERT, OPT_TLS_KEY };
+	       OPT_REDFISH, OPT_REDFISH_USERS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_REDFISH_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "window", required_argument, NULL, 'w' },
 		{ "flash", required_argument, NULL, 'f' },
@@ -142,6 +144,7 @@ int cmd_bmc_sim(int argc, char **argv)
 		{ "ivshmem", required_argument, NULL, OPT_IVSHMEM },
 		{ "redfish", required_argument, NULL, OPT_REDFISH },
 		{ "redfish-users", required_argument, NULL, OPT_REDFISH_USERS },
+		{ "redfish-timeout", required_argument, NULL, OPT_REDFISH_TIMEOUT },
 		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -194,6 +197,15 @@ int cmd_bmc_sim(int argc, char **argv)
 			rf.listen = listen;
 			break;
 		case OPT_REDFISH_USERS: rf.users_path = optarg; break;
+		case OPT_REDFISH_TIMEOUT: {
+			uint32_t ms;
+
+			if (fwp_parse_ms(optarg, &ms) || !ms)
+				ret = cli_die(CLI_EXIT_USAGE, "--redfish-timeout %s: expected a duration "
+					      "such as 30, 5s or 1500ms", optarg);
+			rf.timeout_s = (ms + 999) / 1000;	/* whole seconds, rounded up */
+			break;
+		}
 		case OPT_TLS_CERT: rf.tls_cert = optarg; break;
 		case OPT_TLS_KEY: rf.tls_key = optarg; break;
 		case 'q': opts.on_session = NULL; break;
