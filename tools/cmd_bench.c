@@ -29,7 +29,7 @@
 #include "cli.h"
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
-#include "core/hash.h"
+#include "fwpush/hash.h"
 #include "stats.h"
 
 extern char **environ;
@@ -517,24 +517,13 @@ static int connect_bmc(const struct bmc_proc *p, struct fwp_host **h)
 /* The image's XXH3-128: the anchor's stand-in for a signature made before the update. */
 static int hash_image(struct bench *b)
 {
-	unsigned char *buf = malloc(CMP_BLOCK);
-	int fd = open(b->image, O_RDONLY | O_CLOEXEC);
-	struct fwp_hstate hs;
-	ssize_t n = 1;
+	int fd = open(b->image, O_RDONLY | O_CLOEXEC), ret;
 
-	fwp_hash()->reset(&hs);
-	while (buf && fd >= 0 && n > 0) {
-		n = read_full(fd, buf, CMP_BLOCK);
-		if (n > 0)
-			fwp_hash()->update(&hs, buf, n);
-	}
+	ret = fd < 0 ? -errno : fwp_hash_fd(fd, &b->image_hash);
 	if (fd >= 0)
 		close(fd);
-	free(buf);
-	if (!buf || fd < 0 || n < 0)
-		return cli_die(CLI_EXIT_FAILURE, "bench: cannot read %s", b->image);
-	b->image_hash = fwp_hash()->digest(&hs);
-	return 0;
+	return ret ? cli_die(CLI_EXIT_FAILURE, "bench: cannot read %s: %s", b->image,
+			     strerror(-ret)) : 0;
 }
 
 /* The anchor's emulated BMC, started before bmc-sim so it inherits nothing of the push's. */

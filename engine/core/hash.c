@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/hash.h"
 
@@ -97,4 +99,30 @@ int fwp_hash128_parse(const char *hex, struct fwp_hash128 *h)
 	h->hi = w[0];
 	h->lo = w[1];
 	return 0;
+}
+
+int fwp_hash_fd(int fd, struct fwp_hash128 *out)
+{
+	enum { BLOCK = 64 << 10 };
+	unsigned char *buf = malloc(BLOCK);
+	struct fwp_hstate hs;
+	ssize_t n = 1;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fwp_hash()->reset(&hs);
+	while (n > 0) {
+		n = read(fd, buf, BLOCK);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0)
+			ret = -errno;
+		else if (n > 0)
+			fwp_hash()->update(&hs, buf, n);
+	}
+	free(buf);
+	if (!ret)
+		*out = fwp_hash()->digest(&hs);
+	return ret;
 }

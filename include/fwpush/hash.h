@@ -27,6 +27,9 @@ void fwp_hash128_hex(const struct fwp_hash128 *h, char out[33]);
 /* Parses 32 hex digits; -EINVAL otherwise. */
 int fwp_hash128_parse(const char *hex, struct fwp_hash128 *h);
 
+/* XXH3-128 of what fd reads from its offset to its end (read(2) in 64 KiB blocks); 0 or -errno. */
+int fwp_hash_fd(int fd, struct fwp_hash128 *out);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

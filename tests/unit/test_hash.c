@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -20,6 +21,29 @@
 
 static const size_t sizes[] = { 0, 1, 3, 16, 17, 128, 129, 240, 241, 1023, 4096, 65537,
 				(256u << 10) + 5, 3u << 20 };
+
+/*
+ * fwp_hash_fd: n bytes written to a file and read back from its offset hash as the bytes do (in
+ * blocks of 64 KiB: the sizes above cross them), from a later offset as what follows it, and a
+ * descriptor it cannot read is an error.
+ */
+static void check_fd(const unsigned char *buf, size_t n, const XXH128_hash_t *ref)
+{
+	FILE *f = tmpfile();
+	struct fwp_hash128 got = { 0, 0 };
+	XXH128_hash_t tail = XXH3_128bits(buf + n / 2, n - n / 2);
+	int fd = f ? fileno(f) : -1;
+
+	CHECK(fd >= 0 && write(fd, buf, n) == (ssize_t)n && lseek(fd, 0, SEEK_SET) == 0);
+	CHECK_EQ(fwp_hash_fd(fd, &got), 0);
+	CHECK(got.lo == ref->low64 && got.hi == ref->high64);
+	CHECK(lseek(fd, n / 2, SEEK_SET) == (off_t)(n / 2));
+	CHECK_EQ(fwp_hash_fd(fd, &got), 0);
+	CHECK(got.lo == tail.low64 && got.hi == tail.high64);
+	CHECK_EQ(fwp_hash_fd(-1, &got), -EBADF);
+	if (f)
+		fclose(f);
+}
 
 static void check_variant(const char *name, const unsigned char *buf, unsigned char *dst)
 {
@@ -58,6 +82,7 @@ static void check_variant(const char *name, const unsigned char *buf, unsigned c
 		copied2 = ops->digest(&b);
 		CHECK(copied.lo == ref.low64 && copied.hi == ref.high64);
 		CHECK(copied2.lo == ref.low64 && copied2.hi == ref.high64);
+		check_fd(buf, n, &ref);
 	}
 	printf("variant %s: agrees with libxxhash %u\n", name, XXH_versionNumber());
 }
