@@ -74,6 +74,7 @@ struct fwp_bmc {
 	uint16_t window_status;
 	bool window_done;
 	struct fwp_door_bank active, inactive;
+	char window_version[64];	/* of the image the window is receiving */
 	char *flash_path;
 	/* The door's session: held by the thread that opened it. */
 	uint64_t d_size, d_received;
@@ -99,6 +100,35 @@ static void flash_beat(void *arg)
 		heartbeat(b);
 }
 
+/*
+ * The version an image carries: the PackageVersionString of a PLDM firmware update package
+ * (DSP0267: the package header's UUID, format revision, header size, release time, component
+ * bitmap length, then the version string's type, length and bytes), printable ASCII only.
+ */
+static void pkg_version(const unsigned char *p, uint64_t n, char out[64])
+{
+	static const unsigned char uuid[2][16] = {
+		{ 0xf0, 0x18, 0x87, 0x8c, 0xcb, 0x7d, 0x49, 0x43,	/* header format 1.0 */
+		  0x98, 0x00, 0xa0, 0x2f, 0x05, 0x9a, 0xca, 0x02 },
+		{ 0x12, 0x44, 0xd2, 0x64, 0x8d, 0x7d, 0x47, 0x18,	/* header format 1.1 */
+		  0xa0, 0x30, 0xfc, 0x8a, 0x56, 0x58, 0x7d, 0x5a },
+	};
+	unsigned len, i, k = 0;
+
+	out[0] = 0;
+	if (n < 36 || (memcmp(p, uuid[0], 16) && memcmp(p, uuid[1], 16)))
+		return;
+	len = p[35];
+	if ((p[34] != 1 && p[34] != 2) || !len || 36 + (uint64_t)len > n)	/* ASCII, UTF-8 */
+		return;
+	for (i = 0; i < len && k < 63; i++) {
+		if (p[36 + i] < 0x20 || p[36 + i] > 0x7e)
+			return;		/* not a version we show */
+		out[k++] = (char)p[36 + i];
+	}
+	out[k] = 0;
+}
+
 /* Takes the flash for one door; false if the other holds it. */
 static bool door_take(struct fwp_bmc *b, enum fwp_door_owner who, uint64_t size)
 {
@@ -122,7 +152,7 @@ static bool door_take(struct fwp_bmc *b, enum fwp_door_owner who, uint64_t size)
 
 /* Gives the flash back; an activated image becomes the active bank, the old one inactive. */
 static void door_give(struct fwp_bmc *b, enum fwp_door_owner who, enum fwp_status st,
-		      uint64_t size, const struct fwp_hash128 *hash)
+		      uint64_t size, const struct fwp_hash128 *hash, const char *version)
 {
 	pthread_mutex_lock(&b->door_lock);
 	if (b->owner == (int)who) {
@@ -134,6 +164,8 @@ static void door_give(struct fwp_bmc *b, enum fwp_door_owner who, enum fwp_statu
 		if (st == FWP_ST_OK && hash) {
 			b->inactive = b->active;
 			b->active = (struct fwp_door_bank){ .known = 1, .size = size, .hash = *hash };
+			snprintf(b->active.version, sizeof(b->active.version), "%s",
+				 version ? version : "");
 		}
 	}
 	pthread_mutex_unlock(&b->door_lock);
@@ -231,7 +263,7 @@ static void session_end(struct fwp_bmc *b, enum fwp_status st, uint16_t type,
 		s.image_hash = *hash;
 	if (st != FWP_ST_OK)
 		flash_release(b);
-	door_give(b, FWP_DOOR_WINDOW, st, b->start.image_size, hash);
+	door_give(b, FWP_DOOR_WINDOW, st, b->start.image_size, hash, b->window_version);
 	b->no_session = st == FWP_ST_IDLE_TIMEOUT ? st :
 			st == FWP_ST_ABORTED && type == FWP_MSG_ABORT ? st : FWP_ST_BAD_STATE;
 	session_close(b);
@@ -253,13 +285,13 @@ static enum fwp_status session_open(struct fwp_bmc *b, const struct fwp_start_bo
 	ret = b->flash->begin(b->flash_ctx, sb->image_size, &b->staging);
 	heartbeat(b);
 	if (ret) {
-		door_give(b, FWP_DOOR_WINDOW, FWP_ST_STORAGE_ERROR, 0, NULL);
+		door_give(b, FWP_DOOR_WINDOW, FWP_ST_STORAGE_ERROR, 0, NULL, NULL);
 		return FWP_ST_STORAGE_ERROR;	/* the flash put everything back itself */
 	}
 	/* A signature is checked over the staged image: a flash that does not stage cannot. */
 	if (!b->staging && (b->verifier || !b->bounce)) {
 		flash_release(b);
-		door_give(b, FWP_DOOR_WINDOW, FWP_ST_STORAGE_ERROR, 0, NULL);
+		door_give(b, FWP_DOOR_WINDOW, FWP_ST_STORAGE_ERROR, 0, NULL, NULL);
 		return FWP_ST_STORAGE_ERROR;
 	}
 	fwp_hash()->reset(&b->image_hs);
@@ -355,6 +387,8 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 			session_end(b, st, FWP_MSG_DATA, NULL);
 		return;
 	}
+	if (!h->offset)
+		pkg_version(dst, want, b->window_version);	/* the first chunk holds the header */
 	b->received += want;
 	__atomic_store_n(&b->pub_received, b->received, __ATOMIC_RELAXED);
 	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
@@ -721,6 +755,8 @@ static int hash_file(const char *path, struct fwp_door_bank *out)
 	}
 	fwp_hash()->reset(hs);
 	while ((n = read(fd, buf, 1u << 20)) > 0) {
+		if (!size)
+			pkg_version(buf, (uint64_t)n, out->version);
 		fwp_hash()->update(hs, buf, (size_t)n);
 		size += (uint64_t)n;
 	}
@@ -728,8 +764,11 @@ static int hash_file(const char *path, struct fwp_door_bank *out)
 		ret = -errno;
 	else if (!size)
 		ret = -ENODATA;
-	else
-		*out = (struct fwp_door_bank){ .known = 1, .size = size, .hash = fwp_hash()->digest(hs) };
+	else {
+		out->known = 1;
+		out->size = size;
+		out->hash = fwp_hash()->digest(hs);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -780,7 +819,7 @@ int fwp_bmc_door_open(struct fwp_bmc *b, uint64_t size)
 		ret = -EIO;
 	}
 	if (ret) {
-		door_give(b, FWP_DOOR_DOOR, FWP_ST_STORAGE_ERROR, 0, NULL);
+		door_give(b, FWP_DOOR_DOOR, FWP_ST_STORAGE_ERROR, 0, NULL, NULL);
 		return ret == -EIO || ret == -ENOSPC ? ret : -EIO;
 	}
 	fwp_hash()->reset(&b->d_hs);
@@ -836,6 +875,7 @@ int fwp_bmc_door_finish(struct fwp_bmc *b, uint64_t size, const unsigned char *s
 			struct fwp_hash128 *hash)
 {
 	struct fwp_hash128 h;
+	char version[64] = "";
 	int ret = 0;
 
 	if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) != FWP_DOOR_DOOR)
@@ -861,11 +901,13 @@ int fwp_bmc_door_finish(struct fwp_bmc *b, uint64_t size, const unsigned char *s
 		ret = -ENOKEY;
 	if (!ret && b->verifier && fwp_verify(b->verifier, b->d_staging, b->d_size, sig))
 		ret = -EKEYREJECTED;
+	if (!ret && b->d_staging)
+		pkg_version(b->d_staging, b->d_size, version);
 	if (!ret && b->flash->commit(b->flash_ctx))
 		ret = -EIO;
 	if (ret)
 		flash_release(b);
-	door_give(b, FWP_DOOR_DOOR, ret ? FWP_ST_STORAGE_ERROR : FWP_ST_OK, b->d_size, &h);
+	door_give(b, FWP_DOOR_DOOR, ret ? FWP_ST_STORAGE_ERROR : FWP_ST_OK, b->d_size, &h, version);
 	return ret;
 }
 
@@ -874,7 +916,7 @@ void fwp_bmc_door_abort(struct fwp_bmc *b)
 	if (__atomic_load_n(&b->owner, __ATOMIC_ACQUIRE) != FWP_DOOR_DOOR)
 		return;
 	flash_release(b);
-	door_give(b, FWP_DOOR_DOOR, FWP_ST_ABORTED, 0, NULL);
+	door_give(b, FWP_DOOR_DOOR, FWP_ST_ABORTED, 0, NULL, NULL);
 }
 
 void fwp_bmc_door_status(struct fwp_bmc *b, struct fwp_door_status *s)

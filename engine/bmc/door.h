@@ -16,11 +16,16 @@
 
 enum fwp_door_owner { FWP_DOOR_FREE, FWP_DOOR_WINDOW, FWP_DOOR_DOOR };
 
-/* A bank as the BMC knows it: its image's size and XXH3-128, known = 0 when empty/partial. */
+/*
+ * A bank as the BMC knows it: its image's size and XXH3-128, known = 0 when empty/partial;
+ * version: the PackageVersionString of an image that is a PLDM firmware update package
+ * (DMTF DSP0267, package header format 1.0 or 1.1), else "".
+ */
 struct fwp_door_bank {
 	int known;
 	uint64_t size;
 	struct fwp_hash128 hash;
+	char version[64];
 };
 
 struct fwp_door_status {

@@ -694,9 +694,12 @@ static json_object *inventory_item(struct srv *s, bool active)
 		 active ? "BMC image (active bank)" : "BMC image (inactive bank)", uri);
 	if (b->known) {
 		hex128(&b->hash, hex);
-		/* The image carries no version of its own yet: its hash, shortened, is one. */
+		/*
+		 * A PLDM firmware package's PackageVersionString (bmc/door.h); an image that
+		 * carries no version of its own is named by its hash, shortened.
+		 */
 		snprintf(ver, sizeof(ver), "xxh3-%.16s", hex);
-		js(o, "Version", ver);
+		js(o, "Version", b->version[0] ? b->version : ver);
 		js(fw, "XXH3_128", hex);
 		ji(fw, "Size", (int64_t)b->size);
 	} else {

@@ -137,6 +137,33 @@ mon=$(python3 -c "import json; print(json.load(open('$T_DIR/slow.body'))['TaskMo
 check "the slow upload completes" test "$(wait_task "$mon")" = 200
 check "the flash holds the slow upload" cmp -s "$flash" "$T_DIR/img4"
 
+# The version an image carries: a PLDM firmware update package's PackageVersionString (DSP0267
+# package header 1.0: UUID, revision, header size, release time, bitmap length, string type,
+# length and bytes), whichever door it came through.
+python3 - "$T_DIR" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+def pkg(version, payload):
+    uuid = bytes.fromhex("f018878ccb7d49439800a02f059aca02")
+    v = version.encode()
+    hdr = uuid + bytes([1]) + struct.pack("<H", 36 + len(v)) + bytes(13) + struct.pack("<H", 8) + bytes([1, len(v)]) + v
+    return hdr + payload
+open(d + "/pkg1", "wb").write(pkg("bmc-2.7.1-rc3", os.urandom(1 << 20)))
+open(d + "/pkg2", "wb").write(pkg("bmc-2.8.0", os.urandom(1 << 20)))
+PY
+code_is "upload of a PLDM package" 202 "${auth[@]}" -H 'Content-Type: application/octet-stream' \
+	--data-binary @"$T_DIR/pkg1" "$base/redfish/v1/UpdateService/update"
+mon=$(sed -n 's/^Location: \([^\r]*\).*/\1/ip' "$T_DIR/hdr")
+wait_task "$mon" >/dev/null
+rf "${auth[@]}" "$base/redfish/v1/UpdateService/FirmwareInventory/bmc_active" >/dev/null
+check "the inventory's Version is the package's (bmc-2.7.1-rc3)" test "$(jq_ 'd["Version"]')" = bmc-2.7.1-rc3
+check "a PLDM package through the window" "$FWPUSH" push "$T_DIR/pkg2" --target "$WINDOW" -q -T 30
+sleep 0.3
+rf "${auth[@]}" "$base/redfish/v1/UpdateService/FirmwareInventory/bmc_active" >/dev/null
+check "... its version shows too (bmc-2.8.0)" test "$(jq_ 'd["Version"]')" = bmc-2.8.0
+rf "${auth[@]}" "$base/redfish/v1/UpdateService/FirmwareInventory/bmc_inactive" >/dev/null
+check "... and the previous one's on the inactive bank" test "$(jq_ 'd["Version"]')" = bmc-2.7.1-rc3
+
 # Bad input: the right code, a Redfish error, nothing staged or activated.
 before=$(xxhsum -H2 "$flash" | cut -d' ' -f1)
 head -c $((20 << 20)) /dev/zero >"$T_DIR/big"
