@@ -307,7 +307,7 @@ static enum fwp_status read_small_body(struct fwp_bmc *b, uint32_t slot,
 
 	if (h->length != len)
 		return FWP_ST_BAD_LENGTH;
-	memcpy(out, fwp_win_body(&b->win, slot), len);
+	fwp_win_copy_out(&b->win, out, fwp_win_body(&b->win, slot), len);
 	got = fwp_xxh128(out, len);
 	return fwp_hash128_eq(&got, &h->body_hash) ? FWP_ST_OK : FWP_ST_BAD_HASH;
 }
@@ -350,6 +350,7 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 	struct fwp_hstate chunk_hs, image_before;
 	struct fwp_hash128 got;
 	enum fwp_status st = FWP_ST_OK;
+	const unsigned char *src;
 	unsigned char *dst;
 
 	if (b->state != BMC_DOWNLOAD)
@@ -374,7 +375,13 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 	dst = b->staging ? b->staging + h->offset : b->bounce;
 	image_before = b->image_hs;
 	fwp_hash()->reset(&chunk_hs);
-	fwp_hash()->copy_hash(dst, fwp_win_body(&b->win, slot), want, &chunk_hs, &b->image_hs);
+	src = fwp_win_body(&b->win, slot);
+	if (b->win.device) {
+		/* Device memory: words out of the window first; the hash reads cached memory. */
+		fwp_win_copy_out(&b->win, dst, src, want);
+		src = dst;
+	}
+	fwp_hash()->copy_hash(dst, src, want, &chunk_hs, &b->image_hs);
 	got = fwp_hash()->digest(&chunk_hs);
 	st = fwp_hash128_eq(&got, &h->body_hash) ? FWP_ST_OK : FWP_ST_BAD_HASH;
 	if (!st && b->flash->store(b->flash_ctx, h->offset, dst, want))
@@ -502,7 +509,7 @@ static void handle(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h
 static enum fwp_status fetch_header(struct fwp_bmc *b, uint32_t slot, uint32_t seq,
 				    struct fwp_msg_hdr *h)
 {
-	memcpy(h, fwp_win_hdr(&b->win, slot), sizeof(*h));
+	fwp_win_copy_out(&b->win, h, fwp_win_hdr(&b->win, slot), sizeof(*h));
 	return fwp_msg_decode(h, b->win.layout.slot_size, seq, b->win.epoch);
 }
 

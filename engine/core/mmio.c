@@ -37,6 +37,32 @@ void fwp_io_copy(void *dst, const void *src, size_t n)
 #endif
 }
 
+void fwp_io_read(void *dst, const void *src, size_t n)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	memcpy(dst, src, n);
+#else
+	fwp_io_read_words(dst, src, n);
+#endif
+}
+
+void fwp_io_read_words(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const volatile unsigned char *sb = src;
+	const volatile uint32_t *sw;
+	uint32_t w;
+
+	for (; n && ((uintptr_t)sb & 3); n--)
+		*d++ = *sb++;
+	for (sw = (const volatile uint32_t *)sb; n >= 4; n -= 4, d += 4) {
+		w = *sw++;
+		memcpy(d, &w, 4);	/* the destination is ordinary memory: any alignment */
+	}
+	for (sb = (const volatile unsigned char *)sw; n; n--)
+		*d++ = *sb++;
+}
+
 void fwp_io_copy_words(void *dst, const void *src, size_t n)
 {
 	volatile unsigned char *db = dst;

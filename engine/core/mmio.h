@@ -78,6 +78,14 @@ void fwp_io_copy(void *dst, const void *src, size_t n);
 /* What fwp_io_copy is where it is not x86, built everywhere so that unit-io checks it here. */
 void fwp_io_copy_words(void *dst, const void *src, size_t n);
 
+/*
+ * Copies out of device memory (a window that is not cached memory): on x86 an ordinary copy
+ * (uncached loads of any width are allowed); elsewhere aligned single 32-bit loads, never
+ * memcpy, whose unaligned or multi-register loads may fault or tear on Arm Device memory.
+ */
+void fwp_io_read(void *dst, const void *src, size_t n);
+void fwp_io_read_words(void *dst, const void *src, size_t n);	/* its non-x86 way, tested */
+
 static inline void fwp_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -48,6 +48,28 @@ static inline void fwp_win_init(struct fwp_window *w, void *base, const struct f
 	}
 }
 
+/*
+ * Copies out of and into the window: plain copies on cached memory; on device memory the
+ * accesses a Device mapping allows (aligned words on Arm, streaming stores on x86).
+ */
+static inline void fwp_win_copy_out(const struct fwp_window *w, void *dst, const void *src,
+				    size_t n)
+{
+	if (w->device)
+		fwp_io_read(dst, src, n);
+	else
+		memcpy(dst, src, n);
+}
+
+static inline void fwp_win_copy_in(const struct fwp_window *w, void *dst, const void *src,
+				   size_t n)
+{
+	if (w->device)
+		fwp_io_copy(dst, src, n);
+	else
+		memcpy(dst, src, n);
+}
+
 static inline struct fwp_msg_hdr *fwp_win_hdr(const struct fwp_window *w, uint32_t slot)
 {
 	return w->slot[slot].hdr;
@@ -80,7 +102,7 @@ static inline uint32_t fwp_win_ack_seq(const struct fwp_window *w, uint32_t slot
 static inline void fwp_win_read_ack(const struct fwp_window *w, uint32_t slot,
 				    struct fwp_ack *out)
 {
-	memcpy(out, w->slot[slot].ack, sizeof(*out));
+	fwp_win_copy_out(w, out, w->slot[slot].ack, sizeof(*out));
 }
 
 /* BMC: writes an answer, its sequence number last. */
@@ -89,8 +111,8 @@ static inline void fwp_win_answer(const struct fwp_window *w, uint32_t slot,
 {
 	struct fwp_ack *to = w->slot[slot].ack;
 
-	memcpy((unsigned char *)to + sizeof(to->seq), (const unsigned char *)a + sizeof(a->seq),
-	       sizeof(*a) - sizeof(a->seq));
+	fwp_win_copy_in(w, (unsigned char *)to + sizeof(to->seq),
+			(const unsigned char *)a + sizeof(a->seq), sizeof(*a) - sizeof(a->seq));
 	if (w->device)
 		fwp_wc_fence();
 	fwp_store_release(&to->seq, a->seq);
@@ -112,11 +134,16 @@ static inline void fwp_win_publish(struct fwp_window *w, const struct fwp_win_ct
 	struct fwp_win_ctrl copy = *c;
 	const struct fwp_layout *l = &w->layout;
 
+	static const unsigned char zero_line[FWP_LINE];
+	uint32_t off;
+
 	fwp_store_release(&w->ctrl->epoch, 0);
-	memset((unsigned char *)w->ctrl + l->host_db_offset, 0,
-	       (size_t)l->body_offset - l->host_db_offset);
+	for (off = l->host_db_offset; off < l->body_offset; off += FWP_LINE)
+		fwp_win_copy_in(w, (unsigned char *)w->ctrl + off, zero_line, FWP_LINE);
 	copy.epoch = 0;
-	memcpy(w->ctrl, &copy, sizeof(copy));
+	fwp_win_copy_in(w, w->ctrl, &copy, sizeof(copy));
+	if (w->device)
+		fwp_wc_fence();		/* all of it before the epoch, streamed or not */
 	w->epoch = c->epoch;
 	fwp_store_release(&w->ctrl->epoch, c->epoch);
 }

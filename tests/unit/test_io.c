@@ -4,7 +4,8 @@
  * only other test, runs a release build in a guest).
  *
  * 1. fwp_io_copy (16-byte streaming stores after an unaligned head, a memcpy tail), and
- *    fwp_io_copy_words (aligned 32-bit stores: a 32-bit Arm BMC's copy), equal memcpy
+ *    fwp_io_copy_words (aligned 32-bit stores: a 32-bit Arm BMC's copy) and fwp_io_read_words
+ *    (aligned 32-bit loads: its copy out of the window), equal memcpy
  *    for every length 0..300 and around 4K and 64K multiples, at every source and destination
  *    misalignment 0..15, and touches nothing outside its destination: each copy lands in an
  *    exact-size heap buffer (ASan sees any access past either end), and again right before a
@@ -335,6 +336,8 @@ int main(void)
 {
 	io_copy_every_alignment();
 	io_copy = fwp_io_copy_words, io_copy_name = "fwp_io_copy_words", copies = 0;
+	io_copy_every_alignment();
+	io_copy = fwp_io_read_words, io_copy_name = "fwp_io_read_words", copies = 0;
 	io_copy_every_alignment();
 	io_pipeline();
 	return check_done("test_io");
