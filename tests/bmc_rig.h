@@ -57,6 +57,7 @@ static void rig_close(struct rig *r)
 {
 	r->bmc->flash->close(r->bmc->flash_ctx);
 	fwp_flash_remove(r->flash);
+	free(r->bmc->flash_path);
 	free(r->bmc);
 	free(r->window);
 }
@@ -70,7 +71,8 @@ static void rig_send(struct rig *r, uint32_t slot, uint32_t seq, struct fwp_msg_
 {
 	uint32_t n = len > RIG_SLOT_SIZE ? RIG_SLOT_SIZE : len;
 
-	memcpy(fwp_win_body(&r->bmc->win, slot), body, n);
+	if (n)	/* a message without a body may come with none (NULL) */
+		memcpy(fwp_win_body(&r->bmc->win, slot), body, n);
 	if (fixup) {
 		struct fwp_hash128 bh = fwp_xxh128(body, n);
 		uint64_t reserved = h->reserved;
