@@ -175,8 +175,10 @@ static void door_give(struct fwp_bmc *b, enum fwp_door_owner who, enum fwp_statu
  * Waits for a slow flash part (see fwp_flash_ready), beating the heartbeat so the host sees
  * the BMC working rather than gone. -EINTR if the BMC is told to stop; another negative
  * errno if the flash cannot make room for upto bytes (the file flash reserves ahead here).
+ * The door's thread (window false) may block: it neither beats (the BMC's loop owns the
+ * heartbeat) nor gives up when the BMC stops.
  */
-static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
+static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead, bool window)
 {
 	struct fwp_backoff bo;
 	int ret;
@@ -185,10 +187,10 @@ static int wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
 	while (b->flash->ready && (ret = b->flash->ready(b->flash_ctx, upto, ahead)) <= 0) {
 		if (ret < 0)
 			return ret;
-		if (*b->stop)
+		if (window && *b->stop)
 			return -EINTR;
 		fwp_backoff_wait(&bo);
-		if (bo.sleep_ns)
+		if (window && bo.sleep_ns)
 			heartbeat(b);
 	}
 	return 0;
@@ -360,7 +362,7 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 	else if (h->length != want)
 		st = FWP_ST_BAD_LENGTH;
 	if (!st)
-		st = flash_status(wait_flash(b, h->offset + want, true));
+		st = flash_status(wait_flash(b, h->offset + want, true, true));
 	if (st) {
 		answer(b, slot, h->seq, h->type, st, NULL);
 		/* The flash failed: the session cannot go on, and its space goes back now. */
@@ -455,7 +457,7 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 		     !fwp_hash128_eq(&image, &b->start.image_hash)))
 		st = FWP_ST_VERIFY_FAILED;
 	if (!st)
-		st = flash_status(wait_flash(b, b->start.image_size, false));
+		st = flash_status(wait_flash(b, b->start.image_size, false, true));
 	if (!st)
 		st = check_signature(b, &fb, signed_finish);
 	if (!st)
@@ -833,21 +835,6 @@ int fwp_bmc_door_open(struct fwp_bmc *b, uint64_t size)
 	return 0;
 }
 
-/* Waits for a slow part: the door's thread may block, the window's BMC is not involved. */
-static int door_wait_flash(struct fwp_bmc *b, uint64_t upto, bool ahead)
-{
-	struct fwp_backoff bo;
-	int ret;
-
-	fwp_backoff_reset(&bo);
-	while (b->flash->ready && (ret = b->flash->ready(b->flash_ctx, upto, ahead)) <= 0) {
-		if (ret < 0)
-			return ret;
-		fwp_backoff_wait(&bo);
-	}
-	return 0;
-}
-
 int fwp_bmc_door_write(struct fwp_bmc *b, const void *p, size_t n)
 {
 	const unsigned char *src = p;
@@ -861,7 +848,7 @@ int fwp_bmc_door_write(struct fwp_bmc *b, const void *p, size_t n)
 		size_t step = n < FWP_BMC_DEFAULT_SLOT_SIZE ? n : FWP_BMC_DEFAULT_SLOT_SIZE;
 		uint64_t off = b->d_received;
 
-		if (door_wait_flash(b, off + step, true))
+		if (wait_flash(b, off + step, true, false))
 			return -EIO;
 		if (b->d_staging)
 			fwp_hash()->copy_hash(b->d_staging + off, src, step, &b->d_hs, NULL);
@@ -902,7 +889,7 @@ int fwp_bmc_door_finish(struct fwp_bmc *b, uint64_t size, const unsigned char *s
 	h = fwp_hash()->digest(&b->d_hs);
 	if (hash)
 		*hash = h;
-	if (!ret && door_wait_flash(b, b->d_size, false))
+	if (!ret && wait_flash(b, b->d_size, false, false))
 		ret = -EIO;
 	if (!ret && b->verifier && !sig)
 		ret = -ENOKEY;
