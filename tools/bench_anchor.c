@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "bench_anchor.h"
+#include "cli.h"
 
 enum anchor_cmd { CMD_OPEN = 1, CMD_WRITE, CMD_VERIFY, CMD_UPDATE };
 
@@ -78,25 +79,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-/* Up to len bytes, fewer only at the end of the file: the count, or -errno. */
-static ssize_t read_up_to(int fd, unsigned char *p, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		n = read(fd, p + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += n;
-	}
-	return got;
 }
 
 static int pwrite_all(int fd, const unsigned char *p, size_t len, uint64_t off)
@@ -143,7 +125,7 @@ static int bmc_update(struct anchor_bmc *s)
 	if (out < 0)
 		ret = -errno;
 	while (!ret && n > 0) {
-		n = read_up_to(in, s->buf, sizeof(s->buf));
+		n = cli_read_full(in, s->buf, sizeof(s->buf));
 		ret = n < 0 ? (int)n : pwrite_all(out, s->buf, n, off);
 		off += n > 0 ? n : 0;
 	}
@@ -270,7 +252,7 @@ static int upload(struct cli_anchor *a, int fd, uint64_t *size)
 
 	*size = 0;
 	while (!ret) {
-		n = read_up_to(fd, a->buf, CLI_ANCHOR_WINDOW);
+		n = cli_read_full(fd, a->buf, CLI_ANCHOR_WINDOW);
 		if (n <= 0)
 			return (int)n;
 		memcpy(a->window, a->buf, n);

@@ -166,6 +166,25 @@ int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 	}
 }
 
+/* Fills buf with up to len bytes, fewer only at the end of the file: the count, or -errno. */
+ssize_t cli_read_full(int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
 int cli_read_signature(const char *path, uint8_t sig[64])
 {
 	uint8_t extra;

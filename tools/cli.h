@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "fwpush/parse.h"
 
@@ -75,6 +76,9 @@ double cli_gbps(uint64_t bytes, uint64_t ns);
 
 /* Reads a detached Ed25519 signature file (exactly 64 bytes); 0 or an exit code. */
 int cli_read_signature(const char *path, uint8_t sig[64]);
+
+/* Up to len bytes from fd, fewer only at its end (EINTR retried): the count, or -errno. */
+ssize_t cli_read_full(int fd, unsigned char *buf, size_t len);
 
 /*
  * Checks a --pubkey before anything starts (NULL: none): a file that is missing or not an

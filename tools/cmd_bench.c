@@ -225,25 +225,6 @@ static int make_stamped_image(const char *path, uint64_t size)
 	return ret;
 }
 
-/* Fills buf with up to len bytes, fewer only at the end of the file: the count, or -errno. */
-static ssize_t read_full(int fd, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += n;
-	}
-	return got;
-}
-
 /*
  * The flash the BMC made active against the image: byte for byte and to the same length,
  * streamed a block at a time, so memory stays bounded whatever the image size. 0, or an exit
@@ -267,8 +248,8 @@ static int check_flash(const char *run, const char *flash, const char *image)
 		goto out;
 	}
 	while (n > 0) {
-		n = read_full(fi, want, CMP_BLOCK);
-		m = read_full(ff, got, CMP_BLOCK);
+		n = cli_read_full(fi, want, CMP_BLOCK);
+		m = cli_read_full(ff, got, CMP_BLOCK);
 		if (n < 0 || m < 0) {
 			ret = cli_die(CLI_EXIT_FAILURE, "bench: %s: cannot read %s: %s", run,
 				      n < 0 ? image : flash, strerror((int)-(n < 0 ? n : m)));
