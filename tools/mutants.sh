@@ -78,8 +78,9 @@ worker() { # worker J
 	# Unmutated, every named test must pass, or a failure below would prove nothing.
 	all=$(cut -f4 "$work/plan.$j" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 	# shellcheck disable=SC2086
-	if [ -n "$all" ] && ! meson test -C "$build" --no-rebuild --num-processes 2 $all >"$log" 2>&1; then
-		{ cat "$log"; echo "the tests fail before any mutation: $all"; } >"$work/failed.$j"
+	if [ -n "$all" ] && ! meson test -C "$build" --no-rebuild --num-processes 2 --print-errorlogs \
+		$all >"$log" 2>&1; then
+		{ cat "$log"; echo "the tests fail before any mutation (their output is above)"; } >"$work/failed.$j"
 		return
 	fi
 	while IFS=$'\t' read -r id file needs tests; do

@@ -36,8 +36,18 @@ def check(what, cond):
 
 class Client:
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+        # A server that is starting may not listen yet (or a dead one's socket may still hold the
+        # name): a refused connect leaves nothing behind on the server, so try again for a while.
+        for tries in range(100):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path)
+                return
+            except (ConnectionRefusedError, FileNotFoundError):
+                self.sock.close()
+                if tries == 99:
+                    raise
+                time.sleep(0.02)
 
     def recv(self, timeout=3.0):
         """One message: (value, fd or None); None when nothing came in time; 'eof' on close."""
