@@ -5,19 +5,16 @@
  * and the host fills one slot while the BMC drains another.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fwpush/push.h"
 #include "transport/target.h"
 #include "core/hash.h"
 #include "core/opts.h"
 #include "core/poll.h"
-#include "host/reader.h"
+#include "host/source.h"
 #include "core/window.h"
 
 struct fwp_host {
@@ -49,7 +46,7 @@ struct push {
 	const struct fwp_push_opts *o;
 	uint32_t nslots;
 	uint32_t chunk;
-	bool direct;			/* the image is open with O_DIRECT */
+	struct fwp_source *src;		/* the image's bytes */
 	unsigned char *bounce;		/* io windows: where chunks are read and hashed */
 	uint64_t timeout_ns;
 	uint64_t step_ns;		/* the longest wait for one answer, heartbeat or not */
@@ -59,7 +56,6 @@ struct push {
 	uint64_t last_ring;
 	uint64_t last_check;
 	uint32_t heartbeat;
-	struct stat image_st;		/* the image when the push began */
 	uint64_t retry_offset;		/* the chunk being retried, and how often */
 	uint32_t retries;
 	struct fwp_push_result *res;
@@ -537,7 +533,7 @@ static unsigned char *stage(const struct push *p, uint32_t i)
 	return fwp_win_body(&p->h->win, i);
 }
 
-static int read_ahead(struct push *p, struct fwp_reader *rd, struct cursor *c)
+static int read_ahead(struct push *p, struct cursor *c)
 {
 	uint32_t i;
 	int ret;
@@ -549,17 +545,16 @@ static int read_ahead(struct push *p, struct fwp_reader *rd, struct cursor *c)
 			break;
 		if (ret)
 			return ret;
-		ret = fwp_reader_queue(rd, i, stage(p, i),
-				       chunk_len(p, c, c->next_read), c->next_read * p->chunk);
+		ret = p->src->ops->queue(p->src, i, stage(p, i), chunk_len(p, c, c->next_read),
+					 c->next_read * p->chunk);
 		if (ret)
 			return ret;
 		c->next_read++;
 	}
-	return fwp_reader_submit(rd);
+	return p->src->ops->submit(p->src);
 }
 
-static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
-		     struct fwp_hstate *image_hs)
+static int send_next(struct push *p, struct cursor *c, struct fwp_hstate *image_hs)
 {
 	uint32_t i = chunk_slot(p, c, c->next_send), len = chunk_len(p, c, c->next_send);
 	unsigned char *body = fwp_win_body(&p->h->win, i), *src = stage(p, i);
@@ -567,7 +562,7 @@ static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
 	struct fwp_hash128 hash;
 	int ret;
 
-	ret = fwp_reader_wait(rd, i);
+	ret = p->src->ops->wait(p->src, i);
 	if (ret)
 		return fail(p, ret, &(struct slot){ .type = FWP_MSG_DATA,
 						     .offset = c->next_send * p->chunk }, 0);
@@ -588,8 +583,7 @@ static int send_next(struct push *p, struct fwp_reader *rd, struct cursor *c,
  * still waits for it), so: finish the reads in flight, collect those answers, rewind the image
  * hash to before the chunk, and go on from it. At most FWP_PUSH_RETRIES times per chunk.
  */
-static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor *c,
-			    struct fwp_hstate *image_hs)
+static int rewind_to_failed(struct push *p, struct cursor *c, struct fwp_hstate *image_hs)
 {
 	uint64_t k, off = p->res->failed_offset;
 	uint32_t i;
@@ -601,11 +595,11 @@ static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor
 	p->retry_offset = off;
 	if (p->retries > FWP_PUSH_RETRIES)
 		return -EREMOTEIO;
-	ret = fwp_reader_submit(rd);	/* the failure may have cut read_ahead short */
+	ret = p->src->ops->submit(p->src);	/* the failure may have cut read_ahead short */
 	if (ret)
 		return ret;
 	for (k = c->next_send; k < c->next_read; k++) {
-		ret = fwp_reader_wait(rd, chunk_slot(p, c, k));
+		ret = p->src->ops->wait(p->src, chunk_slot(p, c, k));
 		if (ret)
 			return ret;
 	}
@@ -623,8 +617,7 @@ static int rewind_to_failed(struct push *p, struct fwp_reader *rd, struct cursor
 	return 0;
 }
 
-static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *image_hs,
-		      uint64_t from)
+static int send_image(struct push *p, struct fwp_hstate *image_hs, uint64_t from)
 {
 	uint64_t first = (from + p->chunk - 1) / p->chunk;	/* from: whole chunks, or the end */
 	struct cursor c = {
@@ -639,34 +632,35 @@ static int send_image(struct push *p, struct fwp_reader *rd, struct fwp_hstate *
 	for (;;) {
 		ret = 0;
 		while (!ret && c.next_send < c.nchunks)
-			ret = read_ahead(p, rd, &c) ?: send_next(p, rd, &c, image_hs);
+			ret = read_ahead(p, &c) ?: send_next(p, &c, image_hs);
 		if (!ret)
 			ret = drain(p);
 		if (ret != -EREMOTEIO)
 			return ret;
-		ret = rewind_to_failed(p, rd, &c, image_hs);
+		ret = rewind_to_failed(p, &c, image_hs);
 		if (ret)
 			return ret;
 	}
 }
 
 /* Hashes the image through slot 0's stage: for resume, before and after the session starts. */
-static int hash_range(struct push *p, int fd, uint64_t len, struct fwp_hstate *hs)
+static int hash_range(struct push *p, uint64_t len, struct fwp_hstate *hs)
 {
+	const struct fwp_source_ops *ops = p->src->ops;
 	unsigned char *buf = stage(p, 0);
-	uint64_t off = 0;
-	ssize_t n;
+	uint64_t off;
+	uint32_t n;
+	int ret;
 
-	while (off < len) {
-		n = pread(fd, buf, len - off < p->chunk ? len - off : p->chunk, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
+	for (off = 0; off < len; off += n) {
+		n = len - off < p->chunk ? len - off : p->chunk;
+		ret = ops->queue(p->src, 0, buf, n, off) ?: ops->submit(p->src) ?:
+		      ops->wait(p->src, 0);
+		if (ret) {
 			p->res->failed_offset = off;
-			return n < 0 ? -errno : -EIO;
+			return ret;
 		}
 		fwp_hash()->update(hs, buf, n);
-		off += n;
 	}
 	return 0;
 }
@@ -676,7 +670,7 @@ static int hash_range(struct push *p, int fd, uint64_t len, struct fwp_hstate *h
  * The BMC answers with how much it holds; the host hashes that prefix itself, so its whole-image
  * hash still covers every byte, and sends the rest.
  */
-static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uint64_t *from)
+static int resume_point(struct push *p, struct fwp_hstate *image_hs, uint64_t *from)
 {
 	struct fwp_ack ack;
 	uint64_t held;
@@ -691,44 +685,24 @@ static int resume_point(struct push *p, int fd, struct fwp_hstate *image_hs, uin
 	}
 	*from = held;
 	p->res->resumed_from = held;
-	return hash_range(p, fd, held, image_hs);
+	return hash_range(p, held, image_hs);
 }
 
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-/* Has the image changed since the push began? Size, times and inode, as tar checks. */
-static bool image_changed(const struct push *p, int fd)
-{
-	const struct stat *a = &p->image_st;
-	struct stat b;
-
-	if (fstat(fd, &b))
-		return true;
-	return a->st_size != b.st_size || !same_time(&a->st_mtim, &b.st_mtim) ||
-	       !same_time(&a->st_ctim, &b.st_ctim) || a->st_ino != b.st_ino ||
-	       a->st_dev != b.st_dev;
-}
-
-static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
+static int push_session(struct push *p, const struct fwp_push_opts *o)
 {
 	struct fwp_start_body start = {
 		.image_size = p->res->image_size,
 		.chunk_size = p->chunk,
 		.component = o->component,
 	};
-	const struct fwp_layout *l = &p->h->win.layout;
 	struct fwp_finish_signed finish;
-	struct fwp_reader *rd = NULL;
 	struct fwp_hstate image_hs;
 	uint64_t t0 = fwp_now_ns(), from = 0;
 	int ret;
 
 	if (o->resume && !o->expect_hash) {
 		fwp_hash()->reset(&image_hs);
-		ret = hash_range(p, fd, p->res->image_size, &image_hs);
+		ret = hash_range(p, p->res->image_size, &image_hs);
 		if (ret)
 			return ret;
 		start.image_hash = fwp_hash()->digest(&image_hs);
@@ -745,16 +719,11 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 		return ret;
 	fwp_hash()->reset(&image_hs);
 	if (o->resume) {
-		ret = resume_point(p, fd, &image_hs, &from);
+		ret = resume_point(p, &image_hs, &from);
 		if (ret)
 			return ret;
 	}
-	ret = fwp_reader_open(&rd, fd, stage(p, 0), (size_t)l->slot_stride * p->nslots,
-			      p->nslots, p->direct);
-	if (ret)
-		goto abort;
-	ret = send_image(p, rd, &image_hs, from);
-	fwp_reader_close(rd);
+	ret = send_image(p, &image_hs, from);
 	/*
 	 * Every byte is read. An image written to meanwhile was pushed as a mix of versions: with
 	 * nothing that pins its bytes (a hash named up front, a signature) the BMC would verify
@@ -762,7 +731,7 @@ static int push_session(struct push *p, int fd, const struct fwp_push_opts *o)
 	 * own check, which refuses a mix.
 	 */
 	if ((ret == -EIO || (!ret && !(start.flags & FWP_START_HAS_HASH) && !o->signature)) &&
-	    image_changed(p, fd))
+	    p->src->ops->changed(p->src))
 		ret = -ESTALE;
 	if (ret)
 		goto abort;
@@ -785,51 +754,16 @@ abort:
 	return ret;
 }
 
-/*
- * Opened without blocking (a FIFO would wait for a writer, forever) and checked to be a regular
- * file before anything is read; then back to blocking reads for io_uring.
- */
-int fwp_image_open(const char *path, bool direct)
-{
-	struct stat st;
-	int fd, fl, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (direct ? O_DIRECT : 0));
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		goto err;
-	}
-	ret = S_ISDIR(st.st_mode) ? -EISDIR : !S_ISREG(st.st_mode) ? -ESPIPE :
-	      st.st_size == 0 ? -ENODATA : 0;
-	if (ret)
-		goto err;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
-		ret = -errno;
-		goto err;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	return fd;
-err:
-	close(fd);
-	return ret;
-}
-
-static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_opts *o, int fd)
+static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_opts *o)
 {
 	const struct fwp_layout *l = &h->win.layout;
-	int fl = fcntl(fd, F_GETFL);
 
 	p->h = h;
-	p->direct = fl >= 0 && (fl & O_DIRECT);
 	p->nslots = o->slots ? o->slots : l->slot_count;
 	p->chunk = o->chunk_size ? o->chunk_size : l->slot_size;
 	p->timeout_ns = timeout_ns(o->timeout_ms);
 	p->step_ns = p->timeout_ns * FWP_PUSH_STEP_TIMEOUTS;
-	if (p->nslots > l->slot_count || p->chunk > l->slot_size ||
-	    (p->direct && p->chunk % FWP_PAGE))
+	if (p->nslots > l->slot_count || p->chunk > l->slot_size || p->chunk % p->src->align)
 		return -EINVAL;
 	p->res->slots = p->nslots;
 	p->res->chunk_size = p->chunk;
@@ -844,11 +778,26 @@ static int configure(struct push *p, struct fwp_host *h, const struct fwp_push_o
 	return 0;
 }
 
-int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
-		  struct fwp_push_result *res)
+/* The source is set up for the push's slots (the stage), and the push runs between. */
+static int push_staged(struct push *p, const struct fwp_push_opts *o)
+{
+	const struct fwp_source_ops *ops = p->src->ops;
+	int ret;
+
+	ret = ops->begin ? ops->begin(p->src, stage(p, 0),
+				      (size_t)p->h->win.layout.slot_stride * p->nslots, p->nslots) : 0;
+	if (ret)
+		return ret;
+	ret = push_session(p, o);
+	if (ops->end)
+		ops->end(p->src);
+	return ret;
+}
+
+int fwp_host_push_source(struct fwp_host *h, struct fwp_source *src,
+			 const struct fwp_push_opts *opts, struct fwp_push_result *res)
 {
 	struct fwp_push_opts o;
-	struct stat st;
 	struct push *p;
 	int ret;
 
@@ -856,9 +805,7 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 	ret = fwp_opts_copy(&o, sizeof(o), opts);
 	if (ret)
 		return ret;
-	if (fstat(fd, &st))
-		return -errno;
-	res->image_size = st.st_size;
+	res->image_size = src->size;
 	if (res->image_size == 0)
 		return -ENODATA;
 	if (res->image_size > h->flash_capacity)
@@ -870,11 +817,27 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 	memset(p, 0, sizeof(*p));
 	p->res = res;
 	p->o = &o;
-	p->image_st = st;
-	ret = configure(p, h, &o, fd);
+	p->src = src;
+	ret = configure(p, h, &o);
 	if (!ret)
-		ret = push_session(p, fd, &o);
+		ret = push_staged(p, &o);
 	free(p->bounce);
 	free(p);
+	return ret;
+}
+
+int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
+		  struct fwp_push_result *res)
+{
+	struct fwp_source *src;
+	int ret;
+
+	ret = fwp_file_source_open(fd, &src);
+	if (ret) {
+		memset(res, 0, sizeof(*res));
+		return ret;
+	}
+	ret = fwp_host_push_source(h, src, opts, res);
+	fwp_file_source_close(src);
 	return ret;
 }

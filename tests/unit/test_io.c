@@ -34,6 +34,7 @@ static void host_store_release(volatile uint32_t *p, uint32_t v);
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "check.h"
