@@ -53,22 +53,9 @@ struct programmer {
 	bool running;
 };
 
-/*
- * The activation record. Two copies live in PATH.meta, one per 4 KiB sector; an update writes
- * the copy the current record is not in, so a write torn at any byte leaves the current one
- * whole, and the torn one fails its check. The valid copy with the highest sequence wins.
- */
+/* The activation record (struct fwp_flash_rec): two copies in PATH.meta, one per 4 KiB sector. */
 #define META_MAGIC	0x3141544d50575046ull	/* "FWPMTA1" */
 #define META_SECTOR	4096
-
-struct meta_rec {
-	uint64_t magic;
-	uint64_t seq;		/* 0: no image activated yet */
-	uint32_t bank;		/* 0: PATH.a, 1: PATH.b */
-	uint32_t reserved;
-	uint64_t size;
-	uint64_t check;		/* XXH3-64 of the fields above */
-};
 
 struct fwp_flash {
 	char *path;		/* the view: a symbolic link to the active bank */
@@ -78,8 +65,8 @@ struct fwp_flash {
 	int meta_fd;
 	struct bank bank[2];
 	int inactive;		/* the bank the next image goes to */
-	struct meta_rec cur;	/* the record in force (seq 0: none yet) */
-	struct meta_rec copy[2];	/* the two copies as they are on disk, for a rollback */
+	struct fwp_flash_rec cur;	/* the record in force (seq 0: none yet) */
+	struct fwp_flash_rec copy[2];	/* the two copies as they are on disk, for a rollback */
 	uint64_t size;		/* of the image being written; 0: none prepared */
 	uint64_t reserved;	/* bytes of the inactive bank reserved and faulted in */
 	bool view_ready;	/* PATH.view names the inactive bank */
@@ -259,21 +246,21 @@ static void bank_close(struct bank *b)
 	b->fd = -1;
 }
 
-static uint64_t meta_check(const struct meta_rec *r)
+static uint64_t meta_check(const struct fwp_flash_rec *r)
 {
-	return fwp_xxh64(r, offsetof(struct meta_rec, check));
+	return fwp_xxh64(r, offsetof(struct fwp_flash_rec, check));
 }
 
-static bool meta_valid(const struct meta_rec *r)
+static bool meta_valid(const struct fwp_flash_rec *r)
 {
 	return r->magic == META_MAGIC && r->seq && r->bank < 2 && !r->reserved &&
 	       r->check == meta_check(r);
 }
 
-/* The record in force, from the two copies as read; seq 0 if neither is valid. */
-static struct meta_rec meta_pick(const struct meta_rec *a, const struct meta_rec *b)
+struct fwp_flash_rec fwp_flash_rec_pick(const struct fwp_flash_rec *a,
+					const struct fwp_flash_rec *b)
 {
-	struct meta_rec none = { 0 };
+	struct fwp_flash_rec none = { 0 };
 	bool va = meta_valid(a), vb = meta_valid(b);
 
 	if (va && (!vb || a->seq > b->seq))
@@ -281,9 +268,16 @@ static struct meta_rec meta_pick(const struct meta_rec *a, const struct meta_rec
 	return vb ? *b : none;
 }
 
+void fwp_flash_rec_seal(struct fwp_flash_rec *r)
+{
+	r->magic = META_MAGIC;
+	r->reserved = 0;
+	r->check = meta_check(r);
+}
+
 static int meta_read(struct fwp_flash *f)
 {
-	struct meta_rec r[2];
+	struct fwp_flash_rec r[2];
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -295,7 +289,7 @@ static int meta_read(struct fwp_flash *f)
 			memset(&r[i], 0, sizeof(r[i]));
 	}
 	memcpy(f->copy, r, sizeof(r));
-	f->cur = meta_pick(&r[0], &r[1]);
+	f->cur = fwp_flash_rec_pick(&r[0], &r[1]);
 	f->inactive = f->cur.seq ? !f->cur.bank : 0;
 	return 0;
 }
@@ -659,7 +653,7 @@ int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead)
 }
 
 /* Writes copy i of the record and makes it durable. */
-static int meta_write(struct fwp_flash *f, int i, const struct meta_rec *r)
+static int meta_write(struct fwp_flash *f, int i, const struct fwp_flash_rec *r)
 {
 	ssize_t n = pwrite(f->meta_fd, r, sizeof(*r), (off_t)i * META_SECTOR);
 
@@ -678,8 +672,7 @@ static int meta_write(struct fwp_flash *f, int i, const struct meta_rec *r)
 int fwp_flash_commit(struct fwp_flash *f)
 {
 	struct bank *b = &f->bank[f->inactive];
-	struct meta_rec r = {
-		.magic = META_MAGIC,
+	struct fwp_flash_rec r = {
 		.seq = f->cur.seq + 1,
 		.bank = (uint32_t)f->inactive,
 		.size = f->size,
@@ -699,7 +692,7 @@ int fwp_flash_commit(struct fwp_flash *f)
 	if (ret)
 		return ret;
 	beat(f);
-	r.check = meta_check(&r);
+	fwp_flash_rec_seal(&r);
 	ret = meta_write(f, i, &r);
 	beat(f);
 	if (!ret && rename(f->view_path, f->path))

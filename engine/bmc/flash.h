@@ -67,6 +67,27 @@ int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead);
  */
 int fwp_flash_commit(struct fwp_flash *f);
 
+/*
+ * The activation record, the one switch between two banks (flash.c in PATH.meta, flash_mtd.c
+ * in two erase blocks of the device): two copies, an update writes the copy the record in
+ * force is not in, so a write torn at any byte leaves the current one whole and the torn one
+ * fails its check.
+ */
+struct fwp_flash_rec {
+	uint64_t magic;
+	uint64_t seq;		/* 0: no image activated yet */
+	uint32_t bank;		/* 0 or 1 */
+	uint32_t reserved;
+	uint64_t size;		/* of the image in that bank */
+	uint64_t check;		/* XXH3-64 of the fields above */
+};
+
+/* Sets magic and check over seq, bank and size. */
+void fwp_flash_rec_seal(struct fwp_flash_rec *r);
+/* The record in force: the valid copy with the higher seq; seq 0 if neither is valid. */
+struct fwp_flash_rec fwp_flash_rec_pick(const struct fwp_flash_rec *a,
+					const struct fwp_flash_rec *b);
+
 /* The file flash as a BMC's flash backend (ctx: a struct fwp_flash). */
 extern const struct fwp_flash_ops fwp_file_flash_ops;
 

@@ -20,11 +20,11 @@
  * A record as the format defines it, written here without the code's own meta_check: its
  * check is XXH3-64 of the 32 bytes before it (magic, seq, bank, reserved, size).
  */
-static struct meta_rec rec(uint64_t seq, uint32_t bank, uint64_t size)
+static struct fwp_flash_rec rec(uint64_t seq, uint32_t bank, uint64_t size)
 {
-	struct meta_rec r = { .magic = META_MAGIC, .seq = seq, .bank = bank, .size = size };
+	struct fwp_flash_rec r = { .magic = META_MAGIC, .seq = seq, .bank = bank, .size = size };
 
-	CHECK_EQ(offsetof(struct meta_rec, check), 32);
+	CHECK_EQ(offsetof(struct fwp_flash_rec, check), 32);
 	r.check = fwp_xxh64(&r, 32);
 	return r;
 }
@@ -36,26 +36,26 @@ static struct meta_rec rec(uint64_t seq, uint32_t bank, uint64_t size)
  */
 static void every_field_checked(void)
 {
-	struct meta_rec good = rec(7, 1, 123456), other = rec(6, 0, 999), bad, got;
+	struct fwp_flash_rec good = rec(7, 1, 123456), other = rec(6, 0, 999), bad, got;
 	size_t byte;
 	int bit;
 
-	got = meta_pick(&good, &other);
+	got = fwp_flash_rec_pick(&good, &other);
 	CHECK_EQ(got.seq, 7);
-	for (byte = 0; byte < offsetof(struct meta_rec, check); byte++) {
+	for (byte = 0; byte < offsetof(struct fwp_flash_rec, check); byte++) {
 		for (bit = 0; bit < 8; bit++) {
 			bad = good;
 			((unsigned char *)&bad)[byte] ^= (unsigned char)(1u << bit);
-			got = meta_pick(&bad, &other);
+			got = fwp_flash_rec_pick(&bad, &other);
 			CHECK_EQ(got.seq, 6);
 			CHECK_EQ(got.bank, 0);
 			CHECK_EQ(got.size, 999);
 		}
 	}
 	bad = rec(8, 2, 1000);		/* a bank that does not exist, properly checksummed */
-	CHECK_EQ(meta_pick(&bad, &other).seq, 6);
+	CHECK_EQ(fwp_flash_rec_pick(&bad, &other).seq, 6);
 	bad = rec(8, 0, 1000), bad.reserved = 1, bad.check = fwp_xxh64(&bad, 32);
-	CHECK_EQ(meta_pick(&bad, &other).seq, 6);
+	CHECK_EQ(fwp_flash_rec_pick(&bad, &other).seq, 6);
 }
 
 /* Writes the next record over the copy before the current one, torn after k bytes. */
@@ -65,17 +65,17 @@ static void torn_writes(void)
 	size_t k;
 
 	for (n = 1; n < 6; n++) {
-		struct meta_rec cur = rec(n, n % 2, 1000 + n);
-		struct meta_rec older = n > 1 ? rec(n - 1, (n - 1) % 2, 999 + n) : (struct meta_rec){ 0 };
-		struct meta_rec next = rec(n + 1, (n + 1) % 2, 1001 + n);
+		struct fwp_flash_rec cur = rec(n, n % 2, 1000 + n);
+		struct fwp_flash_rec older = n > 1 ? rec(n - 1, (n - 1) % 2, 999 + n) : (struct fwp_flash_rec){ 0 };
+		struct fwp_flash_rec next = rec(n + 1, (n + 1) % 2, 1001 + n);
 
 		for (k = 0; k <= sizeof(next); k++) {
-			struct meta_rec slot = older, copies[2], got;
+			struct fwp_flash_rec slot = older, copies[2], got;
 
 			memcpy(&slot, &next, k);
 			copies[n % 2] = cur;
 			copies[(n + 1) % 2] = slot;
-			got = meta_pick(&copies[0], &copies[1]);
+			got = fwp_flash_rec_pick(&copies[0], &copies[1]);
 			if (k < sizeof(next))
 				CHECK_EQ(got.seq, n);	/* the previous record, whole */
 			else
@@ -132,7 +132,7 @@ static void write_c(struct fwp_flash *f)
 /* The first half of a commit: the bank synced, the record written; dead before the rename. */
 static void write_d_and_record(struct fwp_flash *f)
 {
-	struct meta_rec r;
+	struct fwp_flash_rec r;
 
 	write_image(f, 'D', 4000);
 	r = rec(f->cur.seq + 1, (uint32_t)f->inactive, 4000);
