@@ -87,7 +87,7 @@ void fwp_msg_encode(struct fwp_msg_hdr *h, enum fwp_msg_type type, uint32_t seq,
 
 static bool known_type(const struct fwp_msg_hdr *h)
 {
-	return h->type >= FWP_MSG_START && h->type <= FWP_MSG_ABORT;
+	return h->type >= FWP_MSG_START && h->type <= FWP_MSG_KEEP;
 }
 
 static bool zero_hash(const struct fwp_hash128 *x)
@@ -111,7 +111,8 @@ enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size, 
 		return FWP_ST_BAD_HEADER;
 	if (h->length > slot_size)
 		return FWP_ST_BAD_LENGTH;
-	if (h->offset > UINT64_MAX - h->length || (h->type != FWP_MSG_DATA && h->offset))
+	if (h->offset > UINT64_MAX - h->length ||
+	    (h->type != FWP_MSG_DATA && h->type != FWP_MSG_KEEP && h->offset))
 		return FWP_ST_OUT_OF_RANGE;
 	if (!h->length && !zero_hash(&h->body_hash))
 		return FWP_ST_BAD_HEADER;
@@ -137,6 +138,41 @@ enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_s
 		return FWP_ST_TOO_LARGE;
 	if (b->chunk_size == 0 || b->chunk_size > slot_size)
 		return FWP_ST_BAD_LENGTH;
+	return FWP_ST_OK;
+}
+
+enum fwp_status fwp_hashes_decode(const struct fwp_hashes_body *q, uint32_t nblocks,
+				  uint32_t slot_size, uint32_t *n)
+{
+	uint64_t fit;
+
+	if (q->reserved || !q->banks || q->banks > (FWP_BANK_ACTIVE | FWP_BANK_INACTIVE))
+		return FWP_ST_BAD_HEADER;
+	if (!q->count)
+		return FWP_ST_BAD_LENGTH;
+	if (q->first >= nblocks)
+		return FWP_ST_OUT_OF_RANGE;
+	fit = (slot_size - sizeof(struct fwp_hashes_answer)) /
+	      (fwp_hashes_answer_len(q->banks, 1) - sizeof(struct fwp_hashes_answer));
+	*n = q->count;
+	if (*n > nblocks - q->first)
+		*n = nblocks - q->first;
+	if (*n > fit)
+		*n = (uint32_t)fit;
+	return FWP_ST_OK;
+}
+
+enum fwp_status fwp_keep_decode(const struct fwp_keep_body *k, uint64_t off, uint64_t held,
+				uint32_t block, uint64_t image, uint64_t active)
+{
+	if (k->reserved)
+		return FWP_ST_BAD_HEADER;
+	if (off != held || off % block)
+		return FWP_ST_OUT_OF_RANGE;
+	if (!k->length || (k->length % block && k->length != image - off))
+		return FWP_ST_BAD_LENGTH;
+	if (k->length > image - off || off + k->length > active)
+		return FWP_ST_OUT_OF_RANGE;
 	return FWP_ST_OK;
 }
 
@@ -174,6 +210,8 @@ const char *fwp_msg_type_str(unsigned type)
 	case FWP_MSG_DATA:	return "DATA";
 	case FWP_MSG_FINISH:	return "FINISH";
 	case FWP_MSG_ABORT:	return "ABORT";
+	case FWP_MSG_HASHES:	return "HASHES";
+	case FWP_MSG_KEEP:	return "KEEP";
 	default:		return "UNKNOWN";
 	}
 }

@@ -39,12 +39,16 @@ extern "C" {
 
 /* caps: the window is an ivshmem-doorbell device's memory; ring_value rings the BMC (8). */
 #define FWP_CAP_IVSHMEM_DOORBELL	(1u << 0)
+/* caps: the BMC answers HASHES and KEEP: delta flash (section 14). */
+#define FWP_CAP_BLOCK_HASHES		(1u << 1)
 
 enum fwp_msg_type {
 	FWP_MSG_START	= 1,	/* START_UPGRADE */
 	FWP_MSG_DATA	= 2,
 	FWP_MSG_FINISH	= 3,
 	FWP_MSG_ABORT	= 4,
+	FWP_MSG_HASHES	= 5,	/* with FWP_CAP_BLOCK_HASHES */
+	FWP_MSG_KEEP	= 6,	/* with FWP_CAP_BLOCK_HASHES */
 };
 
 enum fwp_status {
@@ -152,6 +156,34 @@ struct fwp_finish_signed {
 	uint8_t signature[64];
 };
 
+/* HASHES: which banks' block hashes (section 14.2). */
+#define FWP_BANK_ACTIVE		(1u << 0)
+#define FWP_BANK_INACTIVE	(1u << 1)
+
+struct fwp_hashes_body {
+	uint32_t first;		/* the first block wanted */
+	uint32_t count;		/* blocks wanted; the BMC may answer fewer */
+	uint32_t banks;		/* FWP_BANK_* */
+	uint32_t reserved;
+};
+
+/* The head of a HASHES answer, in the slot's body area; n x banks hashes follow it. */
+struct fwp_hashes_answer {
+	uint32_t block_size;
+	uint32_t first;
+	uint32_t n;
+	uint32_t banks;
+	uint64_t active_size;
+	uint64_t inactive_size;
+	uint64_t reserved[4];
+};
+
+/* KEEP: the image's bytes offset .. offset + length are the active image's (section 14.3). */
+struct fwp_keep_body {
+	uint64_t length;
+	uint64_t reserved;
+};
+
 _Static_assert(sizeof(struct fwp_win_ctrl) == FWP_LINE, "control block is one line");
 _Static_assert(sizeof(struct fwp_host_db) == FWP_LINE, "host doorbell is one line");
 _Static_assert(sizeof(struct fwp_ack) == FWP_LINE, "BMC doorbell is one line");
@@ -159,6 +191,9 @@ _Static_assert(sizeof(struct fwp_msg_hdr) == FWP_LINE, "message header is one li
 _Static_assert(sizeof(struct fwp_start_body) == 48, "START_UPGRADE body is frozen");
 _Static_assert(sizeof(struct fwp_finish_body) == 16, "FINISH body is frozen");
 _Static_assert(sizeof(struct fwp_finish_signed) == 80, "signed FINISH body is frozen");
+_Static_assert(sizeof(struct fwp_hashes_body) == 16, "HASHES body is frozen");
+_Static_assert(sizeof(struct fwp_hashes_answer) == FWP_LINE, "HASHES answer head is a line");
+_Static_assert(sizeof(struct fwp_keep_body) == 16, "KEEP body is frozen");
 
 /* Where everything lives in a window of a given shape (section 1 of PROTOCOL.md). */
 struct fwp_layout {
@@ -229,6 +264,28 @@ bool fwp_msg_type_known(const struct fwp_msg_hdr *h);
 /* Validates a START_UPGRADE body against the BMC's limits; returns the status to answer. */
 enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,
 				 uint64_t flash_capacity);
+
+/*
+ * Validates a HASHES body (rules Q3..Q5 of PROTOCOL.md 14.2) for a flash of nblocks blocks;
+ * returns the status to answer. *n: how many blocks the answer holds in a slot of slot_size.
+ */
+enum fwp_status fwp_hashes_decode(const struct fwp_hashes_body *q, uint32_t nblocks,
+				  uint32_t slot_size, uint32_t *n);
+
+/* Bytes of a HASHES answer of n blocks for these banks: the head and the hashes. */
+static inline uint64_t fwp_hashes_answer_len(uint32_t banks, uint32_t n)
+{
+	return sizeof(struct fwp_hashes_answer) +
+	       (uint64_t)n * sizeof(struct fwp_hash128) * (uint32_t)__builtin_popcount(banks & 3);
+}
+
+/*
+ * Validates a KEEP body at header offset off (rules K4..K7 of PROTOCOL.md 14.3): held, the
+ * bytes the session holds; block, the BMC's block size; image, the session's image size;
+ * active, the active image's size. Returns the status to answer.
+ */
+enum fwp_status fwp_keep_decode(const struct fwp_keep_body *k, uint64_t off, uint64_t held,
+				uint32_t block, uint64_t image, uint64_t active);
 
 const char *fwp_status_str(unsigned status);
 const char *fwp_msg_type_str(unsigned type);

@@ -170,8 +170,9 @@ static void test_msg(void)
 	fwp_msg_encode(&bad, 0, 1, 5, 0, 0, NULL);			/* H6 */
 	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_BAD_HEADER);
 	CHECK(!fwp_msg_type_known(&bad));
-	fwp_msg_encode(&bad, FWP_MSG_ABORT + 1, 1, 5, 0, 0, NULL);
+	fwp_msg_encode(&bad, FWP_MSG_KEEP + 1, 1, 5, 0, 0, NULL);
 	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_BAD_HEADER);
+	CHECK(!fwp_msg_type_known(&bad));
 	fwp_msg_encode(&bad, FWP_MSG_ABORT, 1, 5, 0, 0, NULL);	/* H7 */
 	bad.flags = 1;
 	bad.check = fwp_xxh64(&bad, offsetof(struct fwp_msg_hdr, check));
@@ -189,6 +190,11 @@ static void test_msg(void)
 	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_OUT_OF_RANGE);
 	fwp_msg_encode(&bad, FWP_MSG_FINISH, 1, 5, 1, 16, &hash);
 	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_OUT_OF_RANGE);
+	fwp_msg_encode(&bad, FWP_MSG_HASHES, 1, 5, 1, 16, &hash);
+	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_OUT_OF_RANGE);
+	fwp_msg_encode(&bad, FWP_MSG_KEEP, 1, 5, 65536, 16, &hash);	/* KEEP has an offset */
+	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_OK);
+	CHECK(fwp_msg_type_known(&bad));
 	fwp_msg_encode(&bad, FWP_MSG_ABORT, 1, 5, 0, 0, &hash);	/* H11 */
 	CHECK_EQ(fwp_msg_decode(&bad, 4096, 1, 5), FWP_ST_BAD_HEADER);
 	fwp_msg_encode(&bad, FWP_MSG_ABORT, 1, 5, 0, 0, NULL);
@@ -237,6 +243,68 @@ static void test_strings(void)
 	CHECK(!strcmp(fwp_msg_type_str(FWP_MSG_START), "START_UPGRADE"));
 }
 
+/* Rules Q3..Q5 of PROTOCOL.md 14.2, and how many blocks an answer holds. */
+static void test_hashes(void)
+{
+	struct fwp_hashes_body q = { .first = 0, .count = 10, .banks = FWP_BANK_ACTIVE };
+	uint32_t n = 0;
+
+	CHECK_EQ(fwp_hashes_decode(&q, 100, 4096, &n), FWP_ST_OK);
+	CHECK_EQ(n, 10);
+	q.count = UINT32_MAX;
+	CHECK_EQ(fwp_hashes_decode(&q, 100, 4096, &n), FWP_ST_OK);
+	CHECK_EQ(n, 100);
+	q.count = 1000;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_OK);
+	CHECK_EQ(n, (4096 - 64) / 16);		/* what a slot holds */
+	CHECK_EQ(fwp_hashes_answer_len(q.banks, n), 4096);
+	q.banks = FWP_BANK_ACTIVE | FWP_BANK_INACTIVE;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_OK);
+	CHECK_EQ(n, (4096 - 64) / 32);
+	CHECK(fwp_hashes_answer_len(q.banks, n) <= 4096);
+	q.first = 990;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_OK);
+	CHECK_EQ(n, 10);			/* to the last block */
+	q.first = 1000;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_OUT_OF_RANGE);	/* Q5 */
+	q.first = 0;
+	q.count = 0;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_BAD_LENGTH);	/* Q4 */
+	q.count = 1;
+	q.banks = 0;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_BAD_HEADER);	/* Q3 */
+	q.banks = 4;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_BAD_HEADER);
+	q.banks = 1;
+	q.reserved = 1;
+	CHECK_EQ(fwp_hashes_decode(&q, 1000, 4096, &n), FWP_ST_BAD_HEADER);
+}
+
+/* Rules K4..K7 of PROTOCOL.md 14.3: blocks of 64 KiB, an image of 200000 bytes held to 65536. */
+static void test_keep(void)
+{
+	const uint32_t blk = 65536;
+	struct fwp_keep_body k = { .length = blk };
+
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 200000), FWP_ST_OK);
+	k.length = 200000 - blk;		/* to the end of the image: a short last block */
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 200000), FWP_ST_OK);
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 199999), FWP_ST_OUT_OF_RANGE);
+	k.length = 200000 - blk - 1;		/* K6: neither whole blocks nor the end */
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 200000), FWP_ST_BAD_LENGTH);
+	k.length = 0;
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 200000), FWP_ST_BAD_LENGTH);
+	k.length = 3 * (uint64_t)blk;		/* K7: past the image */
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 1u << 20), FWP_ST_OUT_OF_RANGE);
+	k.length = UINT64_MAX - blk + 1;	/* no wrap around */
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 1u << 20), FWP_ST_OUT_OF_RANGE);
+	k.length = blk;
+	CHECK_EQ(fwp_keep_decode(&k, 0, blk, blk, 200000, 200000), FWP_ST_OUT_OF_RANGE); /* K5 */
+	CHECK_EQ(fwp_keep_decode(&k, 4096, 4096, blk, 200000, 200000), FWP_ST_OUT_OF_RANGE);
+	k.reserved = 1;						/* K4 */
+	CHECK_EQ(fwp_keep_decode(&k, blk, blk, blk, 200000, 200000), FWP_ST_BAD_HEADER);
+}
+
 int main(void)
 {
 	test_layout();
@@ -245,6 +313,8 @@ int main(void)
 	test_find();
 	test_msg();
 	test_start();
+	test_hashes();
+	test_keep();
 	test_strings();
 	return check_done("test_wire");
 }
