@@ -42,13 +42,32 @@ const struct cli_exit_code cli_exits[CLI_EXIT_COUNT] = {
 		"rt-update: a processor's saved state failed its integrity check" },
 	[CLI_EXIT_RENDEZVOUS] = { "rendezvous",
 		"rt-update: a processor did not reach the rendezvous in time" },
+	[CLI_EXIT_SOME] = { "some",
+		"push to many targets: some failed (each is listed with its reason)" },
 };
 _Static_assert(CLI_EXIT_COUNT < 77, "exit 77 means SKIP to test harnesses");
+
+static _Thread_local char *captured;
+static _Thread_local size_t captured_len;
+
+void cli_capture(char *buf, size_t len)
+{
+	captured = buf;
+	captured_len = len;
+	if (buf && len)
+		buf[0] = 0;
+}
 
 int cli_die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (captured) {
+		va_start(ap, fmt);
+		vsnprintf(captured, captured_len, fmt, ap);
+		va_end(ap);
+		return code;
+	}
 	fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -30,8 +30,9 @@ enum cli_exit {
 	CLI_EXIT_NOTHING	= 8,
 	CLI_EXIT_STATE		= 9,
 	CLI_EXIT_RENDEZVOUS	= 10,
+	CLI_EXIT_SOME		= 11,
 };
-#define CLI_EXIT_COUNT	(CLI_EXIT_RENDEZVOUS + 1)
+#define CLI_EXIT_COUNT	(CLI_EXIT_SOME + 1)
 
 struct cli_exit_code {
 	const char *name;	/* "usage": the enum's suffix, in lower case */
@@ -58,6 +59,11 @@ extern const char *cli_prog;
 
 /* One line on stderr: "fwpush: <what>". Returns code, so callers can `return die(...)`. */
 int cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * From now on this thread's cli_die() lines go into buf (the last one, without "fwpush: "),
+ * not to stderr: a push to one of many targets keeps its reason for the summary. NULL: stderr.
+ */
+void cli_capture(char *buf, size_t len);
 
 /* Parses an unsigned option value in [min, max] or prints a usage error naming opt. */
 int cli_opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out);

@@ -2,25 +2,36 @@
 #include <errno.h>
 #include <signal.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "fwpush/push.h"
 #include "fwpush/sign.h"
+#include "progress.h"
+
+#define TARGETS_MAX	256
 
 void usage_push(FILE *out)
 {
-	fputs("usage: fwpush push IMAGE --target URI [OPTIONS]\n"
+	fputs("usage: fwpush push IMAGE --target URI [--target URI ...] [OPTIONS]\n"
 	      "\n"
 	      "Streams IMAGE into the BMC's window, keeping every slot busy, and exits 0 only once\n"
-	      "the BMC has stored and synced the whole image and its XXH3-128 matches.\n"
+	      "the BMC has stored and synced the whole image and its XXH3-128 matches. Given many\n"
+	      "targets, pushes to all at once (the image read once), each on its own, and exits 0\n"
+	      "only if every one succeeded (11 if some failed: each is listed with its reason).\n"
 	      "\n"
-	      "  -t, --target URI         the BMC's window, e.g. shm:bmc0\n"
+	      "  -t, --target URI         the BMC's window, e.g. shm:bmc0; repeat for more BMCs\n"
+	      "      --targets FILE       more targets, one URI per line (# comments)\n"
+	      "  -j, --jobs N             push to at most N targets at a time (default: all)\n"
+	      "      --progress MODE      auto (default: live lines on a terminal, else only the\n"
+	      "                           results), tty, jsonl (JSON Lines events), none\n"
 	      "  -s, --slots N            slots to keep in flight (default: all the window has)\n"
 	      "  -c, --chunk-size SIZE    bytes per message (default: the window's slot size)\n"
 	      "  -T, --timeout DURATION   fail when the BMC makes no progress this long\n"
@@ -45,7 +56,13 @@ void usage_push(FILE *out)
 
 struct push_args {
 	const char *image;
-	const char *target;
+	const char *target;		/* the one this push goes to */
+	const char *targets[TARGETS_MAX];
+	unsigned ntargets;
+	char *targets_text;		/* --targets FILE's contents, which targets[] point into */
+	uint32_t jobs;
+	enum prog_mode progress;
+	bool progress_given;
 	struct fwp_push_opts opts;
 	struct fwp_hash128 expect;
 	uint32_t timeout_ms;
@@ -115,12 +132,81 @@ static enum fwp_fault pick_fault(void *arg, uint16_t type, uint64_t offset)
 	return FWP_FAULT_NONE;
 }
 
+static int add_target(struct push_args *a, const char *uri)
+{
+	unsigned i;
+
+	for (i = 0; i < a->ntargets; i++) {
+		if (!strcmp(a->targets[i], uri))
+			return cli_die(CLI_EXIT_USAGE, "push: target %s is named twice", uri);
+	}
+	if (a->ntargets == TARGETS_MAX)
+		return cli_die(CLI_EXIT_USAGE, "push: more than %d targets", TARGETS_MAX);
+	a->targets[a->ntargets++] = uri;
+	return 0;
+}
+
+/* --targets FILE: one URI per line; blank lines and # comments are skipped. */
+static int read_targets(struct push_args *a, const char *path)
+{
+	char *line, *save = NULL, *end;
+	FILE *f = fopen(path, "re");
+	long len;
+	int ret = 0;
+
+	if (a->targets_text) {
+		if (f)
+			fclose(f);
+		return cli_die(CLI_EXIT_USAGE, "--targets %s: only one --targets FILE", path);
+	}
+	if (!f)
+		return cli_die(CLI_EXIT_USAGE, "--targets %s: %s", path, strerror(errno));
+	len = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+	a->targets_text = len >= 0 && len < (1 << 20) ? calloc(1, len + 1) : NULL;
+	if (!a->targets_text || fseek(f, 0, SEEK_SET) ||
+	    fread(a->targets_text, 1, len, f) != (size_t)len)
+		ret = cli_die(CLI_EXIT_USAGE, "--targets %s: cannot read it (at most 1 MiB)", path);
+	fclose(f);
+	for (line = ret ? NULL : strtok_r(a->targets_text, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		for (end = line + strcspn(line, "#"); end > line && strchr(" \t\r", end[-1]); end--)
+			;
+		*end = 0;
+		if (*line)
+			ret = add_target(a, line);
+	}
+	if (!ret && !a->ntargets)
+		ret = cli_die(CLI_EXIT_USAGE, "--targets %s: no target in it", path);
+	return ret;
+}
+
+static int parse_progress(struct push_args *a, const char *mode)
+{
+	static const char *const names[] = { "none", "tty", "jsonl" };
+	unsigned i;
+
+	a->progress_given = strcmp(mode, "auto") != 0;
+	a->progress = isatty(STDOUT_FILENO) ? PROG_TTY : PROG_NONE;
+	for (i = 0; i < 3 && a->progress_given; i++) {
+		if (!strcmp(mode, names[i])) {
+			a->progress = (enum prog_mode)i;
+			return 0;
+		}
+	}
+	return a->progress_given ? cli_die(CLI_EXIT_USAGE, "--progress %s: expected auto, tty, "
+					   "jsonl or none", mode) : 0;
+}
+
 static int parse(int argc, char **argv, struct push_args *a)
 {
 	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED, OPT_SIG,
-	       OPT_RESUME };
+	       OPT_RESUME, OPT_TARGETS, OPT_PROGRESS };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
+		{ "targets", required_argument, NULL, OPT_TARGETS },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "slots", required_argument, NULL, 's' },
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 'T' },
@@ -139,10 +225,14 @@ static int parse(int argc, char **argv, struct push_args *a)
 	int c, ret;
 
 	a->timeout_ms = FWP_DEFAULT_TIMEOUT_MS;
-	while ((c = getopt_long(argc, argv, "t:s:c:T:qh", longopts, NULL)) != -1) {
+	parse_progress(a, "auto");
+	while ((c = getopt_long(argc, argv, "t:j:s:c:T:qh", longopts, NULL)) != -1) {
 		ret = 0;
 		switch (c) {
-		case 't': a->target = optarg; break;
+		case 't': ret = add_target(a, optarg); break;
+		case OPT_TARGETS: ret = read_targets(a, optarg); break;
+		case 'j': ret = cli_opt_u32("jobs", optarg, 1, TARGETS_MAX, &a->jobs); break;
+		case OPT_PROGRESS: ret = parse_progress(a, optarg); break;
 		case 's': ret = cli_opt_u32("slots", optarg, 1, FWP_SLOTS_MAX, &a->opts.slots); break;
 		case 'c':
 			ret = cli_opt_u32("chunk-size", optarg, 1, FWP_SLOT_SIZE_MAX,
@@ -183,8 +273,12 @@ static int parse(int argc, char **argv, struct push_args *a)
 	}
 	if (optind + 1 != argc)
 		return cli_die(CLI_EXIT_USAGE, "push: expected exactly one IMAGE (try fwpush help push)");
-	if (!a->target)
+	if (!a->ntargets)
 		return cli_die(CLI_EXIT_USAGE, "push: --target is required (e.g. --target shm:bmc0)");
+	a->target = a->targets[0];
+	if (a->direct && a->ntargets > 1)
+		return cli_die(CLI_EXIT_USAGE, "push: --direct reads for one target only (many "
+			       "targets share one read of the image)");
 	a->image = argv[optind];
 	a->opts.sz = sizeof(a->opts);
 	if (a->pct[1] + a->pct[2] + a->pct[3] || a->kill_at != UINT64_MAX) {
@@ -363,6 +457,173 @@ static void print_result(const struct push_args *a, const struct fwp_push_result
 	}
 }
 
+/* Many targets: each pushed on a thread of its own, at most --jobs at a time. */
+struct station {
+	struct push_args *a;
+	int fd;
+	struct fwp_share *share;	/* many targets: the image read once for all */
+	struct progress prog;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	uint32_t running;
+};
+
+struct station_target {
+	struct station *st;
+	struct push_args a;		/* a copy: its own target, and its own --inject state */
+	struct prog_target *pt;
+	pthread_t thread;
+	bool started;
+};
+
+static void on_progress(void *arg, enum fwp_phase phase, uint64_t done)
+{
+	prog_phase(arg, phase, done);
+}
+
+static void job_begin(struct station *st)
+{
+	pthread_mutex_lock(&st->lock);
+	while (st->a->jobs && st->running >= st->a->jobs)
+		pthread_cond_wait(&st->freed, &st->lock);
+	st->running++;
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void job_end(struct station *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->running--;
+	pthread_cond_signal(&st->freed);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* One target's push, start to end; its error line is kept in pt->reason, not printed. */
+static void *push_target(void *arg)
+{
+	struct station_target *t = arg;
+	struct station *st = t->st;
+	struct fwp_push_result r = { 0 };
+	struct fwp_host *h = NULL;
+	int ret, code;
+
+	cli_capture(t->pt->reason, sizeof(t->pt->reason));
+	job_begin(st);
+	prog_phase(t->pt, PROG_CONNECTING, 0);
+	ret = fwp_host_open(t->a.target, t->a.timeout_ms, &h);
+	if (ret) {
+		code = target_error(&t->a, ret);
+	} else {
+		ret = st->share ? fwp_host_push_shared(h, st->share, &t->a.opts, &r) :
+				  fwp_host_push(h, st->fd, &t->a.opts, &r);
+		code = ret ? push_error(&t->a, h, ret, &r) : 0;
+	}
+	fwp_host_close(h);
+	job_end(st);
+	prog_finish(t->pt, code, &r);
+	return NULL;
+}
+
+/* Results as a single push gives them, a line per target; then the summary. */
+static void print_results(struct station *st, struct station_target *t)
+{
+	unsigned i;
+
+	for (i = 0; st->prog.mode == PROG_NONE && i < st->a->ntargets; i++) {
+		if (t[i].pt->code)
+			fprintf(stderr, "%s: %s\n", cli_prog, t[i].pt->reason);
+		else
+			print_result(&t[i].a, &t[i].pt->res);
+	}
+	if (!st->a->quiet || st->prog.mode != PROG_NONE)
+		prog_end(&st->prog);
+}
+
+static bool all_finished(const struct station *st)
+{
+	unsigned i;
+
+	for (i = 0; i < st->a->ntargets; i++) {
+		if (!atomic_load_explicit(&st->prog.t[i].finished, memory_order_acquire))
+			return false;
+	}
+	return true;
+}
+
+static void start_targets(struct station *st, struct station_target *t, struct prog_target *pt)
+{
+	unsigned i;
+
+	for (i = 0; i < st->a->ntargets; i++) {
+		t[i] = (struct station_target){ .st = st, .a = *st->a, .pt = &pt[i] };
+		t[i].a.target = st->a->targets[i];
+		t[i].a.opts.progress = on_progress;
+		t[i].a.opts.progress_arg = &pt[i];
+		if (t[i].a.opts.fault)
+			t[i].a.opts.fault_arg = &t[i].a;
+		t[i].started = !pthread_create(&t[i].thread, NULL, push_target, &t[i]);
+		if (!t[i].started)
+			prog_finish(&pt[i], cli_die(CLI_EXIT_FAILURE, "push: no thread for target "
+						    "%s", t[i].a.target), &(struct fwp_push_result){ 0 });
+	}
+}
+
+static int run_station(struct station *st)
+{
+	struct station_target *t = calloc(st->a->ntargets, sizeof(*t));
+	struct prog_target *pt = calloc(st->a->ntargets, sizeof(*pt));
+	struct timespec tick = { 0, 100000000 };
+	struct stat image;
+	unsigned i, failed = 0;
+	int code = 0;
+
+	if (!t || !pt) {
+		free(t);
+		free(pt);
+		return cli_die(CLI_EXIT_FAILURE, "push: out of memory");
+	}
+	for (i = 0; i < st->a->ntargets; i++)
+		pt[i].uri = st->a->targets[i];
+	prog_init(&st->prog, st->a->progress, st->a->image,
+		  fstat(st->fd, &image) ? 0 : (uint64_t)image.st_size, pt, st->a->ntargets);
+	start_targets(st, t, pt);
+	while (st->prog.mode != PROG_NONE && !all_finished(st)) {
+		if (st->prog.mode != PROG_NONE)
+			prog_tick(&st->prog);
+		nanosleep(&tick, NULL);
+	}
+	for (i = 0; i < st->a->ntargets; i++) {
+		if (t[i].started)
+			pthread_join(t[i].thread, NULL);
+		failed += pt[i].code != 0;
+		code = pt[i].code ? pt[i].code : code;
+	}
+	st->prog.bytes_read = st->share ? fwp_share_bytes_read(st->share) : st->prog.size;
+	print_results(st, t);
+	free(t);
+	free(pt);
+	return !failed ? 0 : st->a->ntargets > 1 ? CLI_EXIT_SOME : code;
+}
+
+static int push_many(struct push_args *a, int fd)
+{
+	struct station st = { .a = a, .fd = fd };
+	int ret;
+
+	if (a->ntargets > 1) {
+		ret = fwp_share_open(fd, &st.share);
+		if (ret)
+			return push_error(a, NULL, ret, &(struct fwp_push_result){ 0 });
+	}
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_cond_init(&st.freed, NULL);
+	ret = run_station(&st);
+	pthread_cond_destroy(&st.freed);
+	pthread_mutex_destroy(&st.lock);
+	fwp_share_close(st.share);
+	return ret;
+}
+
 int cmd_push(int argc, char **argv)
 {
 	struct push_args a = { .kill_at = UINT64_MAX };
@@ -371,12 +632,20 @@ int cmd_push(int argc, char **argv)
 	int fd, ret;
 
 	ret = parse(argc, argv, &a);
-	if (ret)
+	if (ret) {
+		free(a.targets_text);
 		return ret < 0 ? 0 : ret;
+	}
 	/* The image first: a missing file should not wait out a timeout. */
 	fd = fwp_image_open(a.image, a.direct);
-	if (fd < 0)
+	if (fd < 0) {
+		free(a.targets_text);
 		return push_error(&a, NULL, fd, &r);
+	}
+	if (a.ntargets > 1 || a.progress_given) {
+		ret = push_many(&a, fd);
+		goto out;
+	}
 	ret = fwp_host_open(a.target, a.timeout_ms, &h);
 	if (ret) {
 		ret = target_error(&a, ret);
@@ -389,6 +658,7 @@ int cmd_push(int argc, char **argv)
 		print_result(&a, &r);
 	fwp_host_close(h);
 out:
+	free(a.targets_text);
 	close(fd);
 	return ret;
 }

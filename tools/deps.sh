@@ -23,6 +23,8 @@ python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm libmicrohttpd-dev libjson
 libcrypt-dev curl fwupd ansible"
 # the arm suite's unit tests: the armhf build run under qemu-user (tests/arm/unit.sh)
 [ "${1:-}" != --test ] || pkgs="$pkgs qemu-user-static"
+# the terminal progress of a push to many targets, tested in a real terminal (tmux)
+[ "${1:-}" != --test ] || pkgs="$pkgs tmux"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

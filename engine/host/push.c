@@ -353,6 +353,12 @@ static int check_stored(struct push *p, const struct slot *s, const struct fwp_a
 	return 0;
 }
 
+static void report(const struct push *p, enum fwp_phase phase, uint64_t done)
+{
+	if (p->o->progress)
+		p->o->progress(p->o->progress_arg, phase, done);
+}
+
 /* Collects the BMC's answer to what slot i holds and checks it, on a private copy. */
 static int reap(struct push *p, uint32_t i)
 {
@@ -376,8 +382,12 @@ static int reap(struct push *p, uint32_t i)
 		p->res->bmc_type = ack.type;
 		return fail(p, -EPROTO, s, ack.status);
 	}
-	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH)
-		return check_stored(p, s, &ack);
+	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH) {
+		ret = check_stored(p, s, &ack);
+		if (!ret)
+			report(p, s->type == FWP_MSG_DATA ? FWP_PHASE_DATA : FWP_PHASE_DONE, s->held);
+		return ret;
+	}
 	/* A new session holds nothing; a resumed one is checked by resume_point(). */
 	if (s->type == FWP_MSG_START && !p->o->resume && ack.offset != 0) {
 		p->res->bmc_held = ack.offset;
@@ -723,6 +733,7 @@ static int push_session(struct push *p, const struct fwp_push_opts *o)
 		if (ret)
 			return ret;
 	}
+	report(p, FWP_PHASE_START, from);
 	ret = send_image(p, &image_hs, from);
 	/*
 	 * Every byte is read. An image written to meanwhile was pushed as a mix of versions: with
@@ -743,6 +754,7 @@ static int push_session(struct push *p, const struct fwp_push_opts *o)
 	}
 	if (o->signature)
 		memcpy(finish.signature, o->signature, sizeof(finish.signature));
+	report(p, FWP_PHASE_VERIFY, p->res->image_size);
 	ret = send_small(p, FWP_MSG_FINISH, &finish,
 			 o->signature ? sizeof(finish) : sizeof(struct fwp_finish_body),
 			 &finish.image_hash);

@@ -57,6 +57,14 @@ enum fwp_fault {
 	FWP_FAULT_DUP,		/* ring its doorbell twice, and the previous one again */
 };
 
+/* Where a push is, for a progress callback. */
+enum fwp_phase {
+	FWP_PHASE_START,	/* the BMC answered START_UPGRADE; done: what it already held */
+	FWP_PHASE_DATA,		/* the BMC stored up to done bytes */
+	FWP_PHASE_VERIFY,	/* every byte is stored; FINISH sent, the BMC verifies and syncs */
+	FWP_PHASE_DONE,		/* the BMC confirmed the whole image */
+};
+
 /* A chunk the BMC reports corrupted (BAD_HASH) is sent again at most this often. */
 #define FWP_PUSH_RETRIES	3
 
@@ -84,12 +92,19 @@ struct fwp_push_opts {
 	void *fault_arg;
 	const uint8_t *signature;	/* 64-byte Ed25519 signature of the image, or NULL */
 	bool resume;			/* continue the BMC's open session for this image */
+	/*
+	 * Optional: called on the pushing thread as the push moves on (after each DATA answer:
+	 * many times a second, so keep it short). Added in 0.3; an older caller's sz leaves it 0.
+	 */
+	void (*progress)(void *arg, enum fwp_phase phase, uint64_t done);
+	void *progress_arg;
 };
 /*
- * Frozen per ABI: 64 bytes on LP64 (x86-64, aarch64), 40 on 32-bit Arm EABI (a BMC). A program
- * only ever loads a libfwpush of its own ABI, and sz tells the sizes apart within one.
+ * Frozen per ABI: 80 bytes on LP64 (x86-64, aarch64), 48 on 32-bit Arm EABI (a BMC); 64 and 40
+ * before the progress callback (an older caller's sz). A program only ever loads a libfwpush of
+ * its own ABI, and sz tells the sizes apart within one.
  */
-_Static_assert(sizeof(struct fwp_push_opts) == (sizeof(void *) == 8 ? 64 : 40),
+_Static_assert(sizeof(struct fwp_push_opts) == (sizeof(void *) == 8 ? 80 : 48),
 	       "fwp_push_opts is frozen: add at the end");
 
 struct fwp_push_result {
@@ -146,6 +161,24 @@ int fwp_image_open(const char *path, bool direct);
  */
 int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
 		  struct fwp_push_result *res);
+
+/*
+ * One image for many pushes at once (a mass-flash station): the file at fd (fwp_image_open(),
+ * not direct) is read once into a bounded cache (16 MiB, whatever the image size or the number
+ * of targets) that every push copies its chunks from. Pushes to many BMCs run on threads of
+ * their own, each with fwp_host_push_shared(); they read each block once while they move
+ * together, and one that falls a whole cache behind (a stalled BMC) reads its blocks again
+ * rather than hold the others back. -ENODATA: empty; -EINVAL: open with O_DIRECT.
+ */
+struct fwp_share;
+
+int fwp_share_open(int fd, struct fwp_share **out);
+void fwp_share_close(struct fwp_share *s);
+/* fwp_host_push() of the shared image; safe to call from many threads at once. */
+int fwp_host_push_shared(struct fwp_host *h, struct fwp_share *s,
+			 const struct fwp_push_opts *opts, struct fwp_push_result *res);
+/* Bytes read from the file so far, by every push together. */
+uint64_t fwp_share_bytes_read(struct fwp_share *s);
 
 #pragma GCC visibility pop
 
