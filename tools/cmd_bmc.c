@@ -22,6 +22,9 @@ void usage_bmc_sim(FILE *out)
 		"\n"
 		"  -w, --window URI       window to create, e.g. shm:bmc0\n"
 		"  -f, --flash PATH       the BMC's flash (PATH: the active image)\n"
+		"  -f, --flash mtd:DEV    the BMC's NOR flash through Linux MTD (/dev/mtdN): bank A\n"
+		"                         at 0, bank B after it, the activation record in the last\n"
+		"                         two erase blocks; each block erased, programmed, read back\n"
 		"  -s, --slots N          slots in the window (default %u, at most %u)\n"
 		"  -S, --slot-size SIZE   bytes per slot, a multiple of 4K (default 256K)\n"
 		"      --flash-size SIZE  largest image accepted (default 2G)\n"
@@ -57,22 +60,24 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* arg: the MTD flash, if that is the flash, to say what failed in it. */
 static void log_session(void *arg, const struct fwp_bmc_session *s)
 {
+	const char *why = arg ? fwp_mtd_error(arg) : "";
 	char hex[33];
 
-	(void)arg;
 	if (s->status == FWP_ST_OK) {
 		fwp_hash128_hex(&s->image_hash, hex);
 		fprintf(stderr, "%s bmc-sim: stored %llu bytes (component %u) in %.3f ms, "
 			"XXH3-128 %s\n", cli_prog, (unsigned long long)s->image_size,
 			s->component, s->ns / 1e6, hex);
 	} else {
-		fprintf(stderr, "%s bmc-sim: session dropped after %llu of %llu bytes: %s%s%s\n",
+		fprintf(stderr, "%s bmc-sim: session dropped after %llu of %llu bytes: %s%s%s%s%s\n",
 			cli_prog, (unsigned long long)s->bytes_received,
 			(unsigned long long)s->image_size, fwp_status_str(s->status),
 			s->failed_type ? " on " : "",
-			s->failed_type ? fwp_msg_type_str(s->failed_type) : "");
+			s->failed_type ? fwp_msg_type_str(s->failed_type) : "",
+			*why ? ": " : "", why);
 	}
 }
 
@@ -87,21 +92,70 @@ static int window_with_ivshmem(const char *window, const char *sock, char **out)
 	return 0;
 }
 
+/*
+ * --flash mtd:DEV: the BMC's flash is the MTD device, and the largest image a bank. Says where
+ * the banks and the record are, and which image is active. An exit code.
+ */
+static int open_mtd(const char *dev, struct fwp_bmc_opts *opts, struct fwp_mtd **out)
+{
+	struct fwp_mtd_info i;
+	int ret = fwp_mtd_open(dev, out);
+
+	if (ret)
+		return cli_die(ret == -ENOMEM ? CLI_EXIT_FAILURE : CLI_EXIT_TARGET,
+			       "bmc-sim: flash %s", fwp_mtd_error(NULL));
+	fwp_mtd_get_info(*out, &i);
+	opts->flash_ops = fwp_mtd_ops();
+	opts->flash_ctx = *out;
+	if (opts->on_session)
+		opts->cb_arg = *out;
+	if (!opts->flash_capacity || opts->flash_capacity > i.bank_size)
+		opts->flash_capacity = i.bank_size;
+	if (!opts->on_session)
+		return 0;
+	fprintf(stderr, "%s bmc-sim: flash %s: %llu bytes of NOR, %u-byte erase blocks; banks of "
+		"%llu bytes at 0x0 and 0x%llx, the record at 0x%llx; ", cli_prog, dev,
+		(unsigned long long)i.size, i.erase_size, (unsigned long long)i.bank_size,
+		(unsigned long long)i.bank_size, (unsigned long long)i.record_offset);
+	if (i.active_seq)
+		fprintf(stderr, "active: bank %c, %llu bytes (record %llu)\n", 'A' + i.active_bank,
+			(unsigned long long)i.active_size, (unsigned long long)i.active_seq);
+	else
+		fprintf(stderr, "no image activated yet\n");
+	return 0;
+}
+
 /* Creates the BMC on window and serves until a signal; an exit code. */
-static int run_bmc(const char *window, const char *flash, const struct fwp_bmc_opts *opts,
+static int run_bmc(const char *window, const char *flash, struct fwp_bmc_opts *opts,
 		   struct fwp_redfish_opts *rf)
 {
+	struct fwp_mtd *mtd = NULL;
 	struct fwp_redfish *r = NULL;
 	char *state = NULL;
 	struct fwp_bmc *b;
 	int ret;
 
+	if (!strncmp(flash, "mtd:", 4)) {
+		if (opts->nor)
+			return cli_die(CLI_EXIT_USAGE, "--flash-model paces the emulated flash in "
+				       "files, not an MTD device (%s)", flash);
+		if (rf->listen && !rf->tls_cert)
+			return cli_die(CLI_EXIT_USAGE, "--redfish with --flash %s needs --tls-cert "
+				       "and --tls-key (there is no PATH.tls beside an MTD device)",
+				       flash);
+		ret = open_mtd(flash + 4, opts, &mtd);
+		if (ret)
+			return ret;
+		flash = NULL;
+	}
 	ret = fwp_bmc_create(window, flash, opts, &b);
+	if (ret)
+		fwp_mtd_close(mtd);	/* not the BMC's until it is created */
 	if (ret && opts->pubkey_path && (ret == -ENOENT || ret == -EINVAL))
 		return cli_die(CLI_EXIT_USAGE, "--pubkey %s: %s", opts->pubkey_path,
 			       ret == -ENOENT ? "no such file" : "not an Ed25519 public key");
 	/* Only the flash says EBUSY here (a window a live BMC serves is EADDRINUSE). */
-	if (ret == -EBUSY)
+	if (ret == -EBUSY && flash)
 		return cli_die(CLI_EXIT_TARGET, "flash %s: in use by another process (a bmc-sim or "
 			       "rt-update writing it, holding %s.meta locked); stop it, or give "
 			       "this one its own --flash", flash, flash);

@@ -107,6 +107,47 @@ struct fwp_bmc_opts {
 _Static_assert(sizeof(struct fwp_bmc_opts) == (sizeof(void *) == 8 ? 80 : 56),
 	       "fwp_bmc_opts is frozen: add at the end");
 
+/*
+ * The BMC's flash on a Linux MTD character device (/dev/mtdN, a NOR part: the SPI NOR of an
+ * ASPEED BMC): bank 0 at offset 0 and bank 1 at bank_size, each whole erase blocks, and the
+ * activation record's two copies (the file flash's format) in the device's last two erase
+ * blocks. An image is staged in memory and, block by block behind the BMC, erased, programmed
+ * and read back into the inactive bank; the BMC runs at most a bounded step ahead of the part,
+ * beating its heartbeat while it waits. Writing the record is the one switch: until it is
+ * programmed and read back, the previous image is the active one. One writer per device.
+ * Plug it in with opts.flash_ops = fwp_mtd_ops(), opts.flash_ctx = the handle.
+ */
+struct fwp_mtd;
+
+struct fwp_mtd_info {
+	uint64_t size;		/* of the device */
+	uint64_t bank_size;	/* bank i at offset i * bank_size: the largest image */
+	uint64_t record_offset;	/* the record's copies: here and one erase block on */
+	uint64_t active_seq;	/* the record in force; 0: no image activated yet */
+	uint64_t active_size;
+	uint32_t active_bank;
+	uint32_t erase_size;
+	uint32_t write_size;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct fwp_mtd_info) == 56, "fwp_mtd_info is frozen: add at the end");
+
+/*
+ * Opens dev. -ENOTTY: not an MTD device; -EMEDIUMTYPE: not NOR (NAND: bad blocks, ECC);
+ * -EROFS: read-only; -ENOSPC: too small for two banks and the record; -EBUSY: another process
+ * writes it; -ENOTSUP: built without MTD. fwp_mtd_error(NULL) says which, naming dev.
+ */
+int fwp_mtd_open(const char *dev, struct fwp_mtd **out);
+/* What fwp_bmc_destroy calls through the ops; for a handle no BMC took. NULL is fine. */
+void fwp_mtd_close(struct fwp_mtd *m);
+const struct fwp_flash_ops *fwp_mtd_ops(void);
+void fwp_mtd_get_info(const struct fwp_mtd *m, struct fwp_mtd_info *out);
+/*
+ * The last failure as one line naming the device ("/dev/mtd0: erase at 0x10000: Input/output
+ * error"), "" if none: of m, or with m NULL, of this thread's last fwp_mtd_open.
+ */
+const char *fwp_mtd_error(const struct fwp_mtd *m);
+
 #define FWP_BMC_DEFAULT_IDLE_MS		60000
 
 #define FWP_BMC_DEFAULT_SLOTS		4
