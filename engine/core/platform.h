@@ -14,6 +14,10 @@ static inline uint64_t fwp_now_ns(void);
 /* Gives the processor away for about ns nanoseconds (ns < 1 s). */
 static inline void fwp_sleep_ns(uint32_t ns);
 
+#ifdef FWP_PLATFORM_EFI
+#include "core/platform_efi.h"
+#else
 #include "core/platform_linux.h"
+#endif
 
 #endif

@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fwpush.efi: `fwpush push` as a UEFI application. The arguments come from the command line
+ * (the UEFI shell passes it in LoadOptions, its first word the program) or, when there are
+ * none (a boot entry without options), from fwpush.cfg beside fwpush.efi. The push is the
+ * engine's (host/push.c) over the PCI-IO target and the file source of this directory; the
+ * result line, the hash and the error lines are those of `fwpush push`, and the exit code
+ * becomes an EFI status (status_of(), README "fwpush.efi").
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "efi/uefi.h"
+#include "fwpush/push.h"
+
+#define ARGS_MAX	32
+#define CMDLINE_MAX	2048
+
+struct args {
+	const char *image;
+	const char *bdf, *device, *bar, *offset, *target;
+	char uri[96];
+	uint32_t timeout_ms;
+	struct fwp_push_opts opts;
+	struct fwp_hash128 expect;
+	bool quiet;
+};
+
+static void usage(void)
+{
+	fwp_efi_print(false,
+		"usage: fwpush.efi IMAGE [--bdf BDF | --device VVVV:DDDD] [--bar N] [OPTIONS]\n"
+		"\n"
+		"Streams IMAGE (a file on this volume, relative to fwpush.efi's directory) into the\n"
+		"BMC's window in a PCI BAR and returns EFI_SUCCESS only once the BMC has stored and\n"
+		"synced the whole image and its XXH3-128 matches. Without --bdf or --device every\n"
+		"device's prefetchable memory BARs are searched for the window.\n"
+		"\n"
+		"      --bdf BDF            the device: SEG:BUS:DEV.FN or BUS:DEV.FN (hex)\n"
+		"      --device VVVV:DDDD   the first device with this vendor and device ID\n"
+		"      --bar N              the BAR that holds the window (default: search)\n"
+		"      --offset O           where the window starts in the BAR (default: search)\n"
+		"      --target URI         all of it at once: pci:BDF|VVVV:DDDD|*[,bar=N][,offset=O]\n"
+		"  -s, --slots N            slots to keep in flight (default: all the window has)\n"
+		"  -c, --chunk-size SIZE    bytes per message (default: the window's slot size)\n"
+		"  -T, --timeout DURATION   fail when the BMC makes no progress this long (default 5s)\n"
+		"      --component N        which firmware component (default 0)\n"
+		"      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
+		"  -q, --quiet              print nothing on success (no progress either)\n"
+		"\n"
+		"Without arguments, they are read from fwpush.cfg beside fwpush.efi.\n");
+}
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int die(int code, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fwp_efi_print(true, "fwpush: %s\n", line);
+	return code;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Splits line in place into argv (double quotes group words; '#' starts a comment). */
+static int split(char *line, char **argv)
+{
+	int argc = 0;
+	char *w;
+
+	for (;;) {
+		while (is_space(*line))
+			line++;
+		if (*line == '#') {
+			while (*line && *line != '\n')
+				line++;
+			continue;
+		}
+		if (!*line)
+			return argc;
+		if (argc == ARGS_MAX)
+			return -E2BIG;
+		argv[argc++] = w = line;
+		for (bool quoted = false; *line && (quoted || !is_space(*line)); line++) {
+			if (*line == '"')
+				quoted = !quoted;
+			else
+				*w++ = *line;
+		}
+		if (*line)
+			line++;
+		*w = '\0';
+	}
+}
+
+static bool ends_with_efi(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 4 && s[n - 4] == '.' && (s[n - 3] | 0x20) == 'e' && (s[n - 2] | 0x20) == 'f' &&
+	       (s[n - 1] | 0x20) == 'i';
+}
+
+/* LoadOptions as ASCII into buf (UCS-2 outside ASCII becomes '?'). */
+static void load_options(char *buf, size_t len)
+{
+	EFI_GUID guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+	EFI_LOADED_IMAGE *li;
+	const CHAR16 *w;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	if (fwp_efi_st->BootServices->HandleProtocol(fwp_efi_image, &guid, (void **)&li))
+		return;
+	w = li->LoadOptions;
+	for (i = 0; w && i < li->LoadOptionsSize / sizeof(CHAR16) && w[i] && n + 1 < len; i++)
+		buf[n++] = w[i] < 0x80 ? (char)w[i] : '?';
+	buf[n] = '\0';
+}
+
+/* fwpush.cfg beside fwpush.efi into buf; 0, -ENOENT if there is none, or -errno. */
+static int read_cfg(char *buf, size_t len)
+{
+	EFI_FILE_PROTOCOL *f;
+	UINTN n = len - 1;
+	int ret;
+
+	ret = fwp_efi_file_open("fwpush.cfg", &f);
+	if (ret)
+		return ret;
+	ret = fwp_efi_errno(f->Read(f, &n, buf));
+	f->Close(f);
+	buf[ret ? 0 : n] = '\0';
+	return ret;
+}
+
+static int opt_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (fwp_parse_size(val, &v) || v < min || v > max)
+		return die(CLI_EXIT_USAGE, "--%s %s: expected a number from %u to %u", opt, val,
+			   min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The target URI from --target, or from --bdf/--device, --bar and --offset. */
+static int make_uri(struct args *a)
+{
+	if (a->target && (a->bdf || a->device || a->bar || a->offset))
+		return die(CLI_EXIT_USAGE, "--target names the device, BAR and offset at once: "
+			   "drop --bdf, --device, --bar and --offset");
+	if (a->bdf && a->device)
+		return die(CLI_EXIT_USAGE, "--bdf and --device both name the device: give one");
+	snprintf(a->uri, sizeof(a->uri), "%s", a->target ? a->target : "pci:");
+	if (a->target)
+		return 0;
+	snprintf(a->uri + 4, sizeof(a->uri) - 4, "%s%s%s%s%s", a->bdf ? a->bdf :
+		 a->device ? a->device : "*", a->bar ? ",bar=" : "", a->bar ? a->bar : "",
+		 a->offset ? ",offset=" : "", a->offset ? a->offset : "");
+	return 0;
+}
+
+/* -1: help was printed; 0: go; else an exit code. */
+static int parse(int argc, char **argv, struct args *a)
+{
+	int i, ret = 0;
+
+	a->timeout_ms = FWP_DEFAULT_TIMEOUT_MS;
+	a->opts.sz = sizeof(a->opts);
+	for (i = 0; i < argc && !ret; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+			usage();
+			return -1;
+		}
+		if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) {
+			a->quiet = true;
+			continue;
+		}
+		if (o[0] != '-') {
+			if (a->image)
+				return die(CLI_EXIT_USAGE, "expected exactly one IMAGE (%s, then %s)",
+					   a->image, o);
+			a->image = o;
+			continue;
+		}
+		if (!v)
+			return die(CLI_EXIT_USAGE, "%s needs a value (try fwpush.efi --help)", o);
+		i++;
+		if (!strcmp(o, "--bdf"))
+			a->bdf = v;
+		else if (!strcmp(o, "--device"))
+			a->device = v;
+		else if (!strcmp(o, "--bar"))
+			a->bar = v;
+		else if (!strcmp(o, "--offset"))
+			a->offset = v;
+		else if (!strcmp(o, "--target"))
+			a->target = v;
+		else if (!strcmp(o, "-s") || !strcmp(o, "--slots"))
+			ret = opt_u32("slots", v, 1, FWP_SLOTS_MAX, &a->opts.slots);
+		else if (!strcmp(o, "-c") || !strcmp(o, "--chunk-size"))
+			ret = opt_u32("chunk-size", v, 1, FWP_SLOT_SIZE_MAX, &a->opts.chunk_size);
+		else if (!strcmp(o, "--component"))
+			ret = opt_u32("component", v, 0, UINT32_MAX, &a->opts.component);
+		else if (!strcmp(o, "-T") || !strcmp(o, "--timeout"))
+			ret = fwp_parse_ms(v, &a->timeout_ms) ? die(CLI_EXIT_USAGE, "--timeout %s: "
+			      "expected a duration such as 5, 2.5s or 500ms", v) : 0;
+		else if (!strcmp(o, "--expect-hash"))
+			ret = fwp_hash128_parse(v, &a->expect) ? die(CLI_EXIT_USAGE,
+			      "--expect-hash %s: expected 32 hex digits", v) : 0;
+		else
+			return die(CLI_EXIT_USAGE, "unknown option %s (try fwpush.efi --help)", o);
+		if (!strcmp(o, "--expect-hash"))
+			a->opts.expect_hash = &a->expect;
+	}
+	if (ret)
+		return ret;
+	if (!a->image)
+		return die(CLI_EXIT_USAGE, "expected an IMAGE (try fwpush.efi --help)");
+	a->opts.timeout_ms = a->timeout_ms;
+	return make_uri(a);
+}
+
+/* The message a push failed on: "DATA at offset N", "FINISH", ... (as fwpush push says it). */
+static const char *failed_message(const struct fwp_push_result *r, char *buf, size_t len)
+{
+	if (r->failed_type == FWP_MSG_DATA)
+		snprintf(buf, len, "DATA at offset %llu", (unsigned long long)r->failed_offset);
+	else if (r->failed_type)
+		snprintf(buf, len, "%s", fwp_msg_type_str(r->failed_type));
+	else
+		snprintf(buf, len, "the answers to an earlier host's messages");
+	return buf;
+}
+
+static int image_error(const struct args *a, int err, const struct fwp_push_result *r,
+		       uint64_t capacity)
+{
+	switch (err) {
+	case -ENOENT:
+		return die(CLI_EXIT_IMAGE, "image %s: no such file", a->image);
+	case -EISDIR:
+		return die(CLI_EXIT_IMAGE, "image %s: is a directory", a->image);
+	case -ENODATA:
+		return die(CLI_EXIT_IMAGE, "image %s: is empty", a->image);
+	case -EFBIG:
+		return die(CLI_EXIT_IMAGE, "image %s: %llu bytes, larger than the BMC's flash "
+			   "(%llu bytes)", a->image, (unsigned long long)r->image_size,
+			   (unsigned long long)capacity);
+	case -ESTALE:
+		return die(CLI_EXIT_IMAGE, "image %s changed while it was pushed (written to or "
+			   "truncated meanwhile); nothing was activated", a->image);
+	case -EIO:
+		return die(CLI_EXIT_IMAGE, "image %s: read failed at byte %llu", a->image,
+			   (unsigned long long)r->failed_offset);
+	default:
+		return die(CLI_EXIT_IMAGE, "image %s: cannot be opened (error %d)", a->image, -err);
+	}
+}
+
+static int target_error(const struct args *a, int err)
+{
+	int version;
+
+	switch (err) {
+	case -EINVAL:
+		return die(CLI_EXIT_TARGET, "target %s: malformed (expected "
+			   "pci:BDF|VVVV:DDDD|*[,bar=N][,offset=O])", a->uri);
+	case -EAFNOSUPPORT:
+		return die(CLI_EXIT_TARGET, "target %s: unknown scheme (fwpush.efi knows pci:)",
+			   a->uri);
+	case -ETIMEDOUT:
+		return die(CLI_EXIT_TIMEOUT, "target %s: no BMC answered within %.1f s", a->uri,
+			   a->timeout_ms / 1000.0);
+	case -EPROTO:
+		return die(CLI_EXIT_TARGET, "target %s: not an fwpush window (bad magic)", a->uri);
+	case -EPROTONOSUPPORT:
+		version = fwp_window_version(a->uri);
+		return die(CLI_EXIT_TARGET, "target %s: the BMC speaks window protocol version %d; "
+			   "this fwpush speaks %d", a->uri, version, FWP_PROTO_VERSION);
+	case -EBADMSG:
+		return die(CLI_EXIT_TARGET, "target %s: window layout is inconsistent", a->uri);
+	case -EMSGSIZE:
+		return die(CLI_EXIT_TARGET, "target %s: the window does not fit in the BAR "
+			   "(BAR too small, or offset too large)", a->uri);
+	case -ENODEV:
+		return die(CLI_EXIT_TARGET, "target %s: no such PCI device (the shell's `pci` lists "
+			   "them)", a->uri);
+	case -ENOTSUP:
+		return die(CLI_EXIT_TARGET, "target %s: that BAR is not a memory BAR", a->uri);
+	case -EACCES:
+		return die(CLI_EXIT_TARGET, "target %s: the firmware did not enable the device's "
+			   "memory decoding", a->uri);
+	default:
+		return die(CLI_EXIT_FAILURE, "target %s: error %d", a->uri, -err);
+	}
+}
+
+static int push_error(const struct args *a, struct fwp_host *h, int err,
+		      const struct fwp_push_result *r)
+{
+	char buf[64];
+	const char *what = failed_message(r, buf, sizeof(buf));
+
+	switch (err) {
+	case -EINVAL:
+		return die(CLI_EXIT_USAGE, "target %s has %u slots of %u bytes: --slots/"
+			   "--chunk-size do not fit", a->uri, fwp_host_slot_count(h),
+			   fwp_host_slot_size(h));
+	case -ETIMEDOUT:
+		return die(CLI_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
+			   "(waiting for %s)", a->uri, a->timeout_ms / 1000.0, what);
+	case -ETIME:
+		return die(CLI_EXIT_TIMEOUT, "target %s: BMC beat its heartbeat but answered "
+			   "nothing for %.1f s (waiting for %s; one answer may take at most %d x "
+			   "--timeout)", a->uri, FWP_PUSH_STEP_TIMEOUTS * (a->timeout_ms / 1000.0),
+			   what, FWP_PUSH_STEP_TIMEOUTS);
+	case -ECONNRESET:
+		return die(CLI_EXIT_TARGET, "target %s: the BMC re-formatted the window (a new "
+			   "generation: it restarted) while waiting for %s; this push is lost",
+			   a->uri, what);
+	case -EREMOTEIO:
+		return die(CLI_EXIT_REFUSED, "target %s: BMC refused %s: %s (status %u)", a->uri,
+			   what, fwp_status_str(r->bmc_status), r->bmc_status);
+	case -EBADMSG:
+		if (a->opts.expect_hash && r->failed_type == 0)
+			return die(CLI_EXIT_VERIFY, "image %s: XXH3-128 differs from --expect-hash",
+				   a->image);
+		return die(CLI_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours", a->uri,
+			   what);
+	case -EPROTO:
+		return die(CLI_EXIT_VERIFY, "target %s: BMC acknowledged %s as holding %llu bytes, "
+			   "expected %llu", a->uri, what, (unsigned long long)r->bmc_held,
+			   (unsigned long long)r->expected_held);
+	default:
+		return image_error(a, err, r, fwp_host_flash_capacity(h));
+	}
+}
+
+static void print_result(const struct args *a, const struct fwp_push_result *r)
+{
+	char hex[33];
+	double secs = r->ns / 1e9;
+
+	if (a->quiet)
+		return;
+	fwp_hash128_hex(&r->image_hash, hex);
+	fwp_efi_print(false, "pushed %s to %s: %llu bytes in %.3f ms (%.2f GB/s), %u slots x %u "
+		      "bytes, XXH3-128 %s %s\n", a->image, a->uri,
+		      (unsigned long long)r->image_size, secs * 1e3,
+		      r->ns ? (double)r->image_size / (double)r->ns : 0, r->slots, r->chunk_size,
+		      hex, r->verified ? "verified by the BMC" : "not verified");
+}
+
+static int push(struct args *a)
+{
+	struct fwp_push_result r = { 0 };
+	struct fwp_source *src;
+	struct fwp_host *h;
+	int ret;
+
+	/* The image first: a missing file should not wait out a timeout. */
+	ret = fwp_efi_source_open(a->image, !a->quiet, &src);
+	if (ret)
+		return image_error(a, ret, &r, 0);
+	ret = fwp_host_open(a->uri, a->timeout_ms, &h);
+	if (ret) {
+		ret = target_error(a, ret);
+		goto out;
+	}
+	ret = fwp_host_push_source(h, src, &a->opts, &r);
+	if (ret)
+		ret = push_error(a, h, ret, &r);
+	else
+		print_result(a, &r);
+	fwp_host_close(h);
+out:
+	fwp_efi_source_close(src);
+	return ret;
+}
+
+/* What each exit code of `fwpush push` returns to the firmware or the shell (README). */
+static EFI_STATUS status_of(int code)
+{
+	static const EFI_STATUS map[] = {
+		[CLI_EXIT_OK] = EFI_SUCCESS,
+		[CLI_EXIT_FAILURE] = EFI_ABORTED,
+		[CLI_EXIT_USAGE] = EFI_INVALID_PARAMETER,
+		[CLI_EXIT_IMAGE] = EFI_NOT_FOUND,
+		[CLI_EXIT_TARGET] = EFI_UNSUPPORTED,
+		[CLI_EXIT_TIMEOUT] = EFI_TIMEOUT,
+		[CLI_EXIT_REFUSED] = EFI_ACCESS_DENIED,
+		[CLI_EXIT_VERIFY] = EFI_CRC_ERROR,
+	};
+
+	return code >= 0 && (size_t)code < sizeof(map) / sizeof(map[0]) ? map[code] : EFI_ABORTED;
+}
+
+EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+	static char line[CMDLINE_MAX];
+	struct args a = { 0 };
+	char *argv[ARGS_MAX];
+	int argc, ret;
+
+	fwp_efi_init(image, st);
+	load_options(line, sizeof(line));
+	argc = split(line, argv);
+	/* The shell's first word is the program; a boot entry's options need not have one. */
+	if (argc > 0 && ends_with_efi(argv[0]))
+		memmove(argv, argv + 1, --argc * sizeof(argv[0]));
+	if (argc == 0) {
+		ret = read_cfg(line, sizeof(line));
+		if (ret == -ENOENT) {
+			usage();
+			return status_of(CLI_EXIT_USAGE);
+		}
+		if (ret)
+			return status_of(die(CLI_EXIT_USAGE, "fwpush.cfg: cannot be read (error %d)",
+					     -ret));
+		argc = split(line, argv);
+	}
+	if (argc < 0)
+		return status_of(die(CLI_EXIT_USAGE, "more than %d arguments", ARGS_MAX));
+	ret = parse(argc, argv, &a);
+	if (ret)
+		return status_of(ret < 0 ? CLI_EXIT_OK : ret);
+	return status_of(push(&a));
+}
