@@ -48,6 +48,7 @@ struct fwp_bmc {
 	uint32_t beats;			/* heartbeats so far */
 	uint64_t t_beat;		/* when the heartbeat last changed */
 	bool doorbell;			/* a register doorbell: sleep until rung, ring hosts */
+	uint32_t block;			/* HASHES and KEEP's erase block; 0: no BLOCK_HASHES */
 	struct fwp_ack handled[FWP_SLOTS_MAX];	/* each slot's answer to its last message handled */
 	struct fwp_bmc_opts opts;
 
@@ -468,6 +469,162 @@ static void on_finish(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr
 		session_end(b, st, FWP_MSG_FINISH, &image);
 }
 
+/* Blocks of the flash, as HASHES counts them (PROTOCOL.md 14.2 Q5). */
+static uint32_t flash_blocks(const struct fwp_bmc *b)
+{
+	uint64_t n = (b->flash_capacity + b->block - 1) / b->block;
+
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* XXH3-128 of block i of a bank of size bytes; 0 for a block it holds no byte of (14.1). */
+static struct fwp_hash128 block_hash(const unsigned char *bank, uint64_t size, uint32_t block,
+				     uint64_t i)
+{
+	uint64_t at = i * block, end = at + block < size ? at + block : size;
+
+	return at < end ? fwp_xxh128(bank + at, end - at) : (struct fwp_hash128){ 0, 0 };
+}
+
+/*
+ * Writes a HASHES answer's body into the slot's body area (the host does not reuse the slot
+ * before it has the answer) and returns its hash, for the answer line. The heartbeat beats
+ * every 16 MiB hashed or so.
+ */
+static struct fwp_hash128 put_hashes(struct fwp_bmc *b, uint32_t slot,
+				     const struct fwp_hashes_answer *head,
+				     const unsigned char *bank[2], const uint64_t size[2])
+{
+	unsigned char *out = fwp_win_body(&b->win, slot);
+	struct fwp_hstate hs;
+	struct fwp_hash128 e;
+	uint32_t i, k;
+
+	fwp_hash()->reset(&hs);
+	fwp_win_copy_in(&b->win, out, head, sizeof(*head));
+	fwp_hash()->update(&hs, head, sizeof(*head));
+	out += sizeof(*head);
+	for (i = 0; i < head->n; i++) {
+		for (k = 0; k < 2; k++) {
+			if (!(head->banks & (1u << k)))
+				continue;
+			e = block_hash(bank[k], size[k], b->block, (uint64_t)head->first + i);
+			fwp_win_copy_in(&b->win, out, &e, sizeof(e));
+			fwp_hash()->update(&hs, &e, sizeof(e));
+			out += sizeof(e);
+		}
+		if ((uint64_t)(i + 1) * b->block % (16u << 20) == 0)
+			heartbeat(b);
+	}
+	return fwp_hash()->digest(&hs);
+}
+
+/*
+ * HASHES (PROTOCOL.md 14.2): the block hashes of the active and/or the inactive bank, with or
+ * without a session. The door's lock is held while the banks are read, so that an upload
+ * through the other door cannot re-make the inactive bank under the hashing; while the other
+ * door writes, BUSY.
+ */
+static void on_hashes(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	struct fwp_hashes_answer head = { 0 };
+	const unsigned char *bank[2] = { NULL, NULL };
+	struct fwp_hash128 digest;
+	struct fwp_hashes_body q;
+	uint64_t size[2] = { 0, 0 };
+	enum fwp_status st;
+	uint32_t n = 0;
+
+	st = read_small_body(b, slot, h, &q, sizeof(q));
+	if (!st)
+		st = fwp_hashes_decode(&q, flash_blocks(b), b->win.layout.slot_size, &n);
+	if (st) {
+		answer(b, slot, h->seq, h->type, st, NULL);
+		return;
+	}
+	pthread_mutex_lock(&b->door_lock);
+	if (b->owner == FWP_DOOR_DOOR)
+		st = FWP_ST_BUSY;
+	else if (fwp_flash_bank(b->flash_ctx, true, &bank[0], &size[0]) ||
+		 fwp_flash_bank(b->flash_ctx, false, &bank[1], &size[1]))
+		st = FWP_ST_STORAGE_ERROR;
+	if (!st) {
+		head = (struct fwp_hashes_answer){
+			.block_size = b->block, .first = q.first, .n = n, .banks = q.banks,
+			.active_size = size[0], .inactive_size = size[1],
+		};
+		digest = put_hashes(b, slot, &head, bank, size);
+	}
+	pthread_mutex_unlock(&b->door_lock);
+	answer(b, slot, h->seq, h->type, st, st ? NULL : &digest);
+}
+
+/*
+ * Copies the range of the active image into the inactive bank, block by block, leaving alone
+ * a block that already holds the same bytes (no write: the part then neither erases nor
+ * programs it, fwp_flash_received), and hashes the bytes as held into the image and the range.
+ */
+static enum fwp_status keep_range(struct fwp_bmc *b, const unsigned char *active, uint64_t at,
+				  uint64_t end, struct fwp_hstate *range_hs)
+{
+	unsigned char *dst;
+	uint64_t step;
+	int ret;
+
+	for (; at < end; at += step) {
+		step = end - at < b->block ? end - at : b->block;
+		ret = wait_flash(b, at + step, true, true);
+		if (ret)
+			return flash_status(ret);
+		dst = b->staging + at;
+		if (memcmp(dst, active + at, step))
+			memcpy(dst, active + at, step);
+		fwp_hash()->copy_hash(dst, dst, step, range_hs, &b->image_hs);
+		if (b->flash->store(b->flash_ctx, at, dst, step))
+			return FWP_ST_STORAGE_ERROR;
+	}
+	return FWP_ST_OK;
+}
+
+/* KEEP (PROTOCOL.md 14.3): bytes of the image that are the active image's. */
+static void on_keep(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
+{
+	struct fwp_hstate range_hs, image_before;
+	const unsigned char *active = NULL;
+	struct fwp_keep_body kb;
+	struct fwp_hash128 got;
+	uint64_t asize = 0;
+	enum fwp_status st;
+
+	if (b->state != BMC_DOWNLOAD) {
+		answer(b, slot, h->seq, h->type, b->no_session, NULL);
+		return;
+	}
+	st = read_small_body(b, slot, h, &kb, sizeof(kb));
+	if (!st && fwp_flash_bank(b->flash_ctx, true, &active, &asize))
+		st = FWP_ST_STORAGE_ERROR;
+	if (!st)
+		st = fwp_keep_decode(&kb, h->offset, b->received, b->block, b->start.image_size,
+				     asize);
+	image_before = b->image_hs;
+	fwp_hash()->reset(&range_hs);
+	if (!st)
+		st = keep_range(b, active, h->offset, h->offset + kb.length, &range_hs);
+	if (st) {
+		b->image_hs = image_before;	/* the bytes held are as they were */
+		answer(b, slot, h->seq, h->type, st, NULL);
+		if (st == FWP_ST_STORAGE_ERROR)
+			session_end(b, st, FWP_MSG_KEEP, NULL);
+		return;
+	}
+	if (!h->offset)
+		pkg_version(b->staging, kb.length, b->window_version);
+	b->received += kb.length;
+	__atomic_store_n(&b->pub_received, b->received, __ATOMIC_RELAXED);
+	got = fwp_hash()->digest(&range_hs);
+	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
+}
+
 static void on_abort(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
 {
 	if (h->length) {
@@ -501,6 +658,12 @@ static void handle(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h
 	case FWP_MSG_FINISH:
 		on_finish(b, slot, h);
 		break;
+	case FWP_MSG_HASHES:
+		on_hashes(b, slot, h);
+		break;
+	case FWP_MSG_KEEP:
+		on_keep(b, slot, h);
+		break;
 	default:
 		on_abort(b, slot, h);
 		break;
@@ -511,8 +674,18 @@ static void handle(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h
 static enum fwp_status fetch_header(struct fwp_bmc *b, uint32_t slot, uint32_t seq,
 				    struct fwp_msg_hdr *h)
 {
+	enum fwp_status st;
+
 	fwp_win_copy_out(&b->win, h, fwp_win_hdr(&b->win, slot), sizeof(*h));
-	return fwp_msg_decode(h, b->win.layout.slot_size, seq, b->win.epoch);
+	st = fwp_msg_decode(h, b->win.layout.slot_size, seq, b->win.epoch);
+	/* HASHES and KEEP are unknown types to a BMC without BLOCK_HASHES (H6). */
+	return !st && h->type > FWP_MSG_ABORT && !b->block ? FWP_ST_BAD_HEADER : st;
+}
+
+/* The type an answer names: the header's when it can be trusted (PROTOCOL.md 5.6). */
+static uint16_t trusted_type(const struct fwp_bmc *b, const struct fwp_msg_hdr *h)
+{
+	return fwp_msg_type_known(h) && (h->type <= FWP_MSG_ABORT || b->block) ? h->type : 0;
 }
 
 /* Within reach of a resynchronising START: anything while nothing was handled, else JUMP. */
@@ -549,7 +722,7 @@ static int poll_slot(struct fwp_bmc *b, uint32_t slot)
 	st = fetch_header(b, slot, seq, &h);
 	if (seq == fwp_seq_next(b->last_seq) && st) {
 		take_seq(b, slot, seq);
-		answer(b, slot, seq, fwp_msg_type_known(&h) ? h.type : 0, st, NULL);
+		answer(b, slot, seq, trusted_type(b, &h), st, NULL);
 		return 1;
 	}
 	if (seq == fwp_seq_next(b->last_seq) || (!st && h.type == FWP_MSG_START &&
@@ -558,8 +731,8 @@ static int poll_slot(struct fwp_bmc *b, uint32_t slot)
 		return 1;
 	}
 	if (!within_jump(b, seq)) {
-		struct fwp_ack stale = make_answer(b, seq, fwp_msg_type_known(&h) ? h.type : 0,
-						   FWP_ST_BAD_SEQ, NULL);
+		struct fwp_ack stale = make_answer(b, seq, trusted_type(b, &h), FWP_ST_BAD_SEQ,
+						   NULL);
 
 		publish(b, slot, &stale);
 	}
@@ -652,6 +825,10 @@ static int open_flash(struct fwp_bmc *b, const char *path, const struct fwp_layo
 	fwp_flash_set_beat(f, flash_beat, b);
 	b->flash = &fwp_file_flash_ops;
 	b->flash_ctx = f;
+	/* Delta flash counts in erase blocks that are powers of two, of a page at least. */
+	b->block = fwp_flash_block(f);
+	if (b->block < FWP_PAGE || (b->block & (b->block - 1)))
+		b->block = 0;
 	return 0;
 }
 
@@ -706,6 +883,8 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 	b->doorbell = ctrl.ring_value != 0;
 	if (b->doorbell)
 		ctrl.caps |= FWP_CAP_IVSHMEM_DOORBELL;
+	if (b->block)
+		ctrl.caps |= FWP_CAP_BLOCK_HASHES;
 	fwp_win_publish(&b->win, &ctrl);
 	heartbeat(b);
 	*out = b;

@@ -27,6 +27,8 @@
  * image costs one step, not the image.
  */
 #define RESERVE_STEP	(16ull << 20)
+/* The erase block without a NOR model: what HASHES and KEEP count in (PROTOCOL.md 14.1). */
+#define DEFAULT_BLOCK	(64u << 10)
 
 struct bank {
 	int fd;
@@ -36,9 +38,10 @@ struct bank {
 };
 
 /*
- * Paces a NOR part: for each sector, erase (needs no data), then program once the sector's
- * data has been received. Delays run on an absolute schedule so they do not drift; a part
- * that waits for data earns no credit for it.
+ * Paces a NOR part: for each sector, once its data has been received, compare it with what the
+ * sector held (same[]: decided as the data came in), and erase and program it only if it
+ * differs. Delays run on an absolute schedule so they do not drift; a part that waits for data
+ * earns no credit for it.
  */
 struct programmer {
 	struct fwp_nor_model m;
@@ -49,6 +52,8 @@ struct programmer {
 	uint64_t size;
 	uint64_t received;
 	uint64_t programmed;	/* read without the lock by fwp_flash_ready() */
+	unsigned char *same;	/* per sector of the image: 1 if it already held the bytes */
+	uint64_t nsame;
 	bool stop;
 	bool running;
 };
@@ -72,6 +77,10 @@ struct fwp_flash {
 	bool view_ready;	/* PATH.view names the inactive bank */
 	bool stuck;		/* a switch failed and could not be undone: no more images */
 	struct programmer *prog;	/* NULL: no timing model */
+	uint32_t block;		/* the erase block (PROTOCOL.md 14.1) */
+	struct fwp_hash128 *was;	/* with a model: each block's hash before this image */
+	uint64_t old_size;	/* bytes the inactive bank held of that, when prepared */
+	uint64_t compared;	/* bytes of the image whose blocks were compared with was[] */
 	void (*beat)(void *arg);	/* called between the steps of a long preparation or switch */
 	void *beat_arg;
 };
@@ -99,7 +108,7 @@ static void *program_loop(void *arg)
 	double erase_ns = p->m.erase_ms * 1e6 * p->m.scale;
 	uint64_t gen, done, end, seen_gen = 0;
 	struct timespec t;
-	bool idle;
+	bool idle, skip;
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
@@ -114,18 +123,22 @@ static void *program_loop(void *arg)
 		seen_gen = gen;
 		end = (done / p->m.erase_size + 1) * p->m.erase_size;
 		end = end < p->size ? end : p->size;
-		pthread_mutex_unlock(&p->lock);
-		pace(&t, erase_ns);
-		pthread_mutex_lock(&p->lock);
-		/* Waiting for data is idle time: the schedule restarts when the data is in. */
+		/*
+		 * Compare before erasing: the sector's data first. Waiting for it is idle time:
+		 * the schedule restarts when the data is in.
+		 */
 		for (idle = false; !p->stop && p->generation == gen && p->received < end; idle = true)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop || p->generation != gen)
 			continue;
+		skip = p->same[done / p->m.erase_size];
 		pthread_mutex_unlock(&p->lock);
 		if (idle)
 			now_ts(&t);
-		pace(&t, (double)(end - done) * ns_per_byte);
+		if (!skip) {
+			pace(&t, erase_ns);
+			pace(&t, (double)(end - done) * ns_per_byte);
+		}
 		pthread_mutex_lock(&p->lock);
 		if (p->generation == gen)
 			__atomic_store_n(&p->programmed, end, __ATOMIC_RELEASE);
@@ -163,21 +176,29 @@ static void programmer_stop(struct programmer *p)
 	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
+	free(p->same);
 	free(p);
 }
 
-/* Tells the programmer about a change: a new image (size) or more data received. */
-static void programmer_update(struct programmer *p, uint64_t size, uint64_t received)
+/* A new image of size bytes: the programmer starts over, no sector known to hold it yet. */
+static int programmer_reset(struct programmer *p, uint64_t size)
 {
+	uint64_t n = (size + p->m.erase_size - 1) / p->m.erase_size;
+	unsigned char *same = calloc(n, 1);
+
+	if (!same)
+		return -ENOMEM;
 	pthread_mutex_lock(&p->lock);
-	if (size) {
-		p->generation++;
-		p->size = size;
-		__atomic_store_n(&p->programmed, 0, __ATOMIC_RELEASE);
-	}
-	p->received = received;
+	free(p->same);
+	p->same = same;
+	p->nsame = n;
+	p->generation++;
+	p->size = size;
+	p->received = 0;
+	__atomic_store_n(&p->programmed, 0, __ATOMIC_RELEASE);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 static int nor_key(struct fwp_nor_model *m, const char *key, const char *val)
@@ -425,6 +446,7 @@ int fwp_flash_open(const char *path, const struct fwp_nor_model *nor, struct fwp
 	/* A crash between the record and its view: the record is the truth. */
 	if (!ret)
 		ret = reconcile_view(f);
+	f->block = nor ? nor->erase_size : DEFAULT_BLOCK;
 	if (!ret && nor)
 		ret = programmer_start(f, nor);
 	if (ret)
@@ -452,6 +474,7 @@ void fwp_flash_close(struct fwp_flash *f)
 	free(f->bank_path[1]);
 	free(f->meta_path);
 	free(f->view_path);
+	free(f->was);
 	free(f);
 }
 
@@ -536,6 +559,33 @@ static int reserve_to(struct fwp_flash *f, uint64_t to)
 }
 
 /*
+ * With a model, what each block of the inactive bank holds before the image is written over
+ * it: the part then programs only the blocks whose bytes differ (compare before erasing).
+ */
+static int snapshot(struct fwp_flash *f, uint64_t size)
+{
+	const unsigned char *bank = f->bank[f->inactive].map;
+	uint64_t n = (size + f->block - 1) / f->block, i, at, end;
+	struct fwp_hash128 *was;
+
+	f->compared = 0;
+	if (!f->prog)
+		return 0;
+	was = realloc(f->was, n * sizeof(*was));
+	if (!was)
+		return -ENOMEM;
+	f->was = was;
+	for (i = 0; i < n; i++) {
+		at = i * f->block;
+		end = at + f->block < f->old_size ? at + f->block : f->old_size;
+		was[i] = at < end ? fwp_xxh128(bank + at, end - at) : (struct fwp_hash128){ 0, 0 };
+		if (at % RESERVE_STEP == 0)
+			beat(f);
+	}
+	return programmer_reset(f->prog, size);
+}
+
+/*
  * Prepares the inactive bank for an image of size bytes, reserving the first upto bytes: the
  * bank file, the record's two sectors and the next view take their blocks and inodes now,
  * so a full filesystem fails here with nothing changed. The bank is cut to the image's size
@@ -560,6 +610,7 @@ static int prepare(struct fwp_flash *f, uint64_t size, uint64_t upto, unsigned c
 	if (!ret && (uint64_t)st.st_size > size && ftruncate(b->fd, (off_t)size))
 		ret = -errno;
 	if (!ret) {
+		f->old_size = (uint64_t)st.st_size < size ? (uint64_t)st.st_size : size;
 		if ((uint64_t)st.st_size < b->held)
 			b->held = (uint64_t)st.st_size;	/* cut by someone else: keep what is left */
 		if (b->held > size)
@@ -573,12 +624,12 @@ static int prepare(struct fwp_flash *f, uint64_t size, uint64_t upto, unsigned c
 		ret = bank_map(b, size);
 	if (!ret)
 		ret = reserve_to(f, upto);
+	if (!ret)
+		ret = snapshot(f, size);
 	if (ret) {
 		fwp_flash_release(f);
 		return ret;
 	}
-	if (f->prog)
-		programmer_update(f->prog, size, 0);
 	*staging = b->map;
 	return 0;
 }
@@ -629,10 +680,67 @@ int fwp_flash_shrink(struct fwp_flash *f, uint64_t size)
 	return 0;
 }
 
+/* Compares each block completed below upto with what it held before (snapshot). */
+static void compare_blocks(struct fwp_flash *f, uint64_t upto)
+{
+	const unsigned char *bank = f->bank[f->inactive].map;
+	struct fwp_hash128 h;
+	uint64_t end;
+
+	for (; f->compared < upto; f->compared = end) {
+		end = f->compared + f->block < f->size ? f->compared + f->block : f->size;
+		if (end > upto)
+			break;
+		h = fwp_xxh128(bank + f->compared, end - f->compared);
+		f->prog->same[f->compared / f->block] = f->compared < f->old_size &&
+			fwp_hash128_eq(&h, &f->was[f->compared / f->block]);
+	}
+}
+
 void fwp_flash_received(struct fwp_flash *f, uint64_t upto)
 {
-	if (f->prog)
-		programmer_update(f->prog, 0, upto);
+	struct programmer *p = f->prog;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	compare_blocks(f, upto);
+	p->received = upto;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+uint32_t fwp_flash_block(const struct fwp_flash *f)
+{
+	return f->block;
+}
+
+int fwp_flash_bank(struct fwp_flash *f, bool active, const unsigned char **p, uint64_t *size)
+{
+	int i = active ? !f->inactive : f->inactive;
+	struct bank *b = &f->bank[i];
+	struct stat st;
+
+	*p = NULL;
+	*size = 0;
+	if (active && !f->cur.seq)
+		return 0;	/* no image activated yet */
+	if (b->fd < 0) {
+		b->fd = open(f->bank_path[i], O_RDWR | O_CLOEXEC);
+		if (b->fd < 0)
+			return errno == ENOENT && !active ? 0 : -errno;
+	}
+	if (fstat(b->fd, &st))
+		return -errno;
+	*size = active ? f->cur.size : (uint64_t)st.st_size;
+	if ((uint64_t)st.st_size < *size)
+		return -EIO;	/* the active bank lost bytes */
+	if (!*size)
+		return 0;
+	if (bank_map(b, *size))
+		return -EIO;
+	*p = b->map;
+	return 0;
 }
 
 int fwp_flash_ready(struct fwp_flash *f, uint64_t upto, bool ahead)

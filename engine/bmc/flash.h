@@ -88,6 +88,16 @@ void fwp_flash_rec_seal(struct fwp_flash_rec *r);
 struct fwp_flash_rec fwp_flash_rec_pick(const struct fwp_flash_rec *a,
 					const struct fwp_flash_rec *b);
 
+/* The erase block: the NOR model's sector, or 64 KiB without one (PROTOCOL.md 14.1). */
+uint32_t fwp_flash_block(const struct fwp_flash *f);
+
+/*
+ * The bytes a bank holds, mapped: the active image (active = true; *size 0 if none yet), or
+ * whatever the inactive bank holds now. For reading: the inactive bank is the image being
+ * written, if one is. A negative errno if the bank cannot be read.
+ */
+int fwp_flash_bank(struct fwp_flash *f, bool active, const unsigned char **p, uint64_t *size);
+
 /* The file flash as a BMC's flash backend (ctx: a struct fwp_flash). */
 extern const struct fwp_flash_ops fwp_file_flash_ops;
 

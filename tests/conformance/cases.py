@@ -15,7 +15,8 @@ import threading
 import time
 
 from fwpeer import (ABORT, ABORTED, AUTH_FAILED, AUTH_REQUIRED, BAD_EPOCH, BAD_HASH, BAD_HEADER,
-                    BAD_LENGTH, BAD_SEQ, BAD_STATE, BAD_VERSION, CTRL, DATA, FINISH,
+                    BAD_LENGTH, BAD_SEQ, BAD_STATE, BAD_VERSION, BANK_ACTIVE, BANK_INACTIVE,
+                    CAP_BLOCK_HASHES, CTRL, DATA, FINISH, HASHES, HASHES_BODY, KEEP, KEEP_BODY,
                     FLAG_HAS_HASH, FLAG_RESUME, IDLE_TIMEOUT, JUMP, MASK32, OFF_EPOCH, OK,
                     OUT_OF_RANGE, START, STORAGE_ERROR, TOO_LARGE, VERIFY_FAILED, WINDOW_MAGIC,
                     ZERO16, Bmc, BmcFaults, Host, HostError, Layout, add_seq, h128, hexhash, nxt,
@@ -123,8 +124,10 @@ def _py_sim(r, tag, extra, slots, slot_size, flash_size, flash):
     if "--idle-timeout" in extra:
         idle = float(extra[extra.index("--idle-timeout") + 1].rstrip("ms")) / 1000
     name = r.name(tag)
+    erase = re.search(r"erase=(\d+)K", " ".join(extra))
     b = Bmc(name, flash or r.path(name + ".flash"), slots=slots, slot_size=slot_size,
-            flash_capacity=flash_size, idle_timeout=idle)
+            flash_capacity=flash_size, idle_timeout=idle,
+            block_size=int(erase.group(1)) << 10 if erase else 65536)
     b.create().start()
     r.bmcs.append(b)
     return name, b.flash_path, Host(name)
@@ -337,7 +340,7 @@ def g_header(r):
            "doorbell's seq", ABORT, want=BAD_HEADER, seq=nxt(E), ring=E)
     expect(r, h, "H5: another epoch -> BAD_EPOCH", ABORT, want=BAD_EPOCH,
            epoch=h.epoch ^ 0x5A5A0000)
-    expect(r, h, "H6: type 5 -> BAD_HEADER, type 0", 5, want=BAD_HEADER, want_type=0)
+    expect(r, h, "H6: type 7 -> BAD_HEADER, type 0", 7, want=BAD_HEADER, want_type=0)
     expect(r, h, "H6: type 0 -> BAD_HEADER, type 0", 0, want=BAD_HEADER, want_type=0)
     expect(r, h, "H7: flags 1 -> BAD_HEADER", ABORT, want=BAD_HEADER, flags=1)
     expect(r, h, "H7: reserved nonzero -> BAD_HEADER", ABORT, want=BAD_HEADER,
@@ -965,6 +968,93 @@ def g_push_window(r):
             "exit %d: %s" % (rc, err), show=True)
 
 
+# ================================================================= 14: delta flash
+def _blocks(img, block, n):
+    """The hash of each of n blocks of img: 0 for a block past its end (14.1)."""
+    return [h128(img[i * block:(i + 1) * block]) if i * block < len(img) else ZERO16
+            for i in range(n)]
+
+
+def g_delta(r):
+    """14: caps bit 1; HASHES Q1..Q6 and its answer; KEEP K1..K7; a delta push; a lying KEEP."""
+    _name, flash, h = bmc_sim(r, "delta", "--flash-model", "nor:erase=4K,scale=0.0001")
+    r.check(h.caps & CAP_BLOCK_HASHES, "1.1: bmc-sim sets caps bit 1 (BLOCK_HASHES)",
+            "caps %#x" % h.caps)
+    ans, head, hs = h.hashes(0, 1, 0, 3, BANK_ACTIVE | BANK_INACTIVE)
+    r.check(head is not None and head[:6] == (C, 0, 3, 3, 0, 0) and hs == [ZERO16] * 6,
+            "14.2: HASHES before any image, no session: block 4096, 3 blocks of two banks, "
+            "sizes 0, hashes 0", "%r %r" % (ans, head))
+    v1 = os.urandom(5 * C + 100)
+    h.push(v1, chunk=C)
+    r.check(read(flash) == v1, "a first push: the flash is v1")
+    L = h.last_seq()
+    ans, head, hs = h.hashes(1, nxt(L), 0, 10, BANK_ACTIVE)
+    r.check(head is not None and head[:5] == (C, 0, 10, 1, len(v1)) and ans.offset == 0 and
+            hs == _blocks(v1, C, 10), "14.2: the active bank's hashes: whole blocks, the "
+            "short last one, 0 past the image; the body hashes to the answer's hash",
+            "%r %r" % (ans, head))
+    ans, head, hs = h.hashes(2, nxt(h.last_seq()), 250, 1000, BANK_ACTIVE | BANK_INACTIVE)
+    r.check(head is not None and head[2] == 6, "14.2: n stops at the flash's last block "
+            "(capacity 1 MiB: 256 blocks)", "%r" % (head,))
+    q = HASHES_BODY.pack
+    expect(r, h, "Q1: HASHES of 8 bytes -> BAD_LENGTH", HASHES, q(0, 1, 1, 0)[:8],
+           want=BAD_LENGTH)
+    expect(r, h, "Q2: body hash not body_hash -> BAD_HASH", HASHES, q(0, 1, 1, 0),
+           body_hash=h128(b"x"), want=BAD_HASH)
+    expect(r, h, "Q3: banks 0 -> BAD_HEADER", HASHES, q(0, 1, 0, 0), want=BAD_HEADER)
+    expect(r, h, "Q3: banks 4 -> BAD_HEADER", HASHES, q(0, 1, 4, 0), want=BAD_HEADER)
+    expect(r, h, "Q3: reserved -> BAD_HEADER", HASHES, q(0, 1, 1, 1), want=BAD_HEADER)
+    expect(r, h, "Q4: count 0 -> BAD_LENGTH", HASHES, q(0, 0, 1, 0), want=BAD_LENGTH)
+    expect(r, h, "Q5: first = the flash's blocks -> OUT_OF_RANGE", HASHES, q(256, 1, 1, 0),
+           want=OUT_OF_RANGE)
+    expect(r, h, "H10: HASHES with an offset -> OUT_OF_RANGE", HASHES, q(0, 1, 1, 0),
+           offset=C, want=OUT_OF_RANGE)
+    v2 = bytearray(v1)
+    v2[2 * C + 5] ^= 0xFF
+    v2 = bytes(v2)
+    try:
+        h.push(v2, chunk=C, delta=True)
+        r.check(read(flash) == v2 and h.kept == 5, "14.5: a delta push (block 2 changed, a "
+                "short last block): 5 KEEPs, 1 DATA, the flash equals v2 byte for byte",
+                "kept %d" % h.kept)
+    except HostError as e:
+        r.check(False, "14.5: a delta push", str(e))
+    k = KEEP_BODY.pack
+    expect(r, h, "K1: KEEP with no session -> BAD_STATE", KEEP, k(C, 0), want=BAD_STATE)
+    open_session(h, len(v2))
+    expect(r, h, "K2: KEEP of 8 bytes -> BAD_LENGTH", KEEP, k(C, 0)[:8], want=BAD_LENGTH)
+    expect(r, h, "K3: body hash not body_hash -> BAD_HASH", KEEP, k(C, 0),
+           body_hash=h128(b"x"), want=BAD_HASH)
+    expect(r, h, "K4: reserved -> BAD_HEADER", KEEP, k(C, 1), want=BAD_HEADER)
+    expect(r, h, "K5: offset 4096 when 0 held -> OUT_OF_RANGE", KEEP, k(C, 0), offset=C,
+           want=OUT_OF_RANGE)
+    expect(r, h, "K6: length 0 -> BAD_LENGTH", KEEP, k(0, 0), want=BAD_LENGTH)
+    expect(r, h, "K6: length 100, not a block, not the end -> BAD_LENGTH", KEEP, k(100, 0),
+           want=BAD_LENGTH)
+    expect(r, h, "K7: past the image -> OUT_OF_RANGE", KEEP, k(6 * C, 0), want=OUT_OF_RANGE)
+    expect(r, h, "KEEP OK: offset its end, hash of the bytes held", KEEP, k(2 * C, 0),
+           want_offset=2 * C, want_hash=h128(v2[:2 * C]))
+    send_chunks(h, v2, 2 * C, 3 * C)
+    expect(r, h, "K6: KEEP to the image's end (a short last block) -> OK", KEEP,
+           k(len(v2) - 3 * C, 0), offset=3 * C, want_offset=len(v2),
+           want_hash=h128(v2[3 * C:]))
+    expect(r, h, "the FINISH after KEEP, DATA, KEEP -> OK", FINISH, h128(v2),
+           want_offset=len(v2), want_hash=h128(v2))
+    open_session(h, len(v2) + C)
+    expect(r, h, "K7: past the active image -> OUT_OF_RANGE", KEEP, k(6 * C, 0),
+           want=OUT_OF_RANGE)
+    v3 = bytearray(v2)
+    v3[1] ^= 1
+    open_session(h, len(v3))
+    expect(r, h, "a KEEP that lies (block 0 differs) is stored as the active bank's bytes",
+           KEEP, k(len(v3), 0), want_offset=len(v3), want_hash=h128(v2))
+    expect(r, h, "14: the FINISH hash catches it -> VERIFY_FAILED, hash of what is held",
+           FINISH, h128(bytes(v3)), want=VERIFY_FAILED, want_offset=len(v3),
+           want_hash=h128(v2))
+    r.check(read(flash) == v2, "5.5: nothing activated: the flash is still v2")
+    h.close()
+
+
 # ================================================================= group: Python <-> Python
 def g_self(r):
     """Sanity of the peers themselves: the Python host against the Python BMC."""
@@ -1001,6 +1091,7 @@ GROUPS = {
     "push-v1": g_push_v1, "push-torn": g_push_torn, "push-nolock": g_push_nolock,
     "push-nobmc": g_push_nobmc, "push-busy": g_push_busy, "push-stale": g_push_stale,
     "push-lying": g_push_lying, "push-window": g_push_window, "self": g_self,
+    "delta": g_delta,
 }
 
 

@@ -38,7 +38,11 @@ MASK32 = 0xFFFFFFFF
 MASK64 = (1 << 64) - 1
 
 START, DATA, FINISH, ABORT = 1, 2, 3, 4
-TYPE_NAMES = {START: "START_UPGRADE", DATA: "DATA", FINISH: "FINISH", ABORT: "ABORT"}
+HASHES, KEEP = 5, 6                      # 14: with caps bit 1 only
+TYPE_NAMES = {START: "START_UPGRADE", DATA: "DATA", FINISH: "FINISH", ABORT: "ABORT",
+              HASHES: "HASHES", KEEP: "KEEP"}
+CAP_BLOCK_HASHES = 1 << 1
+BANK_ACTIVE, BANK_INACTIVE = 1, 2
 
 OK, BAD_HEADER, BAD_HASH, OUT_OF_RANGE, BAD_STATE, TOO_LARGE, BAD_LENGTH, BAD_SEQ = range(8)
 VERIFY_FAILED, STORAGE_ERROR, ABORTED, BUSY, IDLE_TIMEOUT = range(8, 13)
@@ -60,7 +64,13 @@ HDR = struct.Struct("<IHHIIQII16s8sQ")
 ANS = struct.Struct("<IHHIIQ16s24s")
 # START body, 3.2: image_size chunk_size component flags reserved image_hash reserved
 START_BODY = struct.Struct("<QIIII16s8s")
+# 14.2: HASHES body first count banks reserved; its answer's head, then 16-byte hashes
+HASHES_BODY = struct.Struct("<IIII")
+HASHES_HEAD = struct.Struct("<IIIIQQ32s")
+# 14.3: KEEP body length reserved
+KEEP_BODY = struct.Struct("<QQ")
 assert CTRL.size == HDR.size == ANS.size == 64 and START_BODY.size == 48
+assert HASHES_BODY.size == KEEP_BODY.size == 16 and HASHES_HEAD.size == 64
 
 
 def status_name(s):
@@ -262,7 +272,7 @@ class Bmc:
     """An emulated BMC on shm:NAME storing images at flash_path (the active image)."""
 
     def __init__(self, name, flash_path, slots=4, slot_size=65536, flash_capacity=16 << 20,
-                 idle_timeout=60.0, faults=None, log=None):
+                 idle_timeout=60.0, faults=None, log=None, block_size=65536):
         self.name = name
         self.path = shm_path(name)
         self.flash_path = flash_path
@@ -283,6 +293,9 @@ class Bmc:
         self.win = None
         self.next_slot = 0
         self.lock = threading.RLock()    # formatting vs. heartbeat
+        self.block = block_size          # 14.1; 0: no caps bit 1 (HASHES, KEEP unknown)
+        self.active = b""                # 14.1: the active image
+        self.inactive = b""              # what the inactive bank holds when no session writes
 
     # ------------------------------------------------------------ creating the window (10)
     def create(self):
@@ -314,7 +327,8 @@ class Bmc:
             self.end_reason = "none"
             hb = w.ld32(OFF_HEARTBEAT)
             w.write(0, CTRL.pack(WINDOW_MAGIC, self.f.version, 64, lay.slots, lay.slot_size,
-                                 lay.stride, lay.body_offset, 0, lay.window_size,
+                                 lay.stride, lay.body_offset,
+                                 CAP_BLOCK_HASHES if self.block else 0, lay.window_size,
                                  self.flash_capacity, 0, hb, self.L, 0))   # 3. epoch still 0
             for off, (fmt, val) in self.f.ctrl_patch.items():       # a wrong control block
                 struct.pack_into(fmt, w.mm, off, val)
@@ -434,7 +448,7 @@ class Bmc:
             return None, BAD_HEADER, typ                             # H4
         if epoch != self.epoch:
             return None, BAD_EPOCH, typ                              # H5
-        if typ not in TYPE_NAMES:
+        if typ not in TYPE_NAMES or (typ in (HASHES, KEEP) and not self.block):
             return None, BAD_HEADER, 0                               # H6
         if flags or reserved != bytes(8):
             return None, BAD_HEADER, typ                             # H7
@@ -442,7 +456,7 @@ class Bmc:
             return None, BAD_LENGTH, typ                             # H8
         if offset + length > MASK64:
             return None, OUT_OF_RANGE, typ                           # H9
-        if offset and typ != DATA:
+        if offset and typ not in (DATA, KEEP):
             return None, OUT_OF_RANGE, typ                           # H10
         if length == 0 and body_hash != ZERO16:
             return None, BAD_HEADER, typ                             # H11
@@ -462,8 +476,9 @@ class Bmc:
             if k is not None and self.handled_data == k:
                 self.format()                                        # everything in flight lost
                 return
+        self.slot = i                                                # HASHES answers in it
         handler = {START: self._start, DATA: self._data, FINISH: self._finish,
-                   ABORT: self._abort}[typ]
+                   ABORT: self._abort, HASHES: self._hashes, KEEP: self._keep}[typ]
         st, off, hsh = handler(hdr, body)
         self._answer(i, d, st, typ, off, hsh)
 
@@ -493,9 +508,14 @@ class Bmc:
     def _end_by_start(self, status):
         """Any START that is not a resume ends the open session, valid or not (3.2)."""
         if self.session:
-            self.session = None
-            self.end_reason = "other"
+            self._abandon("other")
         return status, 0, ZERO16
+
+    def _abandon(self, reason):
+        """A session that ends without activating: its bank keeps nothing (14.1: possibly)."""
+        self.session = None
+        self.inactive = b""
+        self.end_reason = reason
 
     def _no_session(self):
         return {"idle": IDLE_TIMEOUT, "abort": ABORTED}.get(self.end_reason, BAD_STATE)
@@ -526,25 +546,85 @@ class Bmc:
         if s.held != s.image_size:
             return BAD_STATE, s.held, ZERO16                         # F4
         image_hash = s.hasher.wire()
-        self.session = None                                          # F5.. end it
-        self.end_reason = "other"
         if body[:16] != image_hash or (s.flags & FLAG_HAS_HASH and s.image_hash != image_hash):
+            self._abandon("other")                                   # F5.. end it
             return VERIFY_FAILED, s.image_size, image_hash           # F5
+        self.session = None
+        self.end_reason = "other"
         tmp = self.flash_path + ".new"                               # F6, F9: durable, atomic
         with open(tmp, "wb") as out:
             out.write(s.bank)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, self.flash_path)
+        self.inactive, self.active = self.active, bytes(s.bank)     # the banks swap (5.5)
         return OK, s.image_size, image_hash
 
     def _abort(self, h, body):
         if h["length"] != 0:
             return BAD_LENGTH, self._held(), ZERO16                  # A1
         if self.session:
-            self.session = None
-            self.end_reason = "abort"
+            self._abandon("abort")
         return OK, 0, ZERO16
+
+    # ------------------------------------------------------------ 14: delta flash
+    def _inactive_now(self):
+        s = self.session
+        return bytes(s.bank) + self.inactive[s.held:s.image_size] if s else self.inactive
+
+    def _block_hash(self, bank, i):
+        part = bank[i * self.block:(i + 1) * self.block]
+        return h128(part) if part else ZERO16                        # 14.1: none held -> 0
+
+    def _hashes(self, h, body):
+        if len(body) != 16:
+            return BAD_LENGTH, self._held(), ZERO16                  # Q1
+        if h128(body) != h["body_hash"]:
+            return BAD_HASH, self._held(), ZERO16                    # Q2
+        first, count, banks, res = HASHES_BODY.unpack(body)
+        if res or banks not in (1, 2, 3):
+            return BAD_HEADER, self._held(), ZERO16                  # Q3
+        if count == 0:
+            return BAD_LENGTH, self._held(), ZERO16                  # Q4
+        nblocks = -(-self.flash_capacity // self.block)
+        if first >= nblocks:
+            return OUT_OF_RANGE, self._held(), ZERO16                # Q5
+        nb = bin(banks).count("1")
+        n = min(count, nblocks - first, (self.layout.slot_size - 64) // (16 * nb))
+        inactive = self._inactive_now()
+        out = [HASHES_HEAD.pack(self.block, first, n, banks, len(self.active), len(inactive),
+                                bytes(32))]
+        for i in range(first, first + n):
+            if banks & BANK_ACTIVE:
+                out.append(self._block_hash(self.active, i))
+            if banks & BANK_INACTIVE:
+                out.append(self._block_hash(inactive, i))
+        answer = b"".join(out)
+        self.win.write(self.layout.body(self.slot), answer)         # before the answer's seq
+        return OK, self._held(), h128(answer)
+
+    def _keep(self, h, body):
+        s = self.session
+        if not s:
+            return self._no_session(), 0, ZERO16                     # K1
+        if len(body) != 16:
+            return BAD_LENGTH, s.held, ZERO16                        # K2
+        if h128(body) != h["body_hash"]:
+            return BAD_HASH, s.held, ZERO16                          # K3
+        length, res = KEEP_BODY.unpack(body)
+        if res:
+            return BAD_HEADER, s.held, ZERO16                        # K4
+        off = h["offset"]
+        if off != s.held or off % self.block:
+            return OUT_OF_RANGE, s.held, ZERO16                      # K5
+        if length == 0 or (length % self.block and off + length != s.image_size):
+            return BAD_LENGTH, s.held, ZERO16                        # K6
+        if off + length > s.image_size or off + length > len(self.active):
+            return OUT_OF_RANGE, s.held, ZERO16                      # K7
+        kept = self.active[off:off + length]
+        s.bank += kept
+        s.hasher.update(kept)
+        return OK, s.held, h128(kept)
 
     # ------------------------------------------------------------ 5.7 step 4: the answer
     def _answer(self, i, d, status, typ, offset, hsh, move_L=True):
@@ -737,10 +817,45 @@ class Host:
         rung = self.send(slot, typ, seq, body, **kw)
         return self.wait(slot, rung, timeout)
 
+    def hashes(self, slot, seq, first, count, banks):
+        """14.2: (answer, head fields, [hash per block and bank]); the body checked first."""
+        ans = self.call(slot, HASHES, seq, HASHES_BODY.pack(first, count, banks, 0))
+        if ans is None or ans.status != OK:
+            return ans, None, None
+        raw = self.win.read(self.layout.body(slot), 64)
+        head = HASHES_HEAD.unpack(raw)
+        block, f, n, b = head[:4]
+        nb = bin(banks).count("1")
+        if (f, b) != (first, banks) or not 1 <= n <= count or 64 + 16 * n * nb > \
+                self.layout.slot_size:
+            raise HostError("lying HASHES answer: %r" % (head,))
+        body = self.win.read(self.layout.body(slot), 64 + 16 * n * nb)   # one private copy
+        if h128(body) != ans.hash:
+            raise HostError("HASHES answer body does not hash to the answer's hash")
+        return ans, head, [body[64 + 16 * k:80 + 16 * k] for k in range(n * nb)]
+
+    def active_blocks(self, seq, nblocks):
+        """14.5: the active bank's block hashes for nblocks blocks; (block_size, list, seq)."""
+        got, block = [], 0
+        while len(got) < nblocks:
+            seq = nxt(seq)
+            ans, head, hs = self.hashes(0, seq, len(got), nblocks - len(got), BANK_ACTIVE)
+            if head is None:
+                raise HostError("HASHES refused: %r" % ans)
+            block = head[0]
+            got += hs
+            if block < PAGE or block & (block - 1):
+                raise HostError("block size %d is no power of two >= 4096" % block)
+        return block, got, seq
+
     # ------------------------------------------------------------ a whole push (6.2 .. 6.5)
     def push(self, image, chunk=None, slots=None, first=None, image_hash=False, resume=False,
-             signature=None, torn=False):
-        """Pushes image; returns the FINISH answer. Raises HostError on any failure."""
+             signature=None, torn=False, delta=False):
+        """Pushes image; returns the FINISH answer. Raises HostError on any failure.
+
+        delta: with caps bit 1, a chunk whose blocks all equal the active bank's goes as a KEEP
+        (14.5); self.kept counts them.
+        """
         lay = self.layout
         chunk = chunk or lay.slot_size
         slots = slots or lay.slots
@@ -753,20 +868,34 @@ class Host:
                                whole if flags else ZERO16, bytes(8))
         ans = self.call(0, START, seq, body)
         held = self._check_start(ans, seq, len(image), chunk, resume)
-        inflight = []                                            # (slot, seq, end, hash)
+        block, active, self.kept = 0, [], 0
+        if delta and self.caps & CAP_BLOCK_HASHES:
+            block, active, seq = self.active_blocks(seq, 1)
+            block, active, seq = self.active_blocks(seq, -(-len(image) // block))
+            if chunk % block:
+                block = 0                                        # no KEEP (14.5)
+        inflight = []                                            # (slot, seq, type, end, hash)
         slot = 1 % lay.slots
         off = held
         while off < len(image) or inflight:
             while off < len(image) and len(inflight) < slots:
                 piece = image[off:off + chunk]
                 seq = nxt(seq)
-                self.send(slot, DATA, seq, piece, offset=off,
-                          torn=(("high" if seq & 1 else "low") if torn else None))
-                inflight.append((slot, seq, off + len(piece), h128(piece)))
+                same = block and all(
+                    h128(piece[k:k + block]) == active[(off + k) // block]
+                    for k in range(0, len(piece), block))
+                if same:
+                    self.kept += 1
+                    self.send(slot, KEEP, seq, KEEP_BODY.pack(len(piece), 0), offset=off)
+                else:
+                    self.send(slot, DATA, seq, piece, offset=off,
+                              torn=(("high" if seq & 1 else "low") if torn else None))
+                inflight.append((slot, seq, KEEP if same else DATA, off + len(piece),
+                                 h128(piece)))
                 off += len(piece)
                 slot = (slot + 1) % lay.slots
-            s, q, end, hsh = inflight.pop(0)
-            self._check(self.wait(s, q), q, DATA, end, hsh)
+            s, q, typ, end, hsh = inflight.pop(0)
+            self._check(self.wait(s, q), q, typ, end, hsh)
         seq = nxt(seq)
         fbody = whole + (signature or b"")
         ans = self.call(slot, FINISH, seq, fbody)

@@ -372,6 +372,161 @@ static void sequence_rules(void)
 	CHECK_EQ(rig_ack(&r, 3)->seq, 5);
 }
 
+/* A KEEP of len bytes at off (PROTOCOL.md 14.3); returns the status. */
+static unsigned keep(uint64_t off, uint64_t len)
+{
+	struct fwp_keep_body kb = { .length = len };
+	struct fwp_msg_hdr h = msg(FWP_MSG_KEEP, off, &kb, sizeof(kb));
+
+	return send(&h, &kb, sizeof(kb));
+}
+
+static unsigned finish(const void *img)
+{
+	struct fwp_finish_body fb = { .image_hash = fwp_xxh128(img, IMAGE_SIZE) };
+	struct fwp_msg_hdr h = msg(FWP_MSG_FINISH, 0, &fb, sizeof(fb));
+
+	return send(&h, &fb, sizeof(fb));
+}
+
+/* Is the active image (the flash's view) img? */
+static bool active_is(const void *img)
+{
+	static uint8_t got[IMAGE_SIZE + 1];
+	FILE *f = fopen(r.flash, "rb");
+	size_t n = f ? fread(got, 1, sizeof(got), f) : 0;
+
+	if (f)
+		fclose(f);
+	return n == IMAGE_SIZE && !memcmp(got, img, IMAGE_SIZE);
+}
+
+static unsigned hashes(uint32_t first, uint32_t count, uint32_t banks)
+{
+	struct fwp_hashes_body q = { .first = first, .count = count, .banks = banks };
+	struct fwp_msg_hdr h = msg(FWP_MSG_HASHES, 0, &q, sizeof(q));
+
+	return send(&h, &q, sizeof(q));
+}
+
+/* HASHES (14.2): the answer's body in the slot, the hashes of both banks, its rules. */
+static void delta_hashes(void)
+{
+	const unsigned char *body;
+	struct fwp_hashes_answer head;
+	struct fwp_hash128 e, want;
+	struct fwp_msg_hdr h;
+	uint32_t i;
+
+	CHECK_EQ(hashes(0, 100, FWP_BANK_ACTIVE | FWP_BANK_INACTIVE), FWP_ST_OK);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->type, FWP_MSG_HASHES);
+	body = fwp_win_body(&r.bmc->win, seq % RIG_SLOTS);
+	memcpy(&head, body, sizeof(head));
+	CHECK_EQ(head.block_size, 4096);
+	CHECK_EQ(head.n, RIG_CAPACITY / 4096);			/* clipped to the flash */
+	CHECK_EQ(head.active_size, IMAGE_SIZE);
+	want = fwp_xxh128(body, fwp_hashes_answer_len(head.banks, head.n));
+	CHECK(fwp_hash128_eq(&rig_ack(&r, seq % RIG_SLOTS)->hash, &want));
+	for (i = 0; i < head.n; i++) {
+		uint64_t at = (uint64_t)i * 4096;
+
+		memcpy(&e, body + sizeof(head) + 32 * i, sizeof(e));
+		want = at < IMAGE_SIZE ? fwp_xxh128(image + at, IMAGE_SIZE - at < 4096 ?
+							IMAGE_SIZE - at : 4096)
+				       : (struct fwp_hash128){ 0, 0 };
+		CHECK(fwp_hash128_eq(&e, &want));		/* the short last block too */
+	}
+	CHECK_EQ(hashes(15, 5, FWP_BANK_ACTIVE), FWP_ST_OK);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);	/* no session holds anything */
+	CHECK_EQ(hashes(16, 1, FWP_BANK_ACTIVE), FWP_ST_OUT_OF_RANGE);	/* Q5 */
+	CHECK_EQ(hashes(0, 0, FWP_BANK_ACTIVE), FWP_ST_BAD_LENGTH);	/* Q4 */
+	CHECK_EQ(hashes(0, 1, 0), FWP_ST_BAD_HEADER);			/* Q3 */
+	CHECK_EQ(hashes(0, 1, 4), FWP_ST_BAD_HEADER);
+	h = msg(FWP_MSG_HASHES, 0, image, 8);				/* Q1 */
+	CHECK_EQ(send(&h, image, 8), FWP_ST_BAD_LENGTH);
+	h = msg(FWP_MSG_HASHES, 0, image, 16), h.body_hash.lo ^= 1, seal(&h);	/* Q2 */
+	CHECK_EQ(send(&h, image, 16), FWP_ST_BAD_HASH);
+	r.bmc->owner = FWP_DOOR_DOOR;					/* Q6 */
+	CHECK_EQ(hashes(0, 1, FWP_BANK_ACTIVE), FWP_ST_BUSY);
+	r.bmc->owner = FWP_DOOR_FREE;
+}
+
+/* KEEP's rules (14.3, K1..K7), in a session for an image of IMAGE_SIZE. */
+static void delta_keep_rules(void)
+{
+	struct fwp_keep_body kb = { .length = 4096 };
+	struct fwp_start_body sb = start_body();
+	struct fwp_msg_hdr h;
+
+	CHECK_EQ(keep(0, 4096), FWP_ST_BAD_STATE);			/* K1 */
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	h = msg(FWP_MSG_KEEP, 0, &kb, 8);				/* K2 */
+	CHECK_EQ(send(&h, &kb, 8), FWP_ST_BAD_LENGTH);
+	h = msg(FWP_MSG_KEEP, 0, &kb, sizeof(kb)), h.body_hash.hi ^= 1, seal(&h);	/* K3 */
+	CHECK_EQ(send(&h, &kb, sizeof(kb)), FWP_ST_BAD_HASH);
+	kb.reserved = 1;						/* K4 */
+	h = msg(FWP_MSG_KEEP, 0, &kb, sizeof(kb));
+	CHECK_EQ(send(&h, &kb, sizeof(kb)), FWP_ST_BAD_HEADER);
+	CHECK_EQ(keep(4096, 4096), FWP_ST_OUT_OF_RANGE);		/* K5: not what is held */
+	CHECK_EQ(keep(0, 0), FWP_ST_BAD_LENGTH);			/* K6 */
+	CHECK_EQ(keep(0, 4000), FWP_ST_BAD_LENGTH);
+	CHECK_EQ(keep(0, 4 * 4096), FWP_ST_OUT_OF_RANGE);		/* K7: past the image */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);		/* nothing held */
+	sb.chunk_size = 2048;
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(data(0, 2048), FWP_ST_OK);
+	CHECK_EQ(keep(2048, 4096), FWP_ST_OUT_OF_RANGE);		/* K5: not a block */
+	CHECK_EQ(data(2048, 2048), FWP_ST_OK);
+	CHECK_EQ(keep(4096, IMAGE_SIZE - 4096), FWP_ST_OK);		/* to the end */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, IMAGE_SIZE);
+	CHECK_EQ(keep(IMAGE_SIZE, 4096), FWP_ST_OUT_OF_RANGE);		/* the image is whole */
+	CHECK_EQ(finish(image), FWP_ST_OK);
+	sb.image_size = IMAGE_SIZE + 4096;				/* longer than the active */
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(keep(0, 4 * 4096), FWP_ST_OUT_OF_RANGE);		/* K7: past the active */
+	h = msg(FWP_MSG_ABORT, 0, NULL, 0);
+	CHECK_EQ(send(&h, NULL, 0), FWP_ST_OK);
+}
+
+/*
+ * Delta flash, with 4 KiB blocks: v2 differs from the active v1 in block 1; KEEP, DATA, KEEP
+ * to the short last block make exactly v2. A KEEP that lies (v3's block 0 is not v1's) gives
+ * the bytes of v1, which the FINISH hash catches: VERIFY_FAILED, v2 stays active.
+ */
+static void delta_flash(void)
+{
+	static uint8_t v1[IMAGE_SIZE], v3[IMAGE_SIZE];
+	struct fwp_hash128 want;
+
+	r.bmc->block = 4096;
+	memcpy(v1, image, IMAGE_SIZE);
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	CHECK_EQ(rest_and_finish(0), FWP_ST_OK);
+	delta_hashes();
+	delta_keep_rules();
+	memset(image + 4096, 0x5a, 4096);
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	CHECK_EQ(keep(0, 4096), FWP_ST_OK);
+	want = fwp_xxh128(image, 4096);
+	CHECK(fwp_hash128_eq(&rig_ack(&r, seq % RIG_SLOTS)->hash, &want));	/* as held */
+	CHECK_EQ(data(4096, 4096), FWP_ST_OK);
+	CHECK_EQ(keep(8192, IMAGE_SIZE - 8192), FWP_ST_OK);
+	CHECK_EQ(finish(image), FWP_ST_OK);
+	CHECK(active_is(image));
+	memcpy(v3, image, IMAGE_SIZE);
+	v3[10] ^= 1;
+	CHECK_EQ(start(start_body()), FWP_ST_OK);
+	CHECK_EQ(keep(0, IMAGE_SIZE), FWP_ST_OK);
+	CHECK_EQ(finish(v3), FWP_ST_VERIFY_FAILED);
+	CHECK(active_is(image));
+	CHECK(!active_is(v1));
+	r.bmc->block = 0;			/* a BMC without BLOCK_HASHES: unknown types (H6) */
+	CHECK_EQ(hashes(0, 1, FWP_BANK_ACTIVE), FWP_ST_BAD_HEADER);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->type, 0);
+	CHECK_EQ(keep(0, 4096), FWP_ST_BAD_HEADER);
+	memcpy(image, v1, IMAGE_SIZE);
+}
+
 int main(void)
 {
 	size_t i;
@@ -390,6 +545,7 @@ int main(void)
 	why_no_session();
 	stale_sequence();
 	sequence_rules();
+	delta_flash();
 	rig_close(&r);
 	return check_done("test_bmc");
 }
