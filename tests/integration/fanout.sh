@@ -44,6 +44,10 @@ for n in 1 2 3 4 5; do
 done
 check "the five: a done event each, verified" \
 	[ "$(grep -c '"event":"done".*"verified":true' events)" = 5 ]
+check "a start event for each target whose BMC answered START (all but the stalled one)" \
+	[ "$(grep -c '"event":"start"' events)" = 7 ]
+check "a verify event for each of the five at least" \
+	[ "$(grep -c '"event":"verify"' events)" -ge 5 ]
 check "the stalled one: failed, no progress (exit 5)" \
 	grep -q "\"event\":\"failed\".*$T_NAME-6\",\"code\":5,.*made no progress" events
 check "the refusing one: failed, the BMC's status named (exit 6)" \
@@ -67,9 +71,9 @@ kill -CONT "${PIDS[6]}"
 printf '# the rack\nshm:%s-1\n\n  shm:%s-2   # second\nshm:%s-3\nshm:%s-4\nshm:%s-5\n' \
 	"$T_NAME" "$T_NAME" "$T_NAME" "$T_NAME" "$T_NAME" >rack
 make_image img2 $(((3 << 20) + 1))
-"$FWPUSH" push img2 --targets rack --jobs 2 >out 2>err
+"$FWPUSH" push img2 --targets rack --jobs 2 --chunk-size 40000 >out 2>err
 rc=$?
-check "--targets FILE --jobs 2: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "--targets FILE --jobs 2, chunks across the cache's blocks: exit 0 (got $rc)" [ "$rc" = 0 ]
 for n in 1 2 3 4 5; do
 	check "target $n: the second image too" cmp -s img2 "f$n"
 done
