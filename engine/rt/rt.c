@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The runtime update sequence. Processor 0 is the controller, pinned to the first CPU of the
- * list: it sends the interrupt (a real-time signal) to every other processor, then to itself,
- * and runs the pre-OS phase inside its own handler once every processor has saved its state
+ * list: it sends the interrupt (a real-time signal) to every other processor, then traps into
+ * the same handler itself (fwp_workload_trap: it is running the sequence, so it needs no
+ * signal to stop), and runs the pre-OS phase there once every processor has saved its state
  * and parked, like Linux's late-microcode rendezvous. The controller must be one of the
  * processors: on a machine with as many processors as CPUs, an extra spinning thread would
  * turn microseconds into scheduler ticks.
  *
  * The handlers run our own code only: every processor, the controller included, interrupts
- * nothing but its register workload (the controller's sends the signal to itself with tgkill
- * and takes it as that syscall returns). That is why the controller's pre-OS phase may do file
- * I/O from its handler, and why every processor's registers can be proven bit-exact after.
+ * nothing but its register workload (the controller's traps where a signal would find it).
+ * That is why the controller's pre-OS phase may do file I/O from its handler, and why every
+ * processor's registers can be proven bit-exact after.
  *
  * Each processor saves, tags and checks its own slot before it parks, so the slot never leaves
  * its CPU's cache: the controller reads only each processor's verdict. Time stamps inside the
  * sequence are TSC reads (fwp_rt_stamp), converted after it; each processor's stamps and flags
  * have a cache line of their own, as do the counters the processors spin on.
+ *
+ * Each worker takes one warm-up signal before the sequence (WARM_SIGNAL): on the guests
+ * measured, a thread's first delivery costs 2-4 us more than its later ones, and the bare round
+ * trip the blackout is held against is a warm one (perf-reports/NOTES.md section 17).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +45,7 @@
 #include "rt/rt_state.h"
 
 #define RT_SIGNAL	(SIGRTMIN + 1)
+#define WARM_SIGNAL	(SIGRTMIN + 2)
 #define NO_CPU		(-1)
 
 struct proc {
@@ -51,6 +57,7 @@ struct proc {
 	volatile int arrived;
 	volatile int state_ok;		/* its own check of its slot, before it parked */
 	volatile int restored;
+	volatile int warmed;		/* it has taken its warm-up signal */
 };
 
 static struct {
@@ -65,6 +72,8 @@ static struct {
 	struct fwp_rt_result *res;
 	unsigned n;
 	struct proc proc[FWP_RT_MAX_CPUS];
+	struct fwp_rt_trap trap;	/* the controller's interrupt */
+	void *trap_frame;
 	_Alignas(64) volatile int arrivals;
 	_Alignas(64) volatile int release;
 	volatile int parked;		/* index left unrestored, NO_CPU if none */
@@ -274,8 +283,8 @@ static int pin(int cpu)
 
 /*
  * Takes processor i's slot into its CPU's cache, owned (prefetch for write), and runs the tag's
- * hash over it once, before its workload starts: the save and the tag in the blackout then
- * write lines this CPU holds and run code it has just run, instead of fetching either.
+ * hash over it once, just before the sequence: the save and the tag in the blackout then write
+ * lines this CPU holds and run code it has just run, instead of fetching either.
  */
 static void warm_slot(unsigned i)
 {
@@ -287,6 +296,20 @@ static void warm_slot(unsigned i)
 		__builtin_prefetch(p + off, 1, 3);
 	tag = slot_tag(fwp_rt_slot(&rt.st, i), rt.xi.size);
 	__asm__ __volatile__("" : : "r"(&tag) : "memory");	/* computed, not kept */
+}
+
+/*
+ * A worker's warm-up signal, just before the sequence: its delivery warms the kernel's path for
+ * this thread and the frame's lines, and its slot is warmed here rather than when the workload
+ * starts (after 100 us or more of spinning on this shared guest, those lines are gone).
+ */
+static void on_warm(int sig)
+{
+	(void)sig;
+	if (rt_self == NO_CPU)
+		return;
+	warm_slot(rt_self);
+	__atomic_store_n(&rt.proc[rt_self].warmed, 1, __ATOMIC_RELEASE);
 }
 
 static void *worker(void *arg)
@@ -302,7 +325,6 @@ static void *worker(void *arg)
 		sigaddset(&block, RT_SIGNAL);
 		pthread_sigmask(SIG_BLOCK, &block, NULL);	/* this processor never arrives */
 	}
-	warm_slot(rt_self);
 	fwp_workload_run(p->wl, &rt.xi);
 	return NULL;
 }
@@ -335,7 +357,11 @@ static int cpu_list(const struct fwp_rt_opts *o, int *cpus, unsigned *n)
 	return 0;
 }
 
-/* Every processor's workload; a thread for each but the controller, which runs its own. */
+/*
+ * Every processor's workload; a thread for each but the controller, which runs its own (and
+ * traps). Each worker takes its warm-up signal in its workload, where the interrupt will find it
+ * (a processor whose RT_SIGNAL is blocked takes this one too).
+ */
 static int start_workers(void)
 {
 	unsigned i;
@@ -361,7 +387,16 @@ static int start_workers(void)
 	for (i = 1; i < rt.n; i++) {
 		while (!rt.proc[i].wl->in_loop)
 			sched_yield();
+		pthread_kill(rt.proc[i].thread, WARM_SIGNAL);
 	}
+	for (i = 1; i < rt.n; i++) {
+		while (!__atomic_load_n(&rt.proc[i].warmed, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
+	rt.trap_frame = aligned_alloc(64, (rt.xi.size + 63) & ~(size_t)63);
+	if (!rt.trap_frame)
+		return -ENOMEM;
+	fwp_rt_trap_init(&rt.trap, &rt.xi, rt.trap_frame, on_ipi, RT_SIGNAL);
 	warm_slot(0);
 	return 0;
 }
@@ -408,10 +443,11 @@ static void interrupt_all(void)
 	}
 	rt.proc[0].t_sent = fwp_rt_stamp();
 	/* Runs on_ipi here, as processor 0, with its workload's registers live. */
-	fwp_workload_signal_self(rt.proc[0].wl, &rt.xi, RT_SIGNAL);
+	fwp_workload_trap(rt.proc[0].wl, &rt.xi, &rt.trap);
 	for (i = 0; i < rt.n; i++)
 		expect += rt.proc[i].arrived && (int)i != rt.parked;
-	deadline = fwp_now_ns() + 1000000000u;
+	/* Each of them was released: only a CPU lost for longer than the rendezvous timeout stops us. */
+	deadline = fwp_now_ns() + (rt.o->timeout_ms ?: 1000) * 1000000ull;
 	while ((unsigned)__atomic_load_n(&rt.resumed, __ATOMIC_ACQUIRE) < expect &&
 	       fwp_now_ns() < deadline)
 		fwp_cpu_relax();
@@ -494,6 +530,7 @@ static int check_staged(const char *name, char *why, size_t len)
 static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cpus)
 {
 	struct sigaction sa = { .sa_sigaction = on_ipi, .sa_flags = SA_SIGINFO };
+	struct sigaction warm = { .sa_handler = on_warm };
 	const char *name = o->name ? o->name : FWP_RT_DEFAULT_NAME;
 	char *why = res->detail;
 	size_t len = sizeof(res->detail);
@@ -548,6 +585,8 @@ static int setup(const struct fwp_rt_opts *o, struct fwp_rt_result *res, int *cp
 		}
 	}
 	sigaction(RT_SIGNAL, &sa, NULL);
+	sigaddset(&warm.sa_mask, RT_SIGNAL);	/* the interrupt waits for its return */
+	sigaction(WARM_SIGNAL, &warm, NULL);
 	rt_self = 0;
 	ret = pin(cpus[0]);
 	if (ret) {
@@ -589,6 +628,8 @@ int fwp_rt_activate(const struct fwp_rt_opts *opts, struct fwp_rt_result *res)
 	}
 	stop_workers();
 	signal(RT_SIGNAL, SIG_DFL);
+	signal(WARM_SIGNAL, SIG_DFL);
+	free(rt.trap_frame);
 	rt_self = NO_CPU;
 	fwp_flash_close(rt.flash);
 	fwp_verifier_close(rt.verifier);

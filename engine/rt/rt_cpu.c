@@ -3,14 +3,12 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
 #include "rt/rt_cpu.h"
 
-#define FP_XSTATE_MAGIC1	0x46505853u
 #define SW_BYTES_OFFSET		464	/* struct _fpx_sw_bytes in the legacy area */
 #define SW_XSTATE_SIZE		(SW_BYTES_OFFSET + 16)	/* its xstate_size: the frame's XSAVE image */
 #define XMM_OFFSET		160	/* xmm0-15 in the legacy area */
@@ -282,8 +280,8 @@ size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi
 
 /*
  * The workloads: load rbx, r12-r15, every vector register (vector i from byte 64 * i) and,
- * with AVX-512, k0-k7; then wait: a tgkill to its own thread when sig is set (the handler runs
- * as the syscall returns), else spin until *w->stop. Then store them all.
+ * with AVX-512, k0-k7; then wait: the trap when t is set, else spin until *w->stop. Then
+ * store them all.
  */
 #define W_GP_LOAD	"movq %c[gin]+0(%[w]), %%rbx\n\tmovq %c[gin]+8(%[w]), %%r12\n\t" \
 			"movq %c[gin]+16(%[w]), %%r13\n\tmovq %c[gin]+24(%[w]), %%r14\n\t" \
@@ -291,7 +289,58 @@ size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi
 #define W_GP_STORE	"movq %%rbx, %c[gout]+0(%[w])\n\tmovq %%r12, %c[gout]+8(%[w])\n\t" \
 			"movq %%r13, %c[gout]+16(%[w])\n\tmovq %%r14, %c[gout]+24(%[w])\n\t" \
 			"movq %%r15, %c[gout]+32(%[w])\n\t"
-#define W_WAIT		"testl %%edx, %%edx\n\tjz 2f\n\tsyscall\n\tjmp 3f\n"		\
+/* Indices into gregs (the kernel's struct sigcontext order), for the trap's asm. */
+#define GI_R8	"0"
+#define GI_R9	"1"
+#define GI_R10	"2"
+#define GI_R11	"3"
+#define GI_R12	"4"
+#define GI_R13	"5"
+#define GI_R14	"6"
+#define GI_R15	"7"
+#define GI_RDI	"8"
+#define GI_RSI	"9"
+#define GI_RBP	"10"
+#define GI_RBX	"11"
+#define GI_RDX	"12"
+#define GI_RAX	"13"
+#define GI_RCX	"14"
+#define GI_RSP	"15"
+#define GI_RIP	"16"
+_Static_assert(REG_R8 == 0 && REG_R15 == 7 && REG_RDI == 8 && REG_RBX == 11 && REG_RCX == 14 &&
+	       REG_RSP == 15 && REG_RIP == 16, "gregs order");
+#define G(r)		"%c[gregs]+8*" GI_##r "(%%rdi)"
+#define W_SAVE_GP	"movq %%r8, " G(R8) "\n\tmovq %%r9, " G(R9) "\n\tmovq %%r10, " G(R10) "\n\t" \
+			"movq %%r11, " G(R11) "\n\tmovq %%r12, " G(R12) "\n\t"		\
+			"movq %%r13, " G(R13) "\n\tmovq %%r14, " G(R14) "\n\t"		\
+			"movq %%r15, " G(R15) "\n\tmovq %%rdi, " G(RDI) "\n\t"		\
+			"movq %%rsi, " G(RSI) "\n\tmovq %%rbp, " G(RBP) "\n\t"		\
+			"movq %%rbx, " G(RBX) "\n\tmovq %%rdx, " G(RDX) "\n\t"		\
+			"movq %%rax, " G(RAX) "\n\tmovq %%rcx, " G(RCX) "\n\t"		\
+			"movq %%rsp, " G(RSP) "\n\tleaq 3f(%%rip), %%rax\n\t"		\
+			"movq %%rax, " G(RIP) "\n\t"
+#define W_LOAD_GP	"movq " G(R8) ", %%r8\n\tmovq " G(R9) ", %%r9\n\tmovq " G(R10) ", %%r10\n\t" \
+			"movq " G(R11) ", %%r11\n\tmovq " G(R12) ", %%r12\n\t"		\
+			"movq " G(R13) ", %%r13\n\tmovq " G(R14) ", %%r14\n\t"		\
+			"movq " G(R15) ", %%r15\n\tmovq " G(RSI) ", %%rsi\n\t"		\
+			"movq " G(RBP) ", %%rbp\n\tmovq " G(RBX) ", %%rbx\n\t"		\
+			"movq " G(RDX) ", %%rdx\n\tmovq " G(RAX) ", %%rax\n\t"		\
+			"movq " G(RCX) ", %%rcx\n\tmovq " G(RDI) ", %%rdi\n\t"
+#define W_MASK		"movl %c[tmask](%%rdi), %%eax\n\tmovl %c[tmask]+4(%%rdi), %%edx\n\t"	\
+			"movq %c[tframe](%%rdi), %%rsi\n\t"
+/*
+ * The trap (rdi: struct fwp_rt_trap): what the kernel does for a signal, in userspace. Every
+ * general register into the context, the live extended state XSAVEd into its frame, the
+ * handler called on this stack below the red zone, then the frame XRSTORed and every general
+ * register loaded back from the context (rsp kept in rbx across the call).
+ */
+#define W_TRAP		W_SAVE_GP W_MASK "xsave64 (%%rsi)\n\t"				\
+			"movq %%rdi, %%r12\n\tmovq %%rsp, %%rbx\n\tsubq $128, %%rsp\n\t"	\
+			"andq $-16, %%rsp\n\tmovl %c[tsig](%%rdi), %%edi\n\t"		\
+			"xorl %%esi, %%esi\n\tmovq %%r12, %%rdx\n\tcall *%c[tfn](%%r12)\n\t"	\
+			"movq %%rbx, %%rsp\n\tmovq %%r12, %%rdi\n\t" W_MASK			\
+			"xrstor64 (%%rsi)\n\t" W_LOAD_GP
+#define W_WAIT		"testq %%rdi, %%rdi\n\tjz 2f\n\t" W_TRAP "jmp 3f\n"			\
 			"2:\tmovl $1, %c[inloop](%[w])\n\tmovq %c[stop](%[w]), %%rcx\n"	\
 			"1:\tpause\n\tcmpl $0, (%%rcx)\n\tje 1b\n"			\
 			"3:\t"
@@ -310,8 +359,7 @@ size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi
 #define KS(insn, n)	insn " %%k" #n ", %c[kout]+" #n "*8(%[w])\n\t"
 #define K8(m, insn)	m(insn, 0) m(insn, 1) m(insn, 2) m(insn, 3) m(insn, 4) m(insn, 5) \
 			m(insn, 6) m(insn, 7)
-#define W_OUT		"+a"(nr)
-#define W_IN		"D"(pid), "S"(tid), "d"(sig), [w] "r"(w),			\
+#define W_IN		"D"(t), [w] "r"(w),							\
 			[gin] "i"(offsetof(struct fwp_workload, gp_in)),		\
 			[gout] "i"(offsetof(struct fwp_workload, gp_out)),		\
 			[kin] "i"(offsetof(struct fwp_workload, k_in)),			\
@@ -319,69 +367,82 @@ size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi
 			[vin] "i"(offsetof(struct fwp_workload, vec_in)),		\
 			[vout] "i"(offsetof(struct fwp_workload, vec_out)),		\
 			[inloop] "i"(offsetof(struct fwp_workload, in_loop)),		\
-			[stop] "i"(offsetof(struct fwp_workload, stop))
-#define W_CLOB		"rbx", "r12", "r13", "r14", "r15", "rcx", "r11", "memory", "cc"
+			[stop] "i"(offsetof(struct fwp_workload, stop)),		\
+			[tmask] "i"(offsetof(struct fwp_rt_trap, mask)),		\
+			[tframe] "i"(offsetof(struct fwp_rt_trap, uc.uc_mcontext.fpregs)), \
+			[tfn] "i"(offsetof(struct fwp_rt_trap, fn)),			\
+			[tsig] "i"(offsetof(struct fwp_rt_trap, sig)),			\
+			[gregs] "i"(offsetof(struct fwp_rt_trap, uc.uc_mcontext.gregs))
+#define W_CLOB		"rax", "rbx", "r12", "r13", "r14", "r15", "rcx", "r11", "memory", "cc"
 
 __attribute__((target("avx512f,avx512bw")))
-static void run_avx512bw(struct fwp_workload *w, int pid, int tid, int sig)
+static void run_avx512bw(struct fwp_workload *w, struct fwp_rt_trap *t)
 {
-	long nr = SYS_tgkill;
-
 	__asm__ __volatile__(W_GP_LOAD V32(VL, "vmovdqu64", "zmm") K8(KL, "kmovq") W_WAIT
 			     W_GP_STORE V32(VS, "vmovdqu64", "zmm") K8(KS, "kmovq")
-			     : W_OUT : W_IN : W_CLOB, CLOB_X32, CLOB_K);
+			     : : W_IN : W_CLOB, CLOB_X32, CLOB_K);
 }
 
 __attribute__((target("avx512f")))
-static void run_avx512f(struct fwp_workload *w, int pid, int tid, int sig)
+static void run_avx512f(struct fwp_workload *w, struct fwp_rt_trap *t)
 {
-	long nr = SYS_tgkill;
-
 	__asm__ __volatile__(W_GP_LOAD V32(VL, "vmovdqu64", "zmm") K8(KL, "kmovw") W_WAIT
 			     W_GP_STORE V32(VS, "vmovdqu64", "zmm") K8(KS, "kmovw")
-			     : W_OUT : W_IN : W_CLOB, CLOB_X32, CLOB_K);
+			     : : W_IN : W_CLOB, CLOB_X32, CLOB_K);
 }
 
 __attribute__((target("avx")))
-static void run_avx(struct fwp_workload *w, int pid, int tid, int sig)
+static void run_avx(struct fwp_workload *w, struct fwp_rt_trap *t)
 {
-	long nr = SYS_tgkill;
-
 	__asm__ __volatile__(W_GP_LOAD V16(VL, "vmovdqu", "ymm") W_WAIT
 			     W_GP_STORE V16(VS, "vmovdqu", "ymm")
-			     : W_OUT : W_IN : W_CLOB, CLOB_X16);
+			     : : W_IN : W_CLOB, CLOB_X16);
 }
 
-static void run_sse(struct fwp_workload *w, int pid, int tid, int sig)
+static void run_sse(struct fwp_workload *w, struct fwp_rt_trap *t)
 {
-	long nr = SYS_tgkill;
-
 	__asm__ __volatile__(W_GP_LOAD V16(VL, "movdqu", "xmm") W_WAIT
 			     W_GP_STORE V16(VS, "movdqu", "xmm")
-			     : W_OUT : W_IN : W_CLOB, CLOB_X16);
+			     : : W_IN : W_CLOB, CLOB_X16);
 }
 
-static void run(struct fwp_workload *w, const struct fwp_xsave_info *xi, int pid, int tid,
-		int sig)
+static void run(struct fwp_workload *w, const struct fwp_xsave_info *xi, struct fwp_rt_trap *t)
 {
 	if (xi->avx512 && xi->avx512bw)
-		run_avx512bw(w, pid, tid, sig);
+		run_avx512bw(w, t);
 	else if (xi->avx512)
-		run_avx512f(w, pid, tid, sig);
+		run_avx512f(w, t);
 	else if (xi->avx)
-		run_avx(w, pid, tid, sig);
+		run_avx(w, t);
 	else
-		run_sse(w, pid, tid, sig);
+		run_sse(w, t);
 }
 
 void fwp_workload_run(struct fwp_workload *w, const struct fwp_xsave_info *xi)
 {
-	run(w, xi, 0, 0, 0);
+	run(w, xi, NULL);
 }
 
-void fwp_workload_signal_self(struct fwp_workload *w, const struct fwp_xsave_info *xi, int sig)
+void fwp_rt_trap_init(struct fwp_rt_trap *t, const struct fwp_xsave_info *xi, void *frame,
+		      void (*fn)(int, siginfo_t *, void *), int sig)
 {
-	run(w, xi, getpid(), (int)syscall(SYS_gettid), sig);
+	unsigned char *fx = frame;
+	uint32_t magic = FP_XSTATE_MAGIC1, size = xi->size;
+
+	memset(t, 0, sizeof(*t));
+	memset(fx, 0, xi->size);	/* XRSTOR wants the header's XCOMP_BV and reserved bytes 0 */
+	memcpy(fx + SW_BYTES_OFFSET, &magic, sizeof(magic));
+	memcpy(fx + SW_XSTATE_SIZE, &size, sizeof(size));
+	t->uc.uc_mcontext.fpregs = frame;
+	t->fn = fn;
+	t->sig = sig;
+	t->mask = xi->mask;
+}
+
+void fwp_workload_trap(struct fwp_workload *w, const struct fwp_xsave_info *xi,
+		       struct fwp_rt_trap *t)
+{
+	run(w, xi, t);
 }
 
 int fwp_workload_check(const struct fwp_workload *w)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <ucontext.h>
 
 #define FWP_RT_GREGS	23	/* NGREG on x86-64 */
@@ -95,11 +96,30 @@ size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi
 /* Loads, spins until *w->stop, stores: the registers must come back unchanged. */
 void fwp_workload_run(struct fwp_workload *w, const struct fwp_xsave_info *xi);
 /*
- * Loads, sends sig to its own thread (tgkill: the handler runs as the syscall returns, with
- * the workload's values live in the interrupted state), stores. For a processor that
- * interrupts itself, like the controller.
+ * A processor that runs the sequence itself (the controller) is not sent a signal: its
+ * workload traps into fn at the point where a signal would find it, and the trap does in
+ * userspace what the kernel does for a signal. Every general register into uc's gregs, an
+ * XSAVE of the live extended state (the components in mask) into the frame uc_mcontext.fpregs
+ * points at, fn(sig, NULL, &uc) on the same stack below the red zone; then an XRSTOR from the
+ * frame and every general register back from gregs. fn sees what a signal handler sees and may
+ * change it the same way (fwp_state_save, fwp_state_clobber, fwp_state_restore).
  */
-void fwp_workload_signal_self(struct fwp_workload *w, const struct fwp_xsave_info *xi, int sig);
+struct fwp_rt_trap {
+	ucontext_t uc;
+	void (*fn)(int, siginfo_t *, void *);
+	int sig;
+	uint64_t mask;
+};
+
+/*
+ * frame: xi->size bytes, 64-byte aligned, zeroed and marked like a kernel's signal frame (the
+ * software bytes' magic and xstate_size) so fwp_state_save finds its XSAVE image.
+ */
+void fwp_rt_trap_init(struct fwp_rt_trap *t, const struct fwp_xsave_info *xi, void *frame,
+		      void (*fn)(int, siginfo_t *, void *), int sig);
+/* Loads, traps into t->fn as above (the workload's values live in what it saves), stores. */
+void fwp_workload_trap(struct fwp_workload *w, const struct fwp_xsave_info *xi,
+		       struct fwp_rt_trap *t);
 /* 0 if every register came back equal, -1 if any differs. */
 int fwp_workload_check(const struct fwp_workload *w);
 

@@ -107,8 +107,12 @@ import json, sys
 v = {e["name"]: e["value"] for e in json.load(open(sys.argv[1]))}
 for k in ("rt.blackout.p50_us", "rt.blackout.p99_us", "rt.signal_rtt.p50_us",
           "rt.raw_xsave_xrstor_hash.p50_ns", "rt.kernel_xsave_xrstor.p50_ns",
-          "rt.save_check_restore.p50_ns", "rt.ratio_blackout_signal", "rt.ratio_core_raw"):
+          "rt.save_check_restore.p50_ns", "rt.ratio_blackout_signal", "rt.ratio_core_raw",
+          "rt.signal_rtt.p99_us", "rt.ratio_blackout_p99_p50", "rt.ratio_signal_rtt_p99_p50"):
     assert v[k] > 0, k
+# The tails beside the medians they are read against.
+assert abs(v["rt.ratio_blackout_p99_p50"] - v["rt.blackout.p99_us"] / v["rt.blackout.p50_us"]) <= 2e-3 * v["rt.ratio_blackout_p99_p50"], v
+assert abs(v["rt.ratio_signal_rtt_p99_p50"] - v["rt.signal_rtt.p99_us"] / v["rt.signal_rtt.p50_us"]) <= 2e-3 * v["rt.ratio_signal_rtt_p99_p50"], v
 # The floor holds the kernel pair, and the per-core ratio counts it on the sequence side.
 assert v["rt.kernel_xsave_xrstor.p50_ns"] < v["rt.raw_xsave_xrstor_hash.p50_ns"], v
 want = ((v["rt.save_check_restore.p50_ns"] + v["rt.kernel_xsave_xrstor.p50_ns"]) /

@@ -11,7 +11,7 @@
  * must have changed. So a restore that skips a state component fails the restored runs (the
  * clobbered frame stays in force), and a clobber that misses one fails the control (without it
  * the first could pass). Both kinds of workload are run: one spinning until another thread's
- * signal (a worker), one signalling itself with tgkill (the controller).
+ * signal (a worker), one trapping into the handler itself (the controller: fwp_workload_trap).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,13 +47,18 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void *self_signaller(void *arg)
+static void *trapper(void *arg)
 {
-	fwp_workload_signal_self(arg, &xi, SIGUSR1);
+	struct fwp_rt_trap t;
+	void *frame = aligned_alloc(64, (xi.size + 63) & ~63u);
+
+	fwp_rt_trap_init(&t, &xi, frame, handler, SIGUSR1);
+	fwp_workload_trap(arg, &xi, &t);
+	free(frame);
 	return NULL;
 }
 
-/* One interrupted run of a workload (spinning, or signalling itself), its registers left in w. */
+/* One interrupted run of a workload (spinning, or trapping), its registers left in w. */
 static struct fwp_workload *one_run(int self, int restore, uint64_t seed)
 {
 	struct fwp_workload *w = aligned_alloc(64, sizeof(*w));
@@ -65,7 +70,7 @@ static struct fwp_workload *one_run(int self, int restore, uint64_t seed)
 	do_restore = restore;
 	w->stop = &stop;
 	if (self) {
-		pthread_create(&t, NULL, self_signaller, w);
+		pthread_create(&t, NULL, trapper, w);
 	} else {
 		pthread_create(&t, NULL, worker, w);
 		while (!w->in_loop)
@@ -146,7 +151,7 @@ int main(void)
 	area = aligned_alloc(64, (xi.size + 63) & ~63u);
 	sigaction(SIGUSR1, &sa, NULL);
 	for (self = 0; self < 2; self++) {
-		const char *kind = self ? "self-signalled" : "worker";
+		const char *kind = self ? "trapped" : "worker";
 
 		for (i = 0; i < 10; i++) {
 			w = one_run(self, 1, i);
