@@ -10,6 +10,14 @@
 # with fwp_store_release while this side reads it with fwp_load_acquire for 2 s, then the other
 # way round at 0xbf801000 (tests/arm/torture.c): no torn value either way.
 #
+# The guest's flash is the AST2600's SPI NOR (QEMU's -drive if=mtd: a 64 MiB raw file here),
+# through Linux MTD (spi-nor.ko and spi-aspeed-smc.ko from the kernel package, loaded from the
+# initramfs; vmalloc=768M leaves room to map the flash controller's windows): /dev/mtd0, with
+# bmc-sim --flash mtd:/dev/mtd0 (engine/bmc/flash_mtd.c). Two pushes: the first image into bank
+# A, a second one into bank B. The guest reads both banks back through MTD and prints their
+# sha256; once QEMU is gone, the drive file must hold both images and the activation record
+# naming bank B (seq 2, in copy 0).
+#
 # Usage: run.sh SOURCE_DIR WORK_DIR TORTURE FWPUSH (meson test --suite arm; about 25 s on an idle
 # machine, the first run also cross-builds and downloads). Exit 77 only if qemu-system-arm
 # cannot run; anything else missing (the cross compiler, the armhf packages) is a failure.
@@ -31,6 +39,9 @@ DB=0xbf800000			# the torture's doorbell pages: the guest writes this one,
 DB2=0xbf801000			# and reads this one
 SECS=${FWP_ARM_TORTURE_SECONDS:-2}	# each way of the torture
 IMG_SIZE=$(((4 << 20) + 12345))
+IMG2_SIZE=$(((1 << 20) + 7))
+NOR="$T_DIR/nor.img"		# the SPI NOR's contents
+NOR_SIZE=$((64 << 20))
 
 cleanup() {
 	[ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null
@@ -69,7 +80,11 @@ fi
 KVER=${KDIR##*/linux-image-}
 VMLINUZ="$WORK/kernel/boot/vmlinuz-$KVER"
 DTB="$KDIR/aspeed-ast2600-evb.dtb"
-for f in "$VMLINUZ" "$DTB" "$WORK/kernel/bin/busybox"; do [ -f "$f" ] || fail "$f missing"; done
+KMOD="$WORK/kernel/lib/modules/$KVER/kernel/drivers"
+for f in "$VMLINUZ" "$DTB" "$WORK/kernel/bin/busybox" "$KMOD/mtd/spi-nor/spi-nor.ko" \
+	"$KMOD/spi/spi-aspeed-smc.ko"; do
+	[ -f "$f" ] || fail "$f missing"
+done
 
 # The BMC side, cross-built static for 32-bit Arm, and the guest half of the torture.
 if [ ! -f "$WORK/arm/build.ninja" ]; then
@@ -83,11 +98,15 @@ meson compile -C "$WORK/arm" fwpush:executable tests/arm/torture:executable >"$T
 file "$WORK/arm/fwpush" | grep -q 'ARM.*statically linked' || fail "$WORK/arm/fwpush is no static ARM program"
 
 head -c "$IMG_SIZE" /dev/urandom >"$T_DIR/img"
+head -c "$IMG2_SIZE" /dev/urandom >"$T_DIR/img2"
 want=$(sha256sum <"$T_DIR/img" | cut -d' ' -f1)
+want2=$(sha256sum <"$T_DIR/img2" | cut -d' ' -f1)
+truncate -s "$NOR_SIZE" "$NOR"
 
 ROOT="$T_DIR/root"
-mkdir -p "$ROOT/bin"
+mkdir -p "$ROOT/bin" "$ROOT/lib"
 cp "$WORK/kernel/bin/busybox" "$ROOT/bin/busybox"
+cp "$KMOD/mtd/spi-nor/spi-nor.ko" "$KMOD/spi/spi-aspeed-smc.ko" "$ROOT/lib/"
 cp "$WORK/arm/fwpush" "$ROOT/bin/fwpush"
 cp "$WORK/arm/tests/arm/torture" "$ROOT/bin/torture"
 cat >"$ROOT/init" <<INIT
@@ -97,12 +116,18 @@ export PATH=/bin
 mkdir -p /proc /sys /dev /tmp
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
 echo "GUEST up: \$(uname -m) \$(uname -r)"
-fwpush bmc-sim --window mem:$WIN --flash /tmp/flash 2>/tmp/bmc.log &
+insmod /lib/spi-nor.ko && insmod /lib/spi-aspeed-smc.ko
+m=/sys/class/mtd/mtd0
+echo "GUEST mtd0: \$(cat \$m/name) \$(cat \$m/type) \$(cat \$m/size) bytes, erase \$(cat \$m/erasesize), write \$(cat \$m/writesize)"
+fwpush bmc-sim --window mem:$WIN --flash mtd:/dev/mtd0 2>/tmp/bmc.log &
 echo "GUEST bmc started"
 i=0
-while ! grep -q "stored" /tmp/bmc.log && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+while [ \$(grep -c "stored" /tmp/bmc.log) -lt 2 ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
 echo "RESULT bmc \$(tr '\n' ' ' </tmp/bmc.log)"
-echo "RESULT flash \$(head -c $IMG_SIZE /tmp/flash | sha256sum)"
+eb=\$(cat \$m/erasesize)
+bank=\$(( (\$(cat \$m/size) / eb - 2) / 2 ))
+echo "RESULT flash \$(dd if=/dev/mtd0 bs=\$eb count=\$(($IMG_SIZE / eb + 1)) 2>/dev/null | head -c $IMG_SIZE | sha256sum)"
+echo "RESULT flash2 \$(dd if=/dev/mtd0 bs=\$eb skip=\$bank count=\$(($IMG2_SIZE / eb + 1)) 2>/dev/null | head -c $IMG2_SIZE | sha256sum)"
 echo "GUEST torture"
 echo "RESULT torture-write \$(torture write mem:$DB,size=4K 2>&1)"
 torture read mem:$DB2,size=4K $SECS >/tmp/torture 2>&1
@@ -117,7 +142,8 @@ start=$(now)
 qemu-system-arm -M ast2600-evb,memory-backend=ram0 \
 	-object "memory-backend-file,id=ram0,size=1G,share=on,mem-path=$RAM" \
 	-kernel "$VMLINUZ" -dtb "$DTB" -initrd "$T_DIR/initrd" -display none -no-reboot \
-	-append "console=ttyS4,115200 mem=1008M quiet panic=-1" \
+	-drive "if=mtd,format=raw,file=$NOR" \
+	-append "console=ttyS4,115200 mem=1008M vmalloc=768M quiet panic=-1" \
 	-serial stdio </dev/null >"$T_DIR/console" 2>&1 &
 QPID=$!
 wait_for() { # wait_for PATTERN SECONDS
@@ -142,6 +168,10 @@ done
 pushed=$(now)
 [ "$rc" -eq 0 ] && ok "the host pushed $IMG_SIZE bytes into the guest's window ($TARGET)" ||
 	not_ok "the push failed (exit $rc): $(cat "$T_DIR/push.err")"
+"$FWPUSH" push "$T_DIR/img2" --target "$TARGET" --timeout 30s --json >"$T_DIR/push2.json" 2>"$T_DIR/push2.err"
+rc=$?
+[ "$rc" -eq 0 ] && ok "the host pushed a second image, $IMG2_SIZE bytes (bank B)" ||
+	not_ok "the second push failed (exit $rc): $(cat "$T_DIR/push2.err")"
 wait_for "GUEST torture" 30
 "$NATIVE" read "mem:$(printf '0x%x' $((DB - DRAM))),size=4K,dev=$RAM" "$SECS" >"$T_DIR/torture" 2>&1
 trc=$?
@@ -153,8 +183,27 @@ kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null; QPID=
 end=$(now)
 tr -d '\r' <"$T_DIR/console" | grep -v '^\s*$' | sed 's/^/# guest: /'
 got=$(tr -d '\r' <"$T_DIR/console" | sed -n 's/^RESULT flash \([0-9a-f]*\).*/\1/p')
-[ -n "$got" ] && [ "$got" = "$want" ] && ok "the guest's flash equals the image byte for byte (sha256 $want)" ||
-	not_ok "the guest's flash (sha256 ${got:-none}) is not the image (sha256 $want)"
+[ -n "$got" ] && [ "$got" = "$want" ] && ok "the guest's bank A, read back through MTD, is the first image byte for byte (sha256 $want)" ||
+	not_ok "the guest's bank A (sha256 ${got:-none}) is not the first image (sha256 $want)"
+got=$(tr -d '\r' <"$T_DIR/console" | sed -n 's/^RESULT flash2 \([0-9a-f]*\).*/\1/p')
+[ -n "$got" ] && [ "$got" = "$want2" ] && ok "the guest's bank B, read back through MTD, is the second image (sha256 $want2)" ||
+	not_ok "the guest's bank B (sha256 ${got:-none}) is not the second image (sha256 $want2)"
+# The chip as QEMU left it: both images, and the record (struct fwp_flash_rec, little-endian:
+# magic, seq, bank, reserved, size, check) in copy 0, at the size less two erase blocks.
+eb=$(tr -d '\r' <"$T_DIR/console" | sed -n 's/^GUEST mtd0: .* erase \([0-9]*\),.*/\1/p')
+nor=$(python3 - "$NOR" "$T_DIR/img" "$T_DIR/img2" "${eb:-0}" <<'PY'
+import struct, sys
+nor, a, b = (open(f, "rb").read() for f in sys.argv[1:4])
+eb = int(sys.argv[4]) or 4096
+bank = (len(nor) // eb - 2) // 2 * eb
+magic, seq, which, _, size, _ = struct.unpack_from("<QQIIQQ", nor, len(nor) - 2 * eb)
+print("ok" if nor[:len(a)] == a and nor[bank:bank + len(b)] == b and magic == 0x3141544d50575046
+      and (seq, which, size) == (2, 1, len(b)) else "bad",
+      f"record seq {seq} bank {which} size {size}, bank B at {bank:#x}")
+PY
+)
+[ "${nor%% *}" = ok ] && ok "the NOR file holds both images and the record naming bank B: ${nor#* }" ||
+	not_ok "the NOR file QEMU wrote: ${nor:-unreadable}"
 w=$(tr -d '\r' <"$T_DIR/console" | sed -n 's/^RESULT torture-write //p')
 [ "$trc" -eq 0 ] && ok "doorbell torture, guest to host: the guest's ${w:-?}, here $(cat "$T_DIR/torture")" ||
 	not_ok "doorbell torture, guest to host (exit $trc): guest ${w:-?}, here $(cat "$T_DIR/torture")"
