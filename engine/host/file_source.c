@@ -235,3 +235,19 @@ err:
 	close(fd);
 	return ret;
 }
+
+int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
+		  struct fwp_push_result *res)
+{
+	struct fwp_source *src = NULL;
+	int ret;
+
+	ret = fwp_file_source_open(fd, &src);
+	if (ret) {
+		memset(res, 0, sizeof(*res));
+		return ret;
+	}
+	ret = fwp_host_push_source(h, src, opts, res);
+	fwp_file_source_close(src);
+	return ret;
+}

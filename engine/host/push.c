@@ -837,19 +837,3 @@ int fwp_host_push_source(struct fwp_host *h, struct fwp_source *src,
 	free(p);
 	return ret;
 }
-
-int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
-		  struct fwp_push_result *res)
-{
-	struct fwp_source *src;
-	int ret;
-
-	ret = fwp_file_source_open(fd, &src);
-	if (ret) {
-		memset(res, 0, sizeof(*res));
-		return ret;
-	}
-	ret = fwp_host_push_source(h, src, opts, res);
-	fwp_file_source_close(src);
-	return ret;
-}
