@@ -59,6 +59,10 @@ void usage_bench(FILE *out)
 		"      --sweep            also push at every chunk size x slot count\n"
 		"      --nor-scale X      NOR model time scale (default 0.005; 0 skips the NOR run)\n"
 		"      --rss-size SIZE    image size for the memory run (default 1G; 0 skips it)\n"
+		"      --targets N        also push to 1, 2, 4 .. N emulated BMCs at once (fwpush\n"
+		"                         push -t .. -t .., as a child): aggregate GB/s, the host's\n"
+		"                         CPU seconds per target and peak RSS; with the NOR model,\n"
+		"                         N targets' time against one's (default 0: skipped)\n"
 		"      --json             print results as JSON: a list of {name, unit, value}\n"
 		"      --report DIR       also write DIR/bench.json, DIR/bench.md, DIR/sweep.dat\n"
 		"      --inject corrupt:RUN   tests only: flip one byte of the flash after the\n"
@@ -74,6 +78,7 @@ enum {
 	CMP_BLOCK = 1 << 20,	/* the flash is compared with its image this much at a time */
 	STAMP_EVERY = 64 << 10,	/* the memory run's sparse image: a stamp per smallest chunk */
 	TINY_SIZE = 4 << 10,	/* the memory run's baseline push */
+	TARGETS_MAX = 64,	/* --targets */
 };
 
 /* --inject corrupt:RUN: the run whose flash gets one byte flipped before its check. */
@@ -107,11 +112,13 @@ struct bench {
 	char flash_dir[256];
 	char image[300];
 	struct fwp_hash128 image_hash;	/* the anchor's verify step checks against it */
+	uint32_t targets;
 	unsigned nbmc;
-	struct bmc_proc bmc[2];
+	struct bmc_proc bmc[2 + TARGETS_MAX];
 	struct result res[MAX_RESULTS];
 	unsigned nres;
 	FILE *sweep_dat;
+	FILE *fanout_dat;	/* --report: targets, GB/s, CPU s per target, RSS MiB */
 };
 
 static void add(struct bench *b, const char *name, const char *unit, double value,
@@ -615,15 +622,16 @@ static int measure_nor(struct bench *b)
 }
 
 /*
- * Peak resident memory, in MiB, of `fwpush ARGS` run as our child with its stdout discarded; 0
- * or an exit code. fork, not posix_spawn: a vfork-style child shares our memory until exec, and
- * exec records that memory's high-water mark as the child's own peak. A forked child still
- * enters exec with a copy of our private pages, so every figure is taken this same way, and the
- * differences between them are what the push itself adds.
+ * Runs `fwpush ARGS` as our child with its stdout discarded: its resource use (its peak
+ * resident memory, its CPU time) and how long it took; 0 or an exit code. fork, not
+ * posix_spawn: a vfork-style child shares our memory until exec, and exec records that memory's
+ * high-water mark as the child's own peak. A forked child still enters exec with a copy of our
+ * private pages, so every figure is taken this same way, and the differences between them are
+ * what the push itself adds.
  */
-static int child_peak_rss(char *const argv[], double *mib)
+static int run_child(char *const argv[], struct rusage *ru, uint64_t *ns)
 {
-	struct rusage ru;
+	uint64_t t0 = now_ns();
 	int status = 0, fd;
 	pid_t pid = fork();
 
@@ -634,15 +642,26 @@ static int child_peak_rss(char *const argv[], double *mib)
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
-	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+	if (pid < 0 || wait4(pid, &status, 0, ru) < 0)
 		return cli_die(CLI_EXIT_FAILURE, "bench: cannot run fwpush %s: %s", argv[1],
 			       strerror(errno));
+	*ns = now_ns() - t0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return cli_die(CLI_EXIT_FAILURE, "bench: fwpush %s %s failed (%s %d)", argv[1],
 			       argv[2] ? argv[2] : "", WIFEXITED(status) ? "exit" : "signal",
 			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	*mib = ru.ru_maxrss / 1024.0;
 	return 0;
+}
+
+/* Peak resident memory, in MiB, of `fwpush ARGS` run as our child (run_child()). */
+static int child_peak_rss(char *const argv[], double *mib)
+{
+	struct rusage ru;
+	uint64_t ns;
+	int ret = run_child(argv, &ru, &ns);
+
+	*mib = ru.ru_maxrss / 1024.0;
+	return ret;
 }
 
 /*
@@ -691,6 +710,80 @@ out:
 	unlink(big);
 	unlink(tiny);
 	return ret;
+}
+
+static double cpu_seconds(const struct rusage *ru)
+{
+	return ru->ru_utime.tv_sec + ru->ru_stime.tv_sec +
+	       (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * One push of the image to n new BMCs at once (nor: a --flash-model spec or NULL), by `fwpush
+ * push` as our child; every flash checked against the image. *ns: the child's whole run.
+ */
+static int fanout_once(struct bench *b, unsigned n, const char *nor, struct rusage *ru,
+		       uint64_t *ns)
+{
+	char *argv[4 + 2 * TARGETS_MAX + 2] = { "fwpush", "push", b->image };
+	unsigned i, first = b->nbmc, argc = 3;
+	struct fwp_host *h = NULL;
+	struct bmc_proc *p;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = start_bmc(b, b->slots, b->slot_size, nor, &p) ?: connect_bmc(p, &h);
+		fwp_host_close(h);	/* only waited for the window: the child pushes */
+		h = NULL;
+		argv[argc++] = "--target";
+		argv[argc++] = p->window;
+	}
+	argv[argc++] = "--quiet";
+	ret = ret ?: run_child(argv, ru, ns);
+	for (i = first; i < first + n && !ret; i++)
+		ret = check_flash("fan-out push", b->bmc[i].flash, b->image);
+	while (b->nbmc > first)
+		stop_bmc(b, &b->bmc[b->nbmc - 1]);
+	return ret;
+}
+
+/* --targets N: the scaling over 1, 2, 4 .. N targets, and N NOR parts against one. */
+static int measure_fanout(struct bench *b)
+{
+	char name[48], extra[96], spec[48];
+	uint64_t ns, nor_one, nor_all;
+	struct rusage ru;
+	unsigned n;
+	int ret = 0;
+
+	for (n = 1; n <= b->targets && !ret; n = n * 2 > b->targets && n < b->targets ?
+					       b->targets : n * 2) {
+		ret = fanout_once(b, n, NULL, &ru, &ns);
+		if (ret)
+			break;
+		snprintf(extra, sizeof(extra), "%u targets at once: %u x the image over the "
+			 "child's whole run", n, n);
+		snprintf(name, sizeof(name), "push.fanout.%u.gbps", n);
+		add(b, name, "GB/s", cli_gbps(n * b->size, ns), extra);
+		snprintf(name, sizeof(name), "push.fanout.%u.cpu_s", n);
+		add(b, name, "s", cpu_seconds(&ru) / n, "the host's user + system CPU per target");
+		snprintf(name, sizeof(name), "push.fanout.%u.rss_mib", n);
+		add(b, name, "MiB", ru.ru_maxrss / 1024.0, "peak RSS of the host");
+		if (b->fanout_dat)
+			fprintf(b->fanout_dat, "%u %.3f %.4f %.1f\n", n, cli_gbps(n * b->size, ns),
+				cpu_seconds(&ru) / n, ru.ru_maxrss / 1024.0);
+	}
+	if (ret || b->nor_scale <= 0)
+		return ret;
+	snprintf(spec, sizeof(spec), "nor:scale=%g", b->nor_scale);
+	ret = fanout_once(b, 1, spec, &ru, &nor_one) ?:
+	      fanout_once(b, b->targets, spec, &ru, &nor_all);
+	if (ret)
+		return ret;
+	snprintf(extra, sizeof(extra), "%u NOR targets at once / one alone (goal <= 1.1)",
+		 b->targets);
+	add(b, "push.fanout.nor_ratio", "ratio", (double)nor_all / (double)nor_one, extra);
+	return 0;
 }
 
 static int sweep_point(struct bench *b, uint32_t slot_size, uint32_t slots)
@@ -814,7 +907,8 @@ static int write_report(struct bench *b)
 
 static int parse(int argc, char **argv, struct bench *b)
 {
-	enum { OPT_SIZE = 256, OPT_JSON, OPT_SWEEP, OPT_NOR, OPT_RSS, OPT_REPORT, OPT_INJECT };
+	enum { OPT_SIZE = 256, OPT_JSON, OPT_SWEEP, OPT_NOR, OPT_RSS, OPT_REPORT, OPT_INJECT,
+	       OPT_TARGETS };
 	static const char *const runs[] = { [CORRUPT_EMULATED] = "emulated",
 					    [CORRUPT_ANCHOR] = "anchor", [CORRUPT_NOR] = "nor",
 					    [CORRUPT_RSS] = "rss" };
@@ -826,6 +920,7 @@ static int parse(int argc, char **argv, struct bench *b)
 		{ "sweep", no_argument, NULL, OPT_SWEEP },
 		{ "nor-scale", required_argument, NULL, OPT_NOR },
 		{ "rss-size", required_argument, NULL, OPT_RSS },
+		{ "targets", required_argument, NULL, OPT_TARGETS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "inject", required_argument, NULL, OPT_INJECT },
@@ -855,6 +950,9 @@ static int parse(int argc, char **argv, struct bench *b)
 				b->nor_scale = 0;
 			break;
 		case OPT_RSS: ret = cli_opt_size("rss-size", optarg, 0, 1ull << 40, &b->rss_size); break;
+		case OPT_TARGETS:
+			ret = cli_opt_u32("targets", optarg, 0, TARGETS_MAX, &b->targets);
+			break;
 		case OPT_JSON: b->json = 1; break;
 		case OPT_REPORT: b->report = optarg; break;
 		case OPT_INJECT:
@@ -888,6 +986,15 @@ static int run(struct bench *b)
 		ret = measure_nor(b);
 	if (!ret && b->rss_size)
 		ret = measure_rss(b);
+	if (!ret && b->targets) {
+		if (b->report) {
+			snprintf(path, sizeof(path), "%s/fanout.dat", b->report);
+			b->fanout_dat = fopen(path, "w");
+		}
+		ret = measure_fanout(b);
+		if (b->fanout_dat)
+			fclose(b->fanout_dat);
+	}
 	if (!ret && b->sweep) {
 		if (b->report) {
 			snprintf(path, sizeof(path), "%s/sweep.dat", b->report);
