@@ -87,4 +87,23 @@ for b in bad:
     print("       " + b)
 sys.exit(1 if bad else 0)' "$T_DIR/sweep.json" "$T_DIR/sweep/sweep.dat"
 check "--sweep removed everything it made" [ -z "$(leftovers)" ]
+
+# --targets 3: 1, 2 and 3 BMCs at once (every flash checked), figures and fanout.dat that agree.
+mkdir -p "$T_DIR/fan"
+bench "${small[@]}" --nor-scale 0.002 --targets 3 --json --report "$T_DIR/fan" >"$T_DIR/fan.json"
+rc=$?
+check "--targets 3 --json --report exits 0 (exit $rc)" [ "$rc" -eq 0 ]
+check "--targets: gbps, cpu_s and rss_mib for 1, 2 and 3 targets, the NOR ratio, fanout.dat rows" \
+	python3 -c '
+import json, sys
+v = {e["name"]: e["value"] for e in json.load(open(sys.argv[1]))}
+rows = [l.split() for l in open(sys.argv[2]) if l.strip()]
+ok = [int(r[0]) for r in rows] == [1, 2, 3]
+for n in (1, 2, 3):
+    for k in ("gbps", "cpu_s", "rss_mib"):
+        ok = ok and v.get("push.fanout.%d.%s" % (n, k), 0) > 0
+    ok = ok and abs(float(rows[n - 1][1]) - v["push.fanout.%d.gbps" % n]) < 0.0015
+ok = ok and v.get("push.fanout.nor_ratio", 0) > 0
+sys.exit(0 if ok else 1)' "$T_DIR/fan.json" "$T_DIR/fan/fanout.dat"
+check "--targets removed everything it made" [ -z "$(leftovers)" ]
 done_testing
