@@ -5,7 +5,8 @@
 #   tools/deps.sh --test   that, and what the tests and the reports need (QEMU, the fuzzers'
 #                          clang, the static DPDK build's libraries, xxhsum, openssl, man,
 #                          python3-xxhash for the conformance suite, libmicrohttpd-dev,
-#                          libjson-c-dev, curl, fwupd and ansible for bmc-sim --redfish and its suite)
+#                          libjson-c-dev, curl, fwupd and ansible for bmc-sim --redfish and its suite,
+#                          lld, gnu-efi and OVMF for fwpush.efi and the efi suite)
 set -eu
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -21,6 +22,8 @@ libcurl4-openssl-dev libssl-dev libdpdk-dev scdoc"
 libnuma-dev libfdt-dev libbsd-dev libmd-dev qemu-system-x86 busybox-static cpio openssl man-db \
 python3-xxhash gcc-arm-linux-gnueabihf qemu-system-arm libmicrohttpd-dev libjson-c-dev \
 libcrypt-dev curl fwupd ansible"
+# the efi suite: fwpush.efi (clang above, lld, gnu-efi's headers) booted by OVMF under QEMU
+[ "${1:-}" != --test ] || pkgs="$pkgs lld gnu-efi ovmf"
 # the arm suite's unit tests: the armhf build run under qemu-user (tests/arm/unit.sh)
 [ "${1:-}" != --test ] || pkgs="$pkgs qemu-user-static"
 # the terminal progress of a push to many targets, tested in a real terminal (tmux)

@@ -2,8 +2,9 @@
 # Installs what is needed, builds, and runs every test twice: a release build, then a build
 # with AddressSanitizer and UndefinedBehaviorSanitizer; then the libFuzzer targets for a short
 # while, built with clang; and the cross build for 32-bit Arm (cross/). The vm suite (a QEMU
-# guest driving real PCI BARs with a static fwpush of its own) and the arm suite (QEMU's AST2600
-# running the cross-built BMC side) run once, with the release build. Then tools/mutants.sh --quick: every
+# guest driving real PCI BARs with a static fwpush of its own), the arm suite (QEMU's AST2600
+# running the cross-built BMC side) and the efi suite (fwpush.efi, cross-built with
+# cross/x86_64-efi.ini, booted by OVMF) run once, with the release build. Then tools/mutants.sh --quick: every
 # planted bug of tests/mutants.list but the few marked slow must be caught (tools/mutants.sh
 # runs those too). Ends with "tests: N passed, N failed".
 set -eu
@@ -34,7 +35,7 @@ status=0
 run_suite build --no-suite=fuzz || status=1
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # (not install: a program built outside the tree cannot link a sanitized libfwpush)
-run_suite build-san "--no-suite=vm --no-suite=install --no-suite=arm" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+run_suite build-san "--no-suite=vm --no-suite=install --no-suite=arm --no-suite=efi" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 	|| status=1
 # The BMC side cross-built for 32-bit Arm (the arm suite above runs it on QEMU's AST2600).
 tools/arm-sysroot.sh || status=1
