@@ -45,6 +45,8 @@ void usage_push(FILE *out)
 	      "      --resume             continue where an interrupted push of this image left\n"
 	      "                           off; the image is hashed first to name it, so a push\n"
 	      "                           started with --resume (or --expect-hash) can be resumed\n"
+	      "      --delta              send only the chunks that differ from the BMC's active\n"
+	      "                           image (BLOCK_HASHES: PROTOCOL.md 14); the rest as KEEP\n"
 	      "      --json               print the result as JSON\n"
 	      "      --inject flip:PCT,lose:PCT,dup:PCT,kill:OFFSET   tests only: corrupt a body after\n"
 	      "                           hashing, drop or duplicate doorbells, at random per DATA\n"
@@ -201,7 +203,7 @@ static int parse_progress(struct push_args *a, const char *mode)
 static int parse(int argc, char **argv, struct push_args *a)
 {
 	enum { OPT_COMPONENT = 256, OPT_EXPECT, OPT_JSON, OPT_DIRECT, OPT_INJECT, OPT_SEED, OPT_SIG,
-	       OPT_RESUME, OPT_TARGETS, OPT_PROGRESS };
+	       OPT_RESUME, OPT_TARGETS, OPT_PROGRESS, OPT_DELTA };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "targets", required_argument, NULL, OPT_TARGETS },
@@ -218,6 +220,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "signature", required_argument, NULL, OPT_SIG },
 		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "delta", no_argument, NULL, OPT_DELTA },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -260,6 +263,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 			a->opts.signature = a->signature;
 			break;
 		case OPT_RESUME: a->opts.resume = true; break;
+		case OPT_DELTA: a->opts.delta = true; break;
 		case OPT_SEED:
 			if (fwp_parse_size(optarg, &a->rng))
 				ret = cli_die(CLI_EXIT_USAGE, "--seed %s: expected a number", optarg);

@@ -22,6 +22,7 @@ struct fwp_host {
 	struct fwp_window win;
 	uint64_t flash_capacity;
 	uint32_t next_seq;
+	uint32_t caps;
 	bool doorbell;		/* ring the BMC's register, sleep on the device's interrupt */
 };
 
@@ -29,7 +30,7 @@ struct slot {
 	struct fwp_hstate image_before;	/* DATA: the image hash before this chunk */
 	uint32_t seq;
 	uint64_t offset;
-	uint64_t held;			/* DATA, FINISH: image bytes the BMC must hold after it */
+	uint64_t held;			/* DATA, KEEP, FINISH: image bytes the BMC must hold after */
 	struct fwp_hash128 hash;	/* what we sent, to compare with the BMC's answer */
 	uint16_t type;
 	bool busy;
@@ -59,6 +60,9 @@ struct push {
 	uint64_t retry_offset;		/* the chunk being retried, and how often */
 	uint32_t retries;
 	struct fwp_push_result *res;
+	struct fwp_hash128 *active;	/* delta: the active image's block hashes; NULL: no KEEP */
+	uint64_t nactive;
+	uint32_t block;
 	struct slot slots[FWP_SLOTS_MAX];
 };
 
@@ -144,6 +148,7 @@ static int connect_window(struct fwp_host *h, const char *uri, uint64_t deadline
 		     !(fwp_target_flags(h->target) & FWP_TARGET_CACHED));
 	h->win.epoch = ctrl.epoch;
 	h->flash_capacity = ctrl.flash_capacity;
+	h->caps = ctrl.caps;
 	/* Register doorbells if the BMC has them and this transport reaches them (8). */
 	h->doorbell = (ctrl.caps & FWP_CAP_IVSHMEM_DOORBELL) &&
 		      !fwp_target_doorbell_setup(h->target, ctrl.ring_value);
@@ -382,10 +387,10 @@ static int reap(struct push *p, uint32_t i)
 		p->res->bmc_type = ack.type;
 		return fail(p, -EPROTO, s, ack.status);
 	}
-	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_FINISH) {
+	if (s->type == FWP_MSG_DATA || s->type == FWP_MSG_KEEP || s->type == FWP_MSG_FINISH) {
 		ret = check_stored(p, s, &ack);
 		if (!ret)
-			report(p, s->type == FWP_MSG_DATA ? FWP_PHASE_DATA : FWP_PHASE_DONE, s->held);
+			report(p, s->type == FWP_MSG_FINISH ? FWP_PHASE_DONE : FWP_PHASE_DATA, s->held);
 		return ret;
 	}
 	/* A new session holds nothing; a resumed one is checked by resume_point(). */
@@ -564,6 +569,34 @@ static int read_ahead(struct push *p, struct cursor *c)
 	return p->src->ops->submit(p->src);
 }
 
+/* Delta (PROTOCOL.md 14.5): does every block of the chunk at off hash to the active image's? */
+static bool unchanged(const struct push *p, const unsigned char *src, uint64_t off, uint32_t len)
+{
+	struct fwp_hash128 h;
+	uint32_t k, n;
+
+	for (k = 0; p->active && k < len; k += n) {
+		n = len - k < p->block ? len - k : p->block;
+		h = fwp_xxh128(src + k, n);
+		if ((off + k) / p->block >= p->nactive ||
+		    !fwp_hash128_eq(&h, &p->active[(off + k) / p->block]))
+			return false;
+	}
+	return p->active != NULL;
+}
+
+/* A KEEP for the chunk at off: its answer holds the chunk's bytes, and their hash (14.3). */
+static void submit_keep(struct push *p, uint32_t i, uint64_t off, uint32_t len,
+			const struct fwp_hash128 *hash)
+{
+	struct fwp_keep_body kb = { .length = len };
+	struct fwp_hash128 kh = fwp_xxh128(&kb, sizeof(kb));
+
+	fwp_win_copy_in(&p->h->win, fwp_win_body(&p->h->win, i), &kb, sizeof(kb));
+	submit(p, i, FWP_MSG_KEEP, off, sizeof(kb), &kh, hash);
+	p->slots[i].held = off + len;	/* the body is 16 bytes; it stands for len */
+}
+
 static int send_next(struct push *p, struct cursor *c, struct fwp_hstate *image_hs)
 {
 	uint32_t i = chunk_slot(p, c, c->next_send), len = chunk_len(p, c, c->next_send);
@@ -580,6 +613,11 @@ static int send_next(struct push *p, struct cursor *c, struct fwp_hstate *image_
 	fwp_hash()->reset(&chunk_hs);
 	fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
 	hash = fwp_hash()->digest(&chunk_hs);
+	if (unchanged(p, src, c->next_send * p->chunk, len)) {
+		submit_keep(p, i, c->next_send * p->chunk, len, &hash);
+		c->next_send++;
+		return 0;
+	}
 	if (src != body)
 		fwp_io_copy(body, src, len);
 	submit(p, i, FWP_MSG_DATA, c->next_send * p->chunk, len, &hash, &hash);
@@ -698,6 +736,74 @@ static int resume_point(struct push *p, struct fwp_hstate *image_hs, uint64_t *f
 	return hash_range(p, held, image_hs);
 }
 
+/*
+ * Checks a HASHES answer's body (PROTOCOL.md 14.2) on a private copy and keeps the hashes of
+ * the image's blocks; the first answer says the block size. A body that is not what was asked,
+ * or does not hash to the answer's hash, is a lying BMC.
+ */
+static int take_hashes(struct push *p, uint32_t i, const struct fwp_hashes_body *q)
+{
+	struct fwp_hashes_answer head;
+	struct fwp_hash128 *buf, got;
+	struct fwp_ack ack;
+	uint64_t len;
+	int ret = 0;
+
+	fwp_win_read_ack(&p->h->win, i, &ack);
+	fwp_win_copy_out(&p->h->win, &head, fwp_win_body(&p->h->win, i), sizeof(head));
+	len = fwp_hashes_answer_len(q->banks, head.n);
+	if (head.first != q->first || head.banks != q->banks || !head.n || head.n > q->count ||
+	    len > p->h->win.layout.slot_size || head.block_size < FWP_PAGE ||
+	    (head.block_size & (head.block_size - 1)) || (p->block && head.block_size != p->block))
+		return fail(p, -EBADMSG, &p->slots[i], ack.status);
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	fwp_win_copy_out(&p->h->win, buf, fwp_win_body(&p->h->win, i), len);
+	got = fwp_xxh128(buf, len);
+	if (!fwp_hash128_eq(&got, &ack.hash))
+		ret = fail(p, -EBADMSG, &p->slots[i], ack.status);
+	if (!ret && !p->active) {
+		p->block = head.block_size;
+		p->nactive = (p->res->image_size + p->block - 1) / p->block;
+		p->active = calloc(p->nactive, sizeof(*p->active));
+		ret = p->active ? 0 : -ENOMEM;
+	}
+	if (!ret)
+		memcpy(p->active + q->first, buf + sizeof(head) / sizeof(*buf),
+		       (head.n < p->nactive - q->first ? head.n : p->nactive - q->first) *
+		       sizeof(*buf));
+	free(buf);
+	return ret ? ret : (int)head.n;
+}
+
+/*
+ * Delta (PROTOCOL.md 14.5): after START, the active image's hash of each of the image's
+ * blocks, asked for until all are in. A BMC without BLOCK_HASHES, or chunks that are not whole
+ * blocks: every chunk goes as DATA, as without --delta.
+ */
+static int fetch_hashes(struct push *p)
+{
+	struct fwp_hashes_body q = { .count = UINT32_MAX, .banks = FWP_BANK_ACTIVE };
+	uint64_t got = 0;
+	int ret;
+
+	if (!(p->h->caps & FWP_CAP_BLOCK_HASHES))
+		return 0;
+	do {
+		q.first = (uint32_t)got;
+		ret = send_small(p, FWP_MSG_HASHES, &q, sizeof(q), NULL);
+		if (!ret)
+			ret = take_hashes(p, (uint32_t)((p->msgs - 1) % p->nslots), &q);
+		got += ret > 0 ? (uint64_t)ret : 0;
+	} while (ret > 0 && got < p->nactive);
+	if (ret >= 0 && p->chunk % p->block) {
+		free(p->active);
+		p->active = NULL;
+	}
+	return ret < 0 ? ret : 0;
+}
+
 static int push_session(struct push *p, const struct fwp_push_opts *o)
 {
 	struct fwp_start_body start = {
@@ -733,6 +839,9 @@ static int push_session(struct push *p, const struct fwp_push_opts *o)
 		if (ret)
 			return ret;
 	}
+	ret = o->delta ? fetch_hashes(p) : 0;
+	if (ret)
+		goto abort;
 	report(p, FWP_PHASE_START, from);
 	ret = send_image(p, &image_hs, from);
 	/*
@@ -834,6 +943,7 @@ int fwp_host_push_source(struct fwp_host *h, struct fwp_source *src,
 	if (!ret)
 		ret = push_staged(p, &o);
 	free(p->bounce);
+	free(p->active);
 	free(p);
 	return ret;
 }

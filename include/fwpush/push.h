@@ -98,13 +98,19 @@ struct fwp_push_opts {
 	 */
 	void (*progress)(void *arg, enum fwp_phase phase, uint64_t done);
 	void *progress_arg;
+	/*
+	 * Delta flash (PROTOCOL.md 14), added in 0.4: with a BMC that has BLOCK_HASHES, a chunk
+	 * whose blocks all equal the active image's goes as a KEEP, not as DATA (result.chunks
+	 * counts DATA only). Without the capability the push is as without it.
+	 */
+	bool delta;
 };
 /*
- * Frozen per ABI: 80 bytes on LP64 (x86-64, aarch64), 48 on 32-bit Arm EABI (a BMC); 64 and 40
- * before the progress callback (an older caller's sz). A program only ever loads a libfwpush of
- * its own ABI, and sz tells the sizes apart within one.
+ * Frozen per ABI: 88 bytes on LP64 (x86-64, aarch64), 52 on 32-bit Arm EABI (a BMC); 80 and 48
+ * before delta, 64 and 40 before the progress callback (an older caller's sz). A program only
+ * ever loads a libfwpush of its own ABI, and sz tells the sizes apart within one.
  */
-_Static_assert(sizeof(struct fwp_push_opts) == (sizeof(void *) == 8 ? 80 : 48),
+_Static_assert(sizeof(struct fwp_push_opts) == (sizeof(void *) == 8 ? 88 : 52),
 	       "fwp_push_opts is frozen: add at the end");
 
 struct fwp_push_result {

@@ -142,10 +142,11 @@ def fwpush_push(r, image, name, *extra, timeout="5s"):
     return p.returncode, p.stderr.decode(errors="replace").strip(), time.monotonic() - t0
 
 
-def py_bmc(r, tag, slots=4, slot_size=SLOT, idle_timeout=60.0, **faults):
+def py_bmc(r, tag, slots=4, slot_size=SLOT, idle_timeout=60.0, block_size=65536, **faults):
     name = r.name(tag)
     b = Bmc(name, r.path(name + ".flash"), slots=slots, slot_size=slot_size,
-            flash_capacity=16 << 20, idle_timeout=idle_timeout, faults=BmcFaults(**faults))
+            flash_capacity=16 << 20, idle_timeout=idle_timeout, faults=BmcFaults(**faults),
+            block_size=block_size)
     b.create().start()
     r.bmcs.append(b)
     return b
@@ -243,7 +244,8 @@ def g_format(r):
                                                lay.window_size),
             "1.1: slot_count, slot_size, slot_stride, body_offset, window_size as the table",
             repr(c[3:9]))
-    r.check(c[7] & ~1 == 0, "1.1: reserved caps bits are 0", "caps %#x" % c[7])
+    r.check(c[7] & ~3 == 0, "1.1: reserved caps bits (all but 0 and 1) are 0",
+            "caps %#x" % c[7])
     r.check(c[9] == CAP, "1.1: flash_capacity is --flash-size", "%d" % c[9])
     r.check(c[10] != 0, "1.2: a published window has a nonzero epoch")
     r.check(c[12] == 0, "1.2: last_seq is 0 after formatting", "%#x" % c[12])
@@ -1055,6 +1057,28 @@ def g_delta(r):
     h.close()
 
 
+def g_push_delta(r):
+    """14.5: fwpush push --delta into the Python BMC, with and without caps bit 1."""
+    b = py_bmc(r, "pdelta", slot_size=SLOT, block_size=16384)
+    v1 = os.urandom(7 * SLOT + 5000)
+    _push_ok(r, "a first push (no --delta)", b, v1)
+    v2 = bytearray(v1)
+    v2[3 * SLOT + 1] ^= 1
+    v2[-1] ^= 1                                              # the short last chunk too
+    n = len(b.log)
+    _push_ok(r, "--delta: the flash equals the image byte for byte", b, bytes(v2), "--delta")
+    types = [t for _s, t, _st in b.log[n:]]
+    r.check(types.count(HASHES) == 1 and types.count(KEEP) == 6 and types.count(DATA) == 2,
+            "14.5: one HASHES after START, a KEEP per unchanged chunk, DATA for the 2 changed",
+            "types %r" % types)
+    b = py_bmc(r, "pdelta0", block_size=0)
+    _push_ok(r, "a first push to a BMC without caps bit 1", b, v1)
+    n = len(b.log)
+    _push_ok(r, "--delta to a BMC without caps bit 1: pushes as before", b, bytes(v2), "--delta")
+    r.check(not [t for _s, t, _st in b.log[n:] if t in (HASHES, KEEP)],
+            "14: no HASHES, no KEEP to a BMC that does not set caps bit 1")
+
+
 # ================================================================= group: Python <-> Python
 def g_self(r):
     """Sanity of the peers themselves: the Python host against the Python BMC."""
@@ -1091,7 +1115,7 @@ GROUPS = {
     "push-v1": g_push_v1, "push-torn": g_push_torn, "push-nolock": g_push_nolock,
     "push-nobmc": g_push_nobmc, "push-busy": g_push_busy, "push-stale": g_push_stale,
     "push-lying": g_push_lying, "push-window": g_push_window, "self": g_self,
-    "delta": g_delta,
+    "delta": g_delta, "push-delta": g_push_delta,
 }
 
 
