@@ -14,11 +14,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/platform.h"
 #include "efi/uefi.h"
 #include "fwpush/push.h"
 
 #define ARGS_MAX	32
 #define CMDLINE_MAX	2048
+#define PROGRESS_NS	(250u * 1000000u)	/* the console's progress line, at most this often */
+
+/* The progress line: one console line, rewritten in place. */
+struct progress {
+	uint64_t size;
+	uint64_t shown_ns;
+	bool shown;
+};
 
 struct args {
 	const char *image;
@@ -27,6 +36,7 @@ struct args {
 	uint32_t timeout_ms;
 	struct fwp_push_opts opts;
 	struct fwp_hash128 expect;
+	struct progress progress;
 	bool quiet;
 };
 
@@ -353,6 +363,34 @@ static int push_error(const struct args *a, struct fwp_host *h, int err,
 	}
 }
 
+/* The push's own progress (what the BMC holds), as `fwpush push` on a terminal shows it. */
+static void show_progress(void *arg, enum fwp_phase phase, uint64_t done)
+{
+	struct progress *pr = arg;
+	uint64_t now = fwp_now_ns();
+
+	if (phase == FWP_PHASE_START || phase == FWP_PHASE_DONE ||
+	    (phase == FWP_PHASE_DATA && pr->shown && now - pr->shown_ns < PROGRESS_NS))
+		return;
+	pr->shown_ns = now;
+	pr->shown = true;
+	if (phase == FWP_PHASE_DATA)
+		fwp_efi_print(false, "\r%3u%% stored (%llu of %llu bytes)",
+			      (unsigned)(done * 100 / pr->size), (unsigned long long)done,
+			      (unsigned long long)pr->size);
+	else
+		fwp_efi_print(false, "\r100%% stored (%llu bytes), the BMC verifies and syncs",
+			      (unsigned long long)done);
+}
+
+/* The progress line ends before the result or error line. */
+static void end_progress(struct progress *pr)
+{
+	if (pr->shown)
+		fwp_efi_print(false, "\n");
+	pr->shown = false;
+}
+
 static void print_result(const struct args *a, const struct fwp_push_result *r)
 {
 	char hex[33];
@@ -376,7 +414,7 @@ static int push(struct args *a)
 	int ret;
 
 	/* The image first: a missing file should not wait out a timeout. */
-	ret = fwp_efi_source_open(a->image, !a->quiet, &src);
+	ret = fwp_efi_source_open(a->image, &src);
 	if (ret)
 		return image_error(a, ret, &r, 0);
 	ret = fwp_host_open(a->uri, a->timeout_ms, &h);
@@ -384,7 +422,13 @@ static int push(struct args *a)
 		ret = target_error(a, ret);
 		goto out;
 	}
+	if (!a->quiet) {
+		a->progress.size = src->size;
+		a->opts.progress = show_progress;
+		a->opts.progress_arg = &a->progress;
+	}
 	ret = fwp_host_push_source(h, src, &a->opts, &r);
+	end_progress(&a->progress);
 	if (ret)
 		ret = push_error(a, h, ret, &r);
 	else

@@ -9,9 +9,6 @@
 #include <string.h>
 
 #include "efi/uefi.h"
-#include "core/platform.h"
-
-#define PROGRESS_NS	(250u * 1000000u)	/* console updates at most this often */
 
 struct chunk {
 	void *dst;
@@ -24,9 +21,6 @@ struct efi_source {
 	EFI_FILE_PROTOCOL *file;
 	EFI_TIME mtime;
 	uint64_t pos;			/* where the file's position is */
-	bool progress;
-	bool shown;			/* a progress line is on the console */
-	uint64_t shown_ns;
 	struct chunk q[FWP_SLOTS_MAX];
 };
 
@@ -47,19 +41,6 @@ static int submit(struct fwp_source *s)
 {
 	(void)s;
 	return 0;
-}
-
-static void show(struct efi_source *e, uint64_t done)
-{
-	uint64_t now = fwp_now_ns();
-
-	if (!e->progress || (now - e->shown_ns < PROGRESS_NS && done < e->s.size))
-		return;
-	e->shown_ns = now;
-	e->shown = true;
-	fwp_efi_print(false, "\r%3u%% %llu of %llu bytes",
-		      (unsigned)(done * 100 / e->s.size), (unsigned long long)done,
-		      (unsigned long long)e->s.size);
 }
 
 static int wait_read(struct fwp_source *s, unsigned tag)
@@ -85,15 +66,7 @@ static int wait_read(struct fwp_source *s, unsigned tag)
 		e->pos += n;
 	}
 	c->dst = NULL;
-	show(e, c->off + c->len);
 	return 0;
-}
-
-static void end(struct fwp_source *s)
-{
-	if (efi(s)->shown)
-		fwp_efi_print(false, "\n");
-	efi(s)->shown = false;
 }
 
 /* Field by field: a driver need not fill EFI_TIME's padding (FAT's leaves it as it finds it). */
@@ -116,14 +89,13 @@ static bool changed(struct fwp_source *s)
 }
 
 static const struct fwp_source_ops efi_source_ops = {
-	.end = end,
 	.queue = queue,
 	.submit = submit,
 	.wait = wait_read,
 	.changed = changed,
 };
 
-int fwp_efi_source_open(const char *path, bool progress, struct fwp_source **out)
+int fwp_efi_source_open(const char *path, struct fwp_source **out)
 {
 	struct efi_source *e;
 	int ret;
@@ -133,7 +105,6 @@ int fwp_efi_source_open(const char *path, bool progress, struct fwp_source **out
 		return -ENOMEM;
 	e->s.ops = &efi_source_ops;
 	e->s.align = 1;
-	e->progress = progress;
 	ret = fwp_efi_file_open(path, &e->file);
 	if (!ret)
 		ret = fwp_efi_file_info(e->file, &e->s.size, &e->mtime);
@@ -156,17 +127,3 @@ void fwp_efi_source_close(struct fwp_source *s)
 	free(efi(s));
 }
 
-/*
- * push.c's fwp_host_push(fd) wrapper names the Linux file source; UEFI has no file descriptors.
- * To go once the wrapper lives in file_source.c (asked for in /tmp/efi-needs.txt).
- */
-int fwp_file_source_open(int fd, struct fwp_source **out)
-{
-	(void)fd, (void)out;
-	return -EBADF;
-}
-
-void fwp_file_source_close(struct fwp_source *s)
-{
-	(void)s;
-}

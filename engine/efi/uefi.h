@@ -39,10 +39,9 @@ int fwp_efi_file_info(EFI_FILE_PROTOCOL *f, uint64_t *size, EFI_TIME *mtime);
 
 /*
  * The image as a push source (host/source.h): chunks read with EFI_FILE_PROTOCOL.Read when the
- * push waits for them; with progress, a percentage line on the console as the push takes them.
- * -ENOENT, -EISDIR, -ENODATA (empty), -EIO, -ENOMEM.
+ * push waits for them. -ENOENT, -EISDIR, -ENODATA (empty), -EIO, -ENOMEM.
  */
-int fwp_efi_source_open(const char *path, bool progress, struct fwp_source **out);
+int fwp_efi_source_open(const char *path, struct fwp_source **out);
 void fwp_efi_source_close(struct fwp_source *s);
 
 #endif

@@ -152,6 +152,8 @@ check "push: the shell had turned 00:10.0's memory decoding off" \
 check "push: EFI_SUCCESS ($(status push))" [ "$(status push)" = 0x0 ]
 check "push: the result line of fwpush push ($line)" \
 	bash -c '[[ "$1" == "pushed fw.bin to pci:00:10.0,bar=2: $2 bytes in "*" ms ("*" GB/s), 4 slots x 262144 bytes, XXH3-128 "*" verified by the BMC" ]]' _ "$line" "$SIZE"
+check "push: progress on the console, up to the BMC's verifying" \
+	grep -q "100% stored ($SIZE bytes), the BMC verifies and syncs$" "$T_DIR/log"
 check "push: its hash is xxhsum -H2's ($h)" [ "$(echo "$line" | sed -n 's/.*XXH3-128 \([0-9a-f]*\) .*/\1/p')" = "$h" ]
 check "push: the BMC's flash equals the image byte for byte" cmp -s "$ESP/fw.bin" "$T_DIR/flash"
 check "cfg: EFI_SUCCESS ($(status cfg))" [ "$(status cfg)" = 0x0 ]
