@@ -276,7 +276,7 @@ enum fwp_status fwp_hashes_decode(const struct fwp_hashes_body *q, uint32_t nblo
 static inline uint64_t fwp_hashes_answer_len(uint32_t banks, uint32_t n)
 {
 	return sizeof(struct fwp_hashes_answer) +
-	       (uint64_t)n * sizeof(struct fwp_hash128) * (uint32_t)__builtin_popcount(banks & 3);
+	       (uint64_t)n * sizeof(struct fwp_hash128) * ((banks & 1) + (banks >> 1 & 1));
 }
 
 /*
