@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Freestanding <stdio.h> for fwpush.efi (see errno.h): formatting only (%d %i %u %x %X %s %c %p
- * %f %%, flags - and 0, width, precision, .*, length l ll z). There are no streams: FILE is
- * declared so that headers naming it compile.
+ * Freestanding <stdio.h> for fwpush.efi (see errno.h; fmt.c implements it): formatting only,
+ * %d %i %u %x %X %s %c %f %%, flags - and 0, width, precision, .*, length l ll z. There are no
+ * streams: FILE is declared so that headers naming it compile.
  */
 #ifndef FWP_EFI_STDIO_H
 #define FWP_EFI_STDIO_H

@@ -9,7 +9,7 @@ void *malloc(size_t n);
 void *calloc(size_t count, size_t n);
 void *aligned_alloc(size_t align, size_t n);
 void free(void *p);
-/* Decimal only: [+-]digits[.digits][e[+-]digits]; no hex, inf or nan. */
+/* Decimal only (fmt.c): [+-]digits[.digits][e[+-]digits]; no hex, inf or nan. */
 double strtod(const char *s, char **end);
 
 #endif
