@@ -75,7 +75,7 @@ void fwp_efi_print(bool err, const char *fmt, ...)
 {
 	SIMPLE_TEXT_OUTPUT_INTERFACE *con = err ? fwp_efi_st->StdErr : fwp_efi_st->ConOut;
 	CHAR16 wide[512];
-	char line[1024];
+	char line[4096];
 	size_t i, n = 0;
 	va_list ap;
 

@@ -3,10 +3,12 @@
 # vvfat drive made from a directory here holding fwpush.efi (built by this script with
 # cross/x86_64-efi.ini), two images, fwpush.cfg and startup.nsh. Two ivshmem-plain devices:
 # 00:10.0's BAR2 is the window of an `fwpush bmc-sim` on this side, 00:11.0's BAR2 is memory no
-# BMC serves. In one boot the shell runs four pushes and echoes each one's EFI status:
+# BMC serves. In one boot the shell runs fwpush.efi six times and echoes each one's EFI status:
 #   cfg     fwpush.efi without arguments: fwpush.cfg names a small image, the window is found by
 #           scanning every device's prefetchable BARs;
 #   missing an image that is not on the ESP: its line, EFI_NOT_FOUND, and no waiting;
+#   help    --help: the whole usage (longer than one console write), EFI_SUCCESS;
+#   usage   an option without its value: its line, EFI_INVALID_PARAMETER;
 #   absent  the BAR nobody serves, --timeout 1s: its line and EFI_TIMEOUT;
 #   push    the main image by --bdf/--bar, after the shell's `mm` turned 00:10.0's memory
 #           decoding off (as real firmware may leave it): fwpush.efi turns it on, EFI_SUCCESS.
@@ -104,6 +106,10 @@ fwpush.efi
 echo "EFI-STATUS cfg %lasterror%"
 fwpush.efi missing.bin --bdf 00:10.0 --bar 2
 echo "EFI-STATUS missing %lasterror%"
+fwpush.efi --help
+echo "EFI-STATUS help %lasterror%"
+fwpush.efi fw.bin --bdf 00:10.0 --bar
+echo "EFI-STATUS usage %lasterror%"
 fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --timeout 1s
 echo "EFI-STATUS absent %lasterror%"
 mm 0000100004 0 -w 2 -pci
@@ -161,6 +167,10 @@ check "cfg: fwpush.cfg's image, its window found by scanning" \
 	grep -q "^pushed small.bin to pci:\*: $SMALL bytes .* XXH3-128 $hs verified by the BMC" "$T_DIR/log"
 check "missing: one line naming the file" grep -qx "fwpush: image missing.bin: no such file" "$T_DIR/log"
 check "missing: EFI_NOT_FOUND ($(status missing))" [ "$(status missing)" = "$EFI_NOT_FOUND" ]
+check "help: the whole usage, EFI_SUCCESS ($(status help))" \
+	bash -c 'grep -q "^usage: fwpush.efi IMAGE" "$1" && grep -q "^Without arguments, they are read from fwpush.cfg beside fwpush.efi.$" "$1" && [ "$2" = 0x0 ]' _ "$T_DIR/log" "$(status help)"
+check "usage: one line naming the option, EFI_INVALID_PARAMETER ($(status usage))" \
+	bash -c 'grep -qx "fwpush: --bar needs a value (try fwpush.efi --help)" "$1" && [ "$2" = 0x2 ]' _ "$T_DIR/log" "$(status usage)"
 check "absent: one line naming the device" \
 	grep -qx "fwpush: target pci:00:11.0,bar=2: no BMC answered within 1.0 s" "$T_DIR/log"
 check "absent: EFI_TIMEOUT ($(status absent))" [ "$(status absent)" = "$EFI_TIMEOUT" ]
@@ -170,6 +180,6 @@ BMC_PID=
 check "bmc-sim logged exactly the two sessions, each verified with its image's hash" \
 	[ "$(grep -c "stored $SMALL bytes .*XXH3-128 $hs" "$T_DIR/bmc.log")/$(grep -c "stored $SIZE bytes .*XXH3-128 $h" "$T_DIR/bmc.log")/$(wc -l <"$T_DIR/bmc.log")" = 1/1/2 ]
 gbps=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) GB\/s).*/\1/p')
-echo "# boot to exit: $secs s (OVMF, the shell, four runs of fwpush.efi); push: $SIZE bytes at ${gbps:-?} GB/s under TCG"
+echo "# boot to exit: $secs s (OVMF, the shell, six runs of fwpush.efi); push: $SIZE bytes at ${gbps:-?} GB/s under TCG"
 echo "# $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ]
