@@ -8,7 +8,8 @@
  * resident memory of a real `fwpush push` of a 1 GiB image against that of a 4 KiB one. Pushes
  * alternate between kinds so drift hits all alike. After the default, the anchor, the NOR and
  * the memory run the flash is compared with the image byte for byte; a difference fails the
- * bench.
+ * bench. With the NOR model it also measures delta flash (PROTOCOL.md 14): a --delta push with
+ * 0, 10 and 50% of the sectors changed against a full push of the same image.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +48,9 @@ void usage_bench(FILE *out)
 		"burn_my_bmc, phosphor-ipmi-flash over its 64K PCI window: read, copy into the\n"
 		"window, an IPMI round trip per chunk, then verify and update steps), fwpush's\n"
 		"default push, a push into a NOR flash model against the part's own time, and the\n"
-		"peak resident memory of `fwpush push` for a 1 GiB image against a 4 KiB one.\n"
+		"peak resident memory of `fwpush push` for a 1 GiB image against a 4 KiB one;\n"
+		"and delta flash: on a NOR model, a --delta push with 0, 10 and 50%% of the\n"
+		"sectors changed, into banks that hold the original, against a full push.\n"
 		"Checks the flash against the image byte for byte after the default, the anchor,\n"
 		"the NOR and the 1 GiB push (exit 7 if they differ), prints a table, removes\n"
 		"everything it made.\n"
@@ -58,6 +61,8 @@ void usage_bench(FILE *out)
 		"  -r, --runs N           pushes per kind; medians are reported (default 5)\n"
 		"      --sweep            also push at every chunk size x slot count\n"
 		"      --nor-scale X      NOR model time scale (default 0.005; 0 skips the NOR run)\n"
+		"      --delta-scale X    NOR time scale of the delta runs, on the image's first\n"
+		"                         16M at most (default 0.05; 0 skips them)\n"
 		"      --rss-size SIZE    image size for the memory run (default 1G; 0 skips it)\n"
 		"      --targets N        also push to 1, 2, 4 .. N emulated BMCs at once (fwpush\n"
 		"                         push -t .. -t .., as a child): aggregate GB/s, the host's\n"
@@ -78,6 +83,7 @@ enum {
 	CMP_BLOCK = 1 << 20,	/* the flash is compared with its image this much at a time */
 	STAMP_EVERY = 64 << 10,	/* the memory run's sparse image: a stamp per smallest chunk */
 	TINY_SIZE = 4 << 10,	/* the memory run's baseline push */
+	DELTA_SIZE = 16 << 20,	/* the delta runs' image: at most this much of the bench's */
 	TARGETS_MAX = 64,	/* --targets */
 };
 
@@ -104,6 +110,7 @@ struct bench {
 	uint32_t slot_size;
 	uint32_t runs;
 	double nor_scale;
+	double delta_scale;
 	int json;
 	int sweep;
 	enum corrupt corrupt;
@@ -435,19 +442,25 @@ struct kind {
 	uint64_t t[64];
 };
 
-static int push_once(struct bench *b, struct fwp_host *h, const struct fwp_push_opts *o,
+static int push_path(const char *path, struct fwp_host *h, const struct fwp_push_opts *o,
 		     uint64_t *ns)
 {
 	struct fwp_push_result r;
 	int fd, ret;
 
-	fd = fwp_image_open(b->image, false);
+	fd = fwp_image_open(path, false);
 	if (fd < 0)
 		return fd;
 	ret = fwp_host_push(h, fd, o, &r);
 	close(fd);
 	*ns = r.ns;
 	return ret;
+}
+
+static int push_once(struct bench *b, struct fwp_host *h, const struct fwp_push_opts *o,
+		     uint64_t *ns)
+{
+	return push_path(b->image, h, o, ns);
 }
 
 /*
@@ -619,6 +632,104 @@ static int measure_nor(struct bench *b)
 	add(b, "push.nor.flash_seconds", "s", flash_ns / 1e9, "the part's own erase + program");
 	add(b, "push.nor.ratio_flash", "ratio", (double)ns / (double)flash_ns, NULL);
 	return 0;
+}
+
+/*
+ * The first size bytes of image with pct% of their sectors changed (a byte each), spread
+ * evenly, written to path.
+ */
+static int make_variant(const char *image, uint64_t size, const char *path, uint32_t sector,
+			unsigned pct)
+{
+	uint64_t n = (size + sector - 1) / sector, i, at;
+	unsigned char *p = slurp(image, size);
+	int fd, ret = 0;
+
+	if (!p)
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		at = i * sector + (size - i * sector > 123 ? 123 : 0);
+		if ((i + 1) * pct / 100 != i * pct / 100)
+			p[at] ^= 0xff;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, p, size) != (ssize_t)size)
+		ret = -EIO;
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return ret;
+}
+
+/*
+ * One figure of delta flash, on a new NOR BMC: the changed image pushed in full into its empty
+ * banks (every sector erased and programmed), then the original twice (both banks hold it, as
+ * after an update over the last one), then the changed image with --delta; the flash checked.
+ */
+static int delta_once(struct bench *b, const char *spec, const char *base, const char *variant,
+		      uint64_t *full, uint64_t *delta)
+{
+	struct fwp_push_opts o = { .sz = sizeof(o) }, d = { .sz = sizeof(d), .delta = true };
+	struct fwp_host *h = NULL;
+	struct bmc_proc *p = NULL;
+	uint64_t ns;
+	int ret;
+
+	ret = start_bmc(b, b->slots, b->slot_size, spec, &p) ?: connect_bmc(p, &h);
+	if (!ret) {
+		ret = push_path(variant, h, &o, full) ?: push_path(base, h, &o, &ns) ?:
+		      push_path(base, h, &o, &ns) ?: push_path(variant, h, &d, delta);
+		if (ret)
+			ret = cli_die(CLI_EXIT_FAILURE, "bench: delta push failed: %s",
+				      strerror(-ret));
+	}
+	fwp_host_close(h);
+	if (!ret)
+		ret = check_flash("delta push", p->flash, variant);
+	stop_bmc(b, p);
+	return ret;
+}
+
+/*
+ * Delta flash with the NOR model (PROTOCOL.md 14): --delta against full, 0/10/50% of the
+ * sectors changed. A time scale of its own: at the NOR run's 0.005 a part is 200 times faster
+ * than a real one, and the fixed cost of any push (hashing, syncing, the host's reads) would
+ * be what is measured, not the flash.
+ */
+static int measure_delta(struct bench *b)
+{
+	static const unsigned pct[] = { 0, 10, 50 };
+	char spec[64], base[320], variant[320], name[32], extra[128], sector[16], size[16];
+	uint64_t full = 0, delta = 0, dsize = b->size < DELTA_SIZE ? b->size : DELTA_SIZE;
+	struct fwp_nor_model m;
+	unsigned i;
+	int ret = 0;
+
+	snprintf(spec, sizeof(spec), "nor:scale=%g", b->delta_scale);
+	if (fwp_nor_parse(spec, &m))
+		return cli_die(CLI_EXIT_USAGE, "bench: bad NOR model %s", spec);
+	size_str(sector, sizeof(sector), m.erase_size, false);
+	size_str(size, sizeof(size), dsize, false);
+	snprintf(base, sizeof(base), "%s/delta-base.bin", b->dir);
+	snprintf(variant, sizeof(variant), "%s/delta-variant.bin", b->dir);
+	if (make_variant(b->image, dsize, base, m.erase_size, 0))
+		ret = cli_die(CLI_EXIT_FAILURE, "bench: cannot write %s", base);
+	for (i = 0; i < sizeof(pct) / sizeof(pct[0]) && !ret; i++) {
+		if (make_variant(base, dsize, variant, m.erase_size, pct[i]))
+			ret = cli_die(CLI_EXIT_FAILURE, "bench: cannot write %s", variant);
+		if (!ret)
+			ret = delta_once(b, spec, base, variant, &full, &delta);
+		if (ret)
+			break;
+		snprintf(name, sizeof(name), "delta.ratio_%u", pct[i]);
+		snprintf(extra, sizeof(extra), "%u%% of %s in %s sectors changed, time x %g: "
+			 "--delta %.3f s, full %.3f s", pct[i], size, sector, m.scale, delta / 1e9,
+			 full / 1e9);
+		add(b, name, "ratio", (double)delta / (double)full, extra);
+	}
+	unlink(variant);
+	unlink(base);
+	return ret;
 }
 
 /*
@@ -905,10 +1016,23 @@ static int write_report(struct bench *b)
 	return 0;
 }
 
+/* --nor-scale, --delta-scale: a positive time scale, or 0 (the run is skipped). */
+static int opt_scale(const char *name, const char *arg, double *out)
+{
+	if (!strcmp(arg, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (fwp_parse_positive(arg, out))
+		return cli_die(CLI_EXIT_USAGE, "--%s %s: expected a positive number, or 0", name,
+			       arg);
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct bench *b)
 {
 	enum { OPT_SIZE = 256, OPT_JSON, OPT_SWEEP, OPT_NOR, OPT_RSS, OPT_REPORT, OPT_INJECT,
-	       OPT_TARGETS };
+	       OPT_TARGETS, OPT_DELTA };
 	static const char *const runs[] = { [CORRUPT_EMULATED] = "emulated",
 					    [CORRUPT_ANCHOR] = "anchor", [CORRUPT_NOR] = "nor",
 					    [CORRUPT_RSS] = "rss" };
@@ -919,6 +1043,7 @@ static int parse(int argc, char **argv, struct bench *b)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "sweep", no_argument, NULL, OPT_SWEEP },
 		{ "nor-scale", required_argument, NULL, OPT_NOR },
+		{ "delta-scale", required_argument, NULL, OPT_DELTA },
 		{ "rss-size", required_argument, NULL, OPT_RSS },
 		{ "targets", required_argument, NULL, OPT_TARGETS },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -942,13 +1067,8 @@ static int parse(int argc, char **argv, struct bench *b)
 			break;
 		case 'r': ret = cli_opt_u32("runs", optarg, 1, 64, &b->runs); break;
 		case OPT_SWEEP: b->sweep = 1; break;
-		case OPT_NOR:
-			if (strcmp(optarg, "0") && fwp_parse_positive(optarg, &b->nor_scale))
-				ret = cli_die(CLI_EXIT_USAGE, "--nor-scale %s: expected a positive "
-					      "number, or 0", optarg);
-			if (!strcmp(optarg, "0"))
-				b->nor_scale = 0;
-			break;
+		case OPT_NOR: ret = opt_scale("nor-scale", optarg, &b->nor_scale); break;
+		case OPT_DELTA: ret = opt_scale("delta-scale", optarg, &b->delta_scale); break;
 		case OPT_RSS: ret = cli_opt_size("rss-size", optarg, 0, 1ull << 40, &b->rss_size); break;
 		case OPT_TARGETS:
 			ret = cli_opt_u32("targets", optarg, 0, TARGETS_MAX, &b->targets);
@@ -984,6 +1104,8 @@ static int run(struct bench *b)
 	ret = setup(b) ?: measure_memcpy(b) ?: measure_push(b);
 	if (!ret && b->nor_scale > 0)
 		ret = measure_nor(b);
+	if (!ret && b->delta_scale > 0)
+		ret = measure_delta(b);
 	if (!ret && b->rss_size)
 		ret = measure_rss(b);
 	if (!ret && b->targets) {
@@ -1020,6 +1142,7 @@ int cmd_bench(int argc, char **argv)
 	b->slot_size = FWP_BMC_DEFAULT_SLOT_SIZE;
 	b->runs = 5;
 	b->nor_scale = 0.005;
+	b->delta_scale = 0.05;
 	ret = parse(argc, argv, b);
 	if (ret)
 		goto out;

@@ -53,6 +53,15 @@ if not math.isclose(v["push.ratio_anchor"], v["push.emulated.gbps"] / v["push.an
                     rel_tol=2e-3):
     sys.exit("       push.ratio_anchor %s, want push.emulated.gbps / push.anchor.gbps" % v)
 ' "$T_DIR/anchor.json"
+# (1 MiB: 0, 1 and 8 of 16 sectors changed; 0 and 1 may swap under load, 8 may not)
+check "--json: delta.ratio_0, _10 and _50 (delta flash, PROTOCOL.md 14): below 1, 50% above 0%" \
+	python3 -c '
+import json, sys
+v = {e["name"]: e["value"] for e in json.load(open(sys.argv[1]))}
+r = [v.get("delta.ratio_%d" % p) for p in (0, 10, 50)]
+if None in r or not (0 < r[0] < r[2] < 1 and 0 < r[1] < 1):
+    sys.exit("       delta ratios %s" % r)
+' "$T_DIR/anchor.json"
 
 # --sweep: every chunk size (64K-4M) x slot count (1-16) the README lists, by name, and
 # sweep.dat with one row per point: KiB, slots, GB/s as bench.json has it, one block per slot
