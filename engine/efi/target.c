@@ -185,7 +185,7 @@ static int bar_range(EFI_PCI_IO_PROTOCOL *pci, unsigned bar, uint64_t *addr, uin
 
 /*
  * Firmware may leave a device's memory decoding off (OVMF turns it on; real firmware does not
- * always, and reads of the BAR then return nothing but ones or zeros).
+ * always, and reads of the BAR then return nothing but ones or zeros). 1: turned on here.
  */
 static int enable_memory(EFI_PCI_IO_PROTOCOL *pci)
 {
@@ -196,7 +196,7 @@ static int enable_memory(EFI_PCI_IO_PROTOCOL *pci)
 	if (cmd & PCI_COMMAND_MEMORY)
 		return 0;
 	return pci->Attributes(pci, EfiPciIoAttributeOperationEnable, EFI_PCI_IO_ATTRIBUTE_MEMORY,
-			       NULL) ? -EACCES : 0;
+			       NULL) ? -EACCES : 1;
 }
 
 /*
@@ -218,11 +218,16 @@ static int place(EFI_PCI_IO_PROTOCOL *pci, unsigned bar, const struct loc *l, bo
 	if (l->bar < 0 && !prefetch)
 		return -ENOTSUP;
 	ret = enable_memory(pci);
-	if (ret)
+	if (ret < 0)
 		return ret;
 	if (!l->offset_given && fwp_window_find((void *)(uintptr_t)addr, len, &off)) {
-		if (!wait_there)
+		if (!wait_there) {
+			/* Searched and not found: the device is left as it was found. */
+			if (ret)
+				pci->Attributes(pci, EfiPciIoAttributeOperationDisable,
+						EFI_PCI_IO_ATTRIBUTE_MEMORY, NULL);
 			return 1;
+		}
 		off = 0;
 	}
 	if (off + sizeof(struct fwp_win_ctrl) > len)

@@ -2,15 +2,16 @@
 # fwpush.efi end to end: QEMU (q35, TCG) boots Debian's OVMF into the UEFI shell, whose ESP is a
 # vvfat drive made from a directory here holding fwpush.efi (built by this script with
 # cross/x86_64-efi.ini), two images, fwpush.cfg and startup.nsh. Two ivshmem-plain devices:
-# 00:10.0's BAR2 is the window of an `fwpush bmc-sim` on this side, 00:11.0's BAR2 is memory no
-# BMC serves. In one boot the shell runs fwpush.efi six times and echoes each one's EFI status:
+# 00:11.0's BAR2 is the window of an `fwpush bmc-sim` on this side, 00:10.0's BAR2 is memory no
+# BMC serves (first: a search passes it before it finds the window). In one boot the shell runs fwpush.efi six times and echoes each one's EFI status:
 #   cfg     fwpush.efi without arguments: fwpush.cfg names a small image, the window is found by
-#           scanning every device's prefetchable BARs;
+#           scanning every device's prefetchable BARs; 00:10.0, whose memory decoding `mm`
+#           turned off, is searched and left as it was found (off);
 #   missing an image that is not on the ESP: its line, EFI_NOT_FOUND, and no waiting;
 #   help    --help: the whole usage (longer than one console write), EFI_SUCCESS;
 #   usage   an option without its value: its line, EFI_INVALID_PARAMETER;
 #   absent  the BAR nobody serves, --timeout 1s: its line and EFI_TIMEOUT;
-#   push    the main image by --bdf/--bar, after the shell's `mm` turned 00:10.0's memory
+#   push    the main image by --bdf/--bar, after the shell's `mm` turned 00:11.0's memory
 #           decoding off (as real firmware may leave it): fwpush.efi turns it on, EFI_SUCCESS.
 # Here: the flash equals the main image byte for byte, the hash line equals `xxhsum -H2`, and
 # bmc-sim logged exactly the two verified sessions. Boot-to-exit time and the push's
@@ -102,20 +103,23 @@ truncate -s "$(stat -c %s "/dev/shm/$NAME-bmc")" "/dev/shm/$NAME-absent"
 # The shell runs startup.nsh from the ESP; %lasterror% is the status the application returned.
 cat >"$ESP/startup.nsh" <<'NSH'
 fs0:
+mm 0000100004 0 -w 2 -pci
 fwpush.efi
 echo "EFI-STATUS cfg %lasterror%"
-fwpush.efi missing.bin --bdf 00:10.0 --bar 2
+echo "EFI-COMMAND-REGISTER searched"
+mm 0000100004 -w 2 -pci -n
+fwpush.efi missing.bin --bdf 00:11.0 --bar 2
 echo "EFI-STATUS missing %lasterror%"
 fwpush.efi --help
 echo "EFI-STATUS help %lasterror%"
-fwpush.efi fw.bin --bdf 00:10.0 --bar
+fwpush.efi fw.bin --bdf 00:11.0 --bar
 echo "EFI-STATUS usage %lasterror%"
-fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --timeout 1s
+fwpush.efi fw.bin --bdf 00:10.0 --bar 2 --timeout 1s
 echo "EFI-STATUS absent %lasterror%"
-mm 0000100004 0 -w 2 -pci
-echo "EFI-COMMAND-REGISTER"
-mm 0000100004 -w 2 -pci -n
-fwpush.efi fw.bin --bdf 00:10.0 --bar 2 --timeout 10s
+mm 0000110004 0 -w 2 -pci
+echo "EFI-COMMAND-REGISTER pushed"
+mm 0000110004 -w 2 -pci -n
+fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --timeout 10s
 echo "EFI-STATUS push %lasterror%"
 reset -s
 NSH
@@ -127,7 +131,7 @@ qemu_args=(-machine q35 -accel tcg -m 512M -nodefaults -display none -no-reboot 
 	-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 	-drive "if=pflash,format=raw,unit=1,file=$T_DIR/vars.fd"
 	-drive "file=fat:$ESP,format=raw,if=virtio,readonly=on")
-for d in bmc:10 absent:11; do
+for d in absent:10 bmc:11; do
 	qemu_args+=(-object "memory-backend-file,id=m${d%:*},share=on,mem-path=/dev/shm/$NAME-${d%:*},size=$(stat -c %s "/dev/shm/$NAME-${d%:*}")"
 		-device "ivshmem-plain,memdev=m${d%:*},bus=pcie.0,addr=0x${d#*:}")
 done
@@ -153,11 +157,12 @@ EFI_TIMEOUT=0x12
 h=$(xxhsum -H2 "$ESP/fw.bin" 2>/dev/null | cut -d' ' -f1)
 hs=$(xxhsum -H2 "$ESP/small.bin" 2>/dev/null | cut -d' ' -f1)
 line=$(grep -m1 "^pushed fw.bin " "$T_DIR/log")
-check "push: the shell had turned 00:10.0's memory decoding off" \
-	grep -A2 -x "EFI-COMMAND-REGISTER" "$T_DIR/log" | grep -qx "0x0000"
+# The command register as `mm` read it back after the line that names the moment.
+register_off() { grep -A2 -x "EFI-COMMAND-REGISTER $1" "$T_DIR/log" | grep -qx 0x0000; }
+check "push: the shell had turned 00:11.0's memory decoding off" register_off pushed
 check "push: EFI_SUCCESS ($(status push))" [ "$(status push)" = 0x0 ]
 check "push: the result line of fwpush push ($line)" \
-	bash -c '[[ "$1" == "pushed fw.bin to pci:00:10.0,bar=2: $2 bytes in "*" ms ("*" GB/s), 4 slots x 262144 bytes, XXH3-128 "*" verified by the BMC" ]]' _ "$line" "$SIZE"
+	bash -c '[[ "$1" == "pushed fw.bin to pci:00:11.0,bar=2: $2 bytes in "*" ms ("*" GB/s), 4 slots x 262144 bytes, XXH3-128 "*" verified by the BMC" ]]' _ "$line" "$SIZE"
 check "push: progress on the console, up to the BMC's verifying" \
 	grep -q "100% stored ($SIZE bytes), the BMC verifies and syncs$" "$T_DIR/log"
 check "push: its hash is xxhsum -H2's ($h)" [ "$(echo "$line" | sed -n 's/.*XXH3-128 \([0-9a-f]*\) .*/\1/p')" = "$h" ]
@@ -165,6 +170,8 @@ check "push: the BMC's flash equals the image byte for byte" cmp -s "$ESP/fw.bin
 check "cfg: EFI_SUCCESS ($(status cfg))" [ "$(status cfg)" = 0x0 ]
 check "cfg: fwpush.cfg's image, its window found by scanning" \
 	grep -q "^pushed small.bin to pci:\*: $SMALL bytes .* XXH3-128 $hs verified by the BMC" "$T_DIR/log"
+check "cfg: the device searched in vain was left with its memory decoding off" \
+	register_off searched
 check "missing: one line naming the file" grep -qx "fwpush: image missing.bin: no such file" "$T_DIR/log"
 check "missing: EFI_NOT_FOUND ($(status missing))" [ "$(status missing)" = "$EFI_NOT_FOUND" ]
 check "help: the whole usage, EFI_SUCCESS ($(status help))" \
@@ -172,7 +179,7 @@ check "help: the whole usage, EFI_SUCCESS ($(status help))" \
 check "usage: one line naming the option, EFI_INVALID_PARAMETER ($(status usage))" \
 	bash -c 'grep -qx "fwpush: --bar needs a value (try fwpush.efi --help)" "$1" && [ "$2" = 0x2 ]' _ "$T_DIR/log" "$(status usage)"
 check "absent: one line naming the device" \
-	grep -qx "fwpush: target pci:00:11.0,bar=2: no BMC answered within 1.0 s" "$T_DIR/log"
+	grep -qx "fwpush: target pci:00:10.0,bar=2: no BMC answered within 1.0 s" "$T_DIR/log"
 check "absent: EFI_TIMEOUT ($(status absent))" [ "$(status absent)" = "$EFI_TIMEOUT" ]
 kill -TERM "$BMC_PID"
 wait "$BMC_PID"
