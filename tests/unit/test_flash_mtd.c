@@ -30,6 +30,7 @@
 #include "check.h"
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
+#include "fwpush/sign.h"
 
 #define DEV_SIZE	(4u << 20)
 #define ERASE		(64u << 10)
@@ -139,13 +140,17 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+static const char *pubkey;		/* the BMC checks signatures with it, if set */
+static const uint8_t *signature;	/* the host sends it, if set */
+
 /* Pushes size bytes of img (through a file) into a BMC on the MTD flash at dev. */
 static int push(const char *dev, const unsigned char *img, size_t size,
 		struct fwp_push_result *res, char *why)
 {
-	struct fwp_push_opts po = { .sz = sizeof(po), .timeout_ms = 5000 };
+	struct fwp_push_opts po = { .sz = sizeof(po), .timeout_ms = 5000, .signature = signature };
 	char uri[64], path[] = "/tmp/fwpush-test-mtd-img-XXXXXX";
-	struct fwp_bmc_opts o = { .sz = sizeof(o), .slot_count = 4, .slot_size = 64 << 10 };
+	struct fwp_bmc_opts o = { .sz = sizeof(o), .slot_count = 4, .slot_size = 64 << 10,
+				  .pubkey_path = pubkey };
 	struct fwp_mtd *m;
 	struct fwp_bmc *b;
 	struct fwp_host *h;
@@ -153,7 +158,6 @@ static int push(const char *dev, const unsigned char *img, size_t size,
 	pthread_t t;
 
 	CHECK_EQ(write(fd, img, size), (ssize_t)size);
-	unlink(path);
 	CHECK_EQ(fwp_mtd_open(dev, &m), 0);
 	o.flash_ops = fwp_mtd_ops();
 	o.flash_ctx = m;
@@ -172,6 +176,7 @@ static int push(const char *dev, const unsigned char *img, size_t size,
 	snprintf(why, 256, "%s", fwp_mtd_error(m));
 	fwp_bmc_destroy(b);
 	close(fd);
+	unlink(path);
 	return ret;
 }
 
@@ -205,11 +210,14 @@ int main(void)
 	struct fwp_mtd_info i;
 	struct fwp_mtd *m, *m2;
 	struct stat st;
-	char why[256];
+	char why[256], key[64], pub[64];
+	uint8_t sig[FWP_SIG_SIZE];
 	int fd = mkstemp(dev), pfd = mkstemp(plain);
 
 	if (fd < 0 || pfd < 0 || fstat(fd, &st) || !a || !b2 || !c)
 		return 1;
+	snprintf(key, sizeof(key), "%s.key", dev);
+	snprintf(pub, sizeof(pub), "%s.pub", dev);
 	nor.st_dev = st.st_dev;
 	nor.st_ino = st.st_ino;
 	nor.size = DEV_SIZE;
@@ -286,8 +294,24 @@ int main(void)
 	i = active(dev);
 	CHECK(i.active_seq == 3 && i.active_bank == 0 && i.active_size == BANK);
 
+	/* It stages the image in memory, so a BMC that checks signatures can use it. */
+	CHECK_EQ(fwp_keygen(key, pub), 0);
+	CHECK_EQ(write(pfd, b2, b_size), (ssize_t)b_size);
+	CHECK_EQ(fwp_sign_file(key, plain, sig), 0);
+	pubkey = pub;
+	signature = sig;
+	CHECK_EQ(push(dev, b2, b_size, &res, why), 0);
+	i = active(dev);
+	CHECK(i.active_seq == 4 && i.active_bank == 1 && i.active_size == b_size);
+	sig[0] ^= 1;
+	CHECK_EQ(push(dev, a, a_size, &res, why), -EREMOTEIO);
+	CHECK_EQ(res.bmc_status, FWP_ST_AUTH_FAILED);
+	CHECK_EQ(active(dev).active_seq, 4);
+
 	close(fd);
 	close(pfd);
+	unlink(key);
+	unlink(pub);
 	unlink(dev);
 	unlink(plain);
 	free(a);
