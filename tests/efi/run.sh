@@ -70,8 +70,17 @@ if [ ! -f "$WORK/build-efi/build.ninja" ]; then
 		>"$T_DIR/setup.log" 2>&1 || { cat "$T_DIR/setup.log"; exit 1; }
 fi
 meson compile -C "$WORK/build-efi" >"$T_DIR/build.log" 2>&1 || { tail -30 "$T_DIR/build.log"; exit 1; }
-file -b "$WORK/build-efi/fwpush.efi" | grep -q 'EFI application' ||
-	fail "$WORK/build-efi/fwpush.efi is not an EFI application: $(file -b "$WORK/build-efi/fwpush.efi")"
+# A PE32+ image whose subsystem is 10, EFI application (PE/COFF: the optional header's word 68).
+python3 - "$WORK/build-efi/fwpush.efi" <<'PY' || fail "$WORK/build-efi/fwpush.efi is not an x86-64 EFI application"
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+pe = struct.unpack_from("<I", b, 0x3c)[0]
+opt = pe + 24
+sys.exit(not (b[:2] == b"MZ" and b[pe:pe + 4] == b"PE\0\0" and
+              struct.unpack_from("<H", b, pe + 4)[0] == 0x8664 and
+              struct.unpack_from("<H", b, opt)[0] == 0x20b and
+              struct.unpack_from("<H", b, opt + 68)[0] == 10))
+PY
 
 # --- can QEMU boot OVMF here? (the one reason to skip) -----------------------------------------
 command -v qemu-system-x86_64 >/dev/null ||
