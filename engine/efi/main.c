@@ -17,6 +17,7 @@
 #include "core/platform.h"
 #include "efi/uefi.h"
 #include "fwpush/push.h"
+#include "transport/target.h"
 
 #define ARGS_MAX	32
 #define CMDLINE_MAX	2048
@@ -407,6 +408,22 @@ static void print_result(const struct args *a, const struct fwp_push_result *r)
 		      hex, r->verified ? "verified by the BMC" : "not verified");
 }
 
+/*
+ * A window that was searched for is named where it is found, so that the result line says
+ * which device took the image. A search that finds none yet keeps its URI: the host waits.
+ */
+static void resolve(struct args *a)
+{
+	struct fwp_target *t;
+
+	if (a->bdf && a->bar)
+		return;
+	if (fwp_target_open(a->uri, &t))
+		return;
+	snprintf(a->uri, sizeof(a->uri), "%s", fwp_target_uri(t));
+	fwp_target_close(t);
+}
+
 static int push(struct args *a)
 {
 	struct fwp_push_result r = { 0 };
@@ -418,6 +435,7 @@ static int push(struct args *a)
 	ret = fwp_efi_source_open(a->image, &src);
 	if (ret)
 		return image_error(a, ret, &r, 0);
+	resolve(a);
 	ret = fwp_host_open(a->uri, a->timeout_ms, &h);
 	if (ret) {
 		ret = target_error(a, ret);

@@ -199,6 +199,19 @@ static int enable_memory(EFI_PCI_IO_PROTOCOL *pci)
 			       NULL) ? -EACCES : 1;
 }
 
+/* Where the window is, exactly, as a URI that names it: the target's fwp_target_uri(). */
+static int name(EFI_PCI_IO_PROTOCOL *pci, unsigned bar, size_t off, struct fwp_target *t)
+{
+	UINTN seg, bus, dev, fn;
+
+	if (pci->GetLocation(pci, &seg, &bus, &dev, &fn))
+		return -ENODEV;
+	snprintf(t->uri, sizeof(t->uri), "pci:%04x:%02x:%02x.%x,bar=%u,offset=%llu",
+		 (unsigned)seg, (unsigned)bus, (unsigned)dev, (unsigned)fn, bar,
+		 (unsigned long long)off);
+	return 0;
+}
+
 /*
  * The window in one BAR: at the offset given; else searched for; else, for a device named
  * exactly and one BAR, at 0 (waited for there). 1: no window in this BAR.
@@ -235,7 +248,7 @@ static int place(EFI_PCI_IO_PROTOCOL *pci, unsigned bar, const struct loc *l, bo
 	t->base = (void *)(uintptr_t)(addr + off);
 	t->size = len - off;
 	t->flags = prefetch ? FWP_TARGET_WC : 0;
-	return 0;
+	return name(pci, bar, off, t);
 }
 
 /* The window in one device: in its BAR l->bar, or in the first memory BAR that holds one. */
@@ -288,7 +301,6 @@ int fwp_target_open(const char *uri, struct fwp_target **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	snprintf(t->uri, sizeof(t->uri), "%s", uri);
 	ret = find(&l, t);
 	if (ret) {
 		free(t);

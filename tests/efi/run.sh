@@ -177,8 +177,8 @@ check "push: progress on the console, up to the BMC's verifying" \
 check "push: its hash is xxhsum -H2's ($h)" [ "$(echo "$line" | sed -n 's/.*XXH3-128 \([0-9a-f]*\) .*/\1/p')" = "$h" ]
 check "push: the BMC's flash equals the image byte for byte" cmp -s "$ESP/fw.bin" "$T_DIR/flash"
 check "cfg: EFI_SUCCESS ($(status cfg))" [ "$(status cfg)" = 0x0 ]
-check "cfg: fwpush.cfg's image, its window found by scanning" \
-	grep -q "^pushed small.bin to pci:\*: $SMALL bytes .* XXH3-128 $hs verified by the BMC" "$T_DIR/log"
+check "cfg: fwpush.cfg's image, its window found by scanning and named where it was found" \
+	grep -q "^pushed small.bin to pci:0000:00:11.0,bar=2,offset=0: $SMALL bytes .* XXH3-128 $hs verified by the BMC" "$T_DIR/log"
 check "cfg: the device searched in vain was left with its memory decoding off" \
 	register_off searched
 check "missing: one line naming the file" grep -qx "fwpush: image missing.bin: no such file" "$T_DIR/log"
