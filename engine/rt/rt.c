@@ -44,6 +44,8 @@
 #include "rt/rt_cpu.h"
 #include "rt/rt_state.h"
 
+_Static_assert(FWP_RT_SLOT_TAIL == FP_XSTATE_MAGIC2_SIZE, "a slot has room for MAGIC2");
+
 #define RT_SIGNAL	(SIGRTMIN + 1)
 #define WARM_SIGNAL	(SIGRTMIN + 2)
 #define NO_CPU		(-1)
@@ -53,7 +55,7 @@ struct proc {
 	pthread_t thread;
 	struct fwp_workload *wl;	/* the registers it holds across the sequence */
 	/* TSC stamps */
-	uint64_t t_sent, t_entry, t_saved, t_tagged, t_checked, t_released, t_restored;
+	uint64_t t_entry, t_saved, t_tagged, t_checked, t_released, t_restored;
 	volatile int arrived;
 	volatile int state_ok;		/* its own check of its slot, before it parked */
 	volatile int restored;
@@ -75,11 +77,13 @@ static struct {
 	struct fwp_rt_trap trap;	/* the controller's interrupt */
 	void *trap_frame;
 	_Alignas(64) volatile int arrivals;
+	volatile int bad_states;	/* arrivals whose check failed: read on the same line */
 	_Alignas(64) volatile int release;
 	volatile int parked;		/* index left unrestored, NO_CPU if none */
 	_Alignas(64) volatile int resumed;
 	_Alignas(64) volatile int stop;	/* ends the workloads */
 	uint64_t t_first;		/* first interrupt sent (TSC) */
+	uint64_t t_sent[FWP_RT_MAX_CPUS];	/* the controller's, off the processors' lines */
 } rt;
 
 static __thread int rt_self = NO_CPU;
@@ -135,13 +139,13 @@ static int wait_arrivals(void)
 {
 	uint64_t deadline = fwp_rt_stamp() +
 			    (uint64_t)((rt.o->timeout_ms ?: 1000) * 1e6 / fwp_rt_stamp_ns());
-	unsigned i;
+	unsigned i, arrived;
 
-	while ((unsigned)__atomic_load_n(&rt.arrivals, __ATOMIC_ACQUIRE) < rt.n) {
-		if (fwp_rt_stamp() > deadline)
-			break;
+	while ((arrived = (unsigned)__atomic_load_n(&rt.arrivals, __ATOMIC_ACQUIRE)) < rt.n &&
+	       fwp_rt_stamp() <= deadline)
 		fwp_cpu_relax();
-	}
+	if (arrived == rt.n)
+		return 0;	/* all of them: no line of theirs to read */
 	/* Scan, don't trust the counter read before the deadline: a late arrival still counts. */
 	for (i = 0; i < rt.n && rt.proc[i].arrived; i++)
 		;
@@ -153,12 +157,15 @@ static int wait_arrivals(void)
 
 /*
  * Every saved state must be intact before anything is applied or restored: each processor
- * checked its own before it parked (on_ipi); here their verdicts are read.
+ * checked its own before it parked (on_ipi) and counted a failure beside its arrival; only then
+ * are the verdicts read, to name the processor.
  */
 static int check_states(void)
 {
 	unsigned i;
 
+	if (!__atomic_load_n(&rt.bad_states, __ATOMIC_ACQUIRE))
+		return 0;
 	for (i = 0; i < rt.n; i++) {
 		bool ok = rt.proc[i].state_ok;
 
@@ -254,6 +261,8 @@ static void on_ipi(int sig, siginfo_t *si, void *ctx)
 	/* From here the live registers and the frame are garbage: only the slot can save us. */
 	fwp_state_clobber(&rt.xi, ctx);
 	p->arrived = 1;
+	if (!p->state_ok)
+		__atomic_add_fetch(&rt.bad_states, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&rt.arrivals, 1, __ATOMIC_RELEASE);
 	if (i == 0) {
 		rt.res->outcome = pre_os();
@@ -292,7 +301,7 @@ static void warm_slot(unsigned i)
 	struct fwp_hash128 tag;
 	size_t off;
 
-	for (off = 0; off < FWP_RT_SLOT_HDR + rt.xi.size; off += 64)
+	for (off = 0; off < FWP_RT_SLOT_HDR + rt.xi.size + FWP_RT_SLOT_TAIL; off += 64)
 		__builtin_prefetch(p + off, 1, 3);
 	tag = slot_tag(fwp_rt_slot(&rt.st, i), rt.xi.size);
 	__asm__ __volatile__("" : : "r"(&tag) : "memory");	/* computed, not kept */
@@ -393,7 +402,7 @@ static int start_workers(void)
 		while (!__atomic_load_n(&rt.proc[i].warmed, __ATOMIC_ACQUIRE))
 			sched_yield();
 	}
-	rt.trap_frame = aligned_alloc(64, (rt.xi.size + 63) & ~(size_t)63);
+	rt.trap_frame = aligned_alloc(64, (rt.xi.size + FP_XSTATE_MAGIC2_SIZE + 63) & ~(size_t)63);
 	if (!rt.trap_frame)
 		return -ENOMEM;
 	fwp_rt_trap_init(&rt.trap, &rt.xi, rt.trap_frame, on_ipi, RT_SIGNAL);
@@ -438,10 +447,10 @@ static void interrupt_all(void)
 
 	rt.t_first = fwp_rt_stamp();
 	for (i = 1; i < rt.n; i++) {
-		rt.proc[i].t_sent = fwp_rt_stamp();
+		rt.t_sent[i] = fwp_rt_stamp();
 		pthread_kill(rt.proc[i].thread, RT_SIGNAL);
 	}
-	rt.proc[0].t_sent = fwp_rt_stamp();
+	rt.t_sent[0] = fwp_rt_stamp();
 	/* Runs on_ipi here, as processor 0, with its workload's registers live. */
 	fwp_workload_trap(rt.proc[0].wl, &rt.xi, &rt.trap);
 	for (i = 0; i < rt.n; i++)
@@ -472,7 +481,7 @@ static void collect(void)
 		c->restored = p->restored;
 		if (!p->arrived)
 			continue;
-		c->ipi_ns = (uint64_t)((p->t_entry - p->t_sent) * ns);
+		c->ipi_ns = (uint64_t)((p->t_entry - rt.t_sent[i]) * ns);
 		c->save_ns = (uint64_t)((p->t_saved - p->t_entry) * ns);
 		c->tag_ns = (uint64_t)((p->t_tagged - p->t_saved) * ns);
 		c->check_ns = (uint64_t)((p->t_checked - p->t_tagged) * ns);

@@ -50,7 +50,11 @@ int fwp_xsave_probe(struct fwp_xsave_info *xi)
 	return 0;
 }
 
-/* The frame's XSAVE image and its size (the kernel's xstate_size, at most xi->size). */
+/*
+ * The frame's XSAVE image and its size (the kernel's xstate_size); FP_XSTATE_MAGIC2 follows it,
+ * which sigreturn looks for before it restores more than the legacy x87/SSE state. -EPROTO: no
+ * XSAVE image, or one larger than CPUID says XCR0's features take.
+ */
 static int frame_xsave(const struct fwp_xsave_info *xi, ucontext_t *uc, void **area,
 		       size_t *size)
 {
@@ -63,13 +67,15 @@ static int frame_xsave(const struct fwp_xsave_info *xi, ucontext_t *uc, void **a
 	if (magic != FP_XSTATE_MAGIC1)
 		return -EPROTO;
 	memcpy(&xstate_size, fx + SW_XSTATE_SIZE, sizeof(xstate_size));
+	if (xstate_size > xi->size)
+		return -EPROTO;
 	*area = fx;
-	*size = xstate_size < xi->size ? xstate_size : xi->size;
+	*size = xstate_size;
 	return 0;
 }
 
 /*
- * The copies in and out of the slot: rep movsb, no vector registers. A CPU that has been
+ * The copies into the slot: rep movsb, no vector registers. A CPU that has been
  * spinning may have its wide vector units powered down, and the first wide instructions after
  * the interrupt would run at a fraction of their speed.
  */
@@ -88,20 +94,20 @@ int fwp_state_save(const struct fwp_xsave_info *xi, ucontext_t *uc, uint64_t *gr
 	if (ret)
 		return ret;
 	copy_bytes(gregs, uc->uc_mcontext.gregs, FWP_RT_GREGS * sizeof(uint64_t));
-	copy_bytes(area, frame, size);
+	copy_bytes(area, frame, size + FP_XSTATE_MAGIC2_SIZE);
 	return 0;
 }
 
 int fwp_state_restore(const struct fwp_xsave_info *xi, ucontext_t *uc, const uint64_t *gregs,
-		      const void *area)
+		      void *area)
 {
 	void *frame;
 	size_t size;
-	int ret = frame_xsave(xi, uc, &frame, &size);
+	int ret = frame_xsave(xi, uc, &frame, &size);	/* sigreturn will take XSAVE state */
 
 	if (ret)
 		return ret;
-	copy_bytes(frame, area, size);
+	uc->uc_mcontext.fpregs = area;
 	copy_bytes(uc->uc_mcontext.gregs, gregs, FWP_RT_GREGS * sizeof(uint64_t));
 	return 0;
 }
@@ -427,12 +433,13 @@ void fwp_rt_trap_init(struct fwp_rt_trap *t, const struct fwp_xsave_info *xi, vo
 		      void (*fn)(int, siginfo_t *, void *), int sig)
 {
 	unsigned char *fx = frame;
-	uint32_t magic = FP_XSTATE_MAGIC1, size = xi->size;
+	uint32_t magic = FP_XSTATE_MAGIC1, size = xi->size, magic2 = FP_XSTATE_MAGIC2;
 
 	memset(t, 0, sizeof(*t));
 	memset(fx, 0, xi->size);	/* XRSTOR wants the header's XCOMP_BV and reserved bytes 0 */
 	memcpy(fx + SW_BYTES_OFFSET, &magic, sizeof(magic));
 	memcpy(fx + SW_XSTATE_SIZE, &size, sizeof(size));
+	memcpy(fx + size, &magic2, sizeof(magic2));
 	t->uc.uc_mcontext.fpregs = frame;
 	t->fn = fn;
 	t->sig = sig;

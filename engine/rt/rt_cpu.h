@@ -32,16 +32,17 @@ struct fwp_xsave_info {
 int fwp_xsave_probe(struct fwp_xsave_info *xi);
 
 /*
- * In a signal handler: the interrupted state into gregs and the 64-byte-aligned xsave area,
- * and back. The kernel has already XSAVEd the interrupted extended state into the frame (and
- * XRSTORs it from there at sigreturn), so both are plain copies of the frame's XSAVE image
- * (its own size, at most xi->size): no second XSAVE/XRSTOR pair. -EPROTO if the frame carries
- * no XSAVE state.
+ * In a signal handler: the interrupted state into gregs and the 64-byte-aligned xsave area
+ * (xi->size + FP_XSTATE_MAGIC2_SIZE bytes), and back. The kernel has already XSAVEd the
+ * interrupted extended state into the frame, so the save copies the frame's XSAVE image (and
+ * the FP_XSTATE_MAGIC2 after it); the restore points the context's fpregs at area, so that
+ * sigreturn XRSTORs the state from the slot itself: no second XSAVE/XRSTOR pair and no copy
+ * back. area must stay mapped until then. -EPROTO if the frame carries no XSAVE state.
  */
 int fwp_state_save(const struct fwp_xsave_info *xi, ucontext_t *uc, uint64_t *gregs,
 		   void *area);
 int fwp_state_restore(const struct fwp_xsave_info *xi, ucontext_t *uc, const uint64_t *gregs,
-		      const void *area);
+		      void *area);
 
 /*
  * Makes frame (xi->size bytes, 64-byte aligned) look like the extended state the kernel puts
@@ -112,8 +113,9 @@ struct fwp_rt_trap {
 };
 
 /*
- * frame: xi->size bytes, 64-byte aligned, zeroed and marked like a kernel's signal frame (the
- * software bytes' magic and xstate_size) so fwp_state_save finds its XSAVE image.
+ * frame: xi->size + FP_XSTATE_MAGIC2_SIZE bytes, 64-byte aligned, zeroed and marked like a
+ * kernel's signal frame (the software bytes' magic and xstate_size, MAGIC2 after the image) so
+ * fwp_state_save finds its XSAVE image.
  */
 void fwp_rt_trap_init(struct fwp_rt_trap *t, const struct fwp_xsave_info *xi, void *frame,
 		      void (*fn)(int, siginfo_t *, void *), int sig);

@@ -34,7 +34,7 @@ int fwp_rt_paths(const char *name, char *img, char *state, size_t len)
 
 static uint32_t slot_size_for(uint32_t xsave_size)
 {
-	return (FWP_RT_SLOT_HDR + xsave_size + 63) & ~63u;
+	return (FWP_RT_SLOT_HDR + xsave_size + FWP_RT_SLOT_TAIL + 63) & ~63u;
 }
 
 static void format(struct fwp_rt_hdr *h, uint32_t xsave_size)

@@ -19,6 +19,7 @@
 #define FWP_RT_STATE_VERSION	2
 #define FWP_RT_HDR_SIZE		4096
 #define FWP_RT_SLOT_HDR		256	/* tag, cpu, registers; the XSAVE area follows */
+#define FWP_RT_SLOT_TAIL	4	/* after the XSAVE area: the kernel's FP_XSTATE_MAGIC2 */
 
 enum {
 	FWP_RT_MB_WARM_START	= 1u << 0,	/* a warm start was requested */
@@ -53,7 +54,10 @@ struct fwp_rt_slot {
 	uint32_t cpu;
 	uint32_t reserved;
 	uint64_t gregs[FWP_RT_GREGS];
-	/* the XSAVE area at FWP_RT_SLOT_HDR, 64-byte aligned */
+	/*
+	 * the XSAVE area at FWP_RT_SLOT_HDR, 64-byte aligned, then FP_XSTATE_MAGIC2: a restore
+	 * has sigreturn XRSTOR from here (fwp_state_restore)
+	 */
 };
 
 struct fwp_rt_state {

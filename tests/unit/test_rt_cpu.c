@@ -50,7 +50,7 @@ static void *worker(void *arg)
 static void *trapper(void *arg)
 {
 	struct fwp_rt_trap t;
-	void *frame = aligned_alloc(64, (xi.size + 63) & ~63u);
+	void *frame = aligned_alloc(64, (xi.size + FP_XSTATE_MAGIC2_SIZE + 63) & ~63u);
 
 	fwp_rt_trap_init(&t, &xi, frame, handler, SIGUSR1);
 	fwp_workload_trap(arg, &xi, &t);
@@ -65,6 +65,7 @@ static struct fwp_workload *one_run(int self, int restore, uint64_t seed)
 	pthread_t t;
 
 	fwp_workload_init(w, &xi, seed);
+	memset(area, 0, xi.size + FP_XSTATE_MAGIC2_SIZE);	/* nothing left from a run before */
 	stop = 0;
 	handled = 0;
 	do_restore = restore;
@@ -148,7 +149,7 @@ int main(void)
 			CHECK(xi.comp_offset[i] >= 576 &&
 			      xi.comp_offset[i] + xi.comp_size[i] <= xi.size);
 	}
-	area = aligned_alloc(64, (xi.size + 63) & ~63u);
+	area = aligned_alloc(64, (xi.size + FP_XSTATE_MAGIC2_SIZE + 63) & ~63u);
 	sigaction(SIGUSR1, &sa, NULL);
 	for (self = 0; self < 2; self++) {
 		const char *kind = self ? "trapped" : "worker";
