@@ -1077,6 +1077,14 @@ def g_push_delta(r):
     _push_ok(r, "--delta to a BMC without caps bit 1: pushes as before", b, bytes(v2), "--delta")
     r.check(not [t for _s, t, _st in b.log[n:] if t in (HASHES, KEEP)],
             "14: no HASHES, no KEEP to a BMC that does not set caps bit 1")
+    for typ, field in ((HASHES, "hash"), (KEEP, "hash"), (KEEP, "offset")):
+        b = py_bmc(r, "pdlie", block_size=16384, lie=(typ, field))
+        _push_ok(r, "a first push (nothing to lie about yet)", b, v1)
+        rc, err, _secs = fwpush_push(r, r.image("v2.bin", bytes(v2)), b.name, "--delta",
+                                     timeout="2s")
+        r.check(rc == 7 and read(b.flash_path) == v1, "14.2/6.5: an OK to %s with a wrong %s: "
+                "exit 7, nothing activated" % ("HASHES" if typ == HASHES else "KEEP", field),
+                "exit %d: %s" % (rc, err), show=True)
 
 
 # ================================================================= group: Python <-> Python
