@@ -141,6 +141,7 @@ holds "bench.json: every figure the dashboards read, in its unit" '[(e["name"], 
 	("push.emulated.gbps", "GB/s"), ("push.emulated.ms", "ms"), ("push.ratio_memcpy", "ratio"),
 	("push.ratio_stopwait", "ratio"), ("push.ratio_anchor", "ratio"),
 	("push.nor.seconds", "s"), ("push.nor.flash_seconds", "s"), ("push.nor.ratio_flash", "ratio"),
+	("delta.ratio_0", "ratio"), ("delta.ratio_10", "ratio"), ("delta.ratio_50", "ratio"),
 	("push.rss_mib", "MiB"), ("push.rss_start_mib", "MiB"), ("push.rss_base_mib", "MiB"),
 	("push.rss_added_mib", "MiB")]'
 holds "throughputs are positive" \
@@ -203,10 +204,10 @@ check "the text output carries bench.json's numbers" same_numbers "$T_DIR/bench.
 check "bench.md carries bench.json's numbers" same_numbers "$T_DIR/report/bench.md" md
 
 # --json on stdout and --report into another directory: one run, the same list.
-bench --size 1M --runs 1 --nor-scale 0 --rss-size 0 --json \
+bench --size 1M --runs 1 --nor-scale 0 --delta-scale 0 --rss-size 0 --json \
 	--report "$T_DIR/report2" >"$T_DIR/bench.json"; rc=$?
 check "--bench --json --report exits 0 (exit $rc)" [ "$rc" -eq 0 ]
-check "--json on stdout equals the --report's bench.json, NOR and RSS skipped" python3 -c '
+check "--json on stdout equals the --report's bench.json, NOR, delta and RSS skipped" python3 -c '
 import json, sys
 out, rep = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 names = [e["name"] for e in out]
