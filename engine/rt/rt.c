@@ -258,12 +258,15 @@ static void on_ipi(int sig, siginfo_t *si, void *ctx)
 	tag = slot_tag(s, rt.xi.size);
 	p->state_ok = fwp_hash128_eq(&tag, &s->tag);
 	p->t_checked = fwp_rt_stamp();
-	/* From here the live registers and the frame are garbage: only the slot can save us. */
-	fwp_state_clobber(&rt.xi, ctx);
 	p->arrived = 1;
 	if (!p->state_ok)
 		__atomic_add_fetch(&rt.bad_states, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&rt.arrivals, 1, __ATOMIC_RELEASE);
+	/*
+	 * From here the live registers and the frame are garbage: only the slot can save us.
+	 * After the arrival, so the clobber overlaps the rendezvous rather than lengthening it.
+	 */
+	fwp_state_clobber(&rt.xi, ctx);
 	if (i == 0) {
 		rt.res->outcome = pre_os();
 		__atomic_store_n(&rt.release, 1, __ATOMIC_RELEASE);
