@@ -379,6 +379,10 @@ static int start_workers(void)
 	unsigned i;
 	int ret;
 
+	rt.trap_frame = aligned_alloc(64, (rt.xi.size + FP_XSTATE_MAGIC2_SIZE + 63) & ~(size_t)63);
+	if (!rt.trap_frame)
+		return -ENOMEM;
+	fwp_rt_trap_init(&rt.trap, &rt.xi, rt.trap_frame, on_ipi, RT_SIGNAL);
 	for (i = 0; i < rt.n; i++) {
 		struct proc *p = &rt.proc[i];
 
@@ -401,15 +405,12 @@ static int start_workers(void)
 			sched_yield();
 		pthread_kill(rt.proc[i].thread, WARM_SIGNAL);
 	}
+	/* The interrupt follows the last warm-up at once: a delivery slows with the time between. */
+	warm_slot(0);
 	for (i = 1; i < rt.n; i++) {
 		while (!__atomic_load_n(&rt.proc[i].warmed, __ATOMIC_ACQUIRE))
-			sched_yield();
+			fwp_cpu_relax();
 	}
-	rt.trap_frame = aligned_alloc(64, (rt.xi.size + FP_XSTATE_MAGIC2_SIZE + 63) & ~(size_t)63);
-	if (!rt.trap_frame)
-		return -ENOMEM;
-	fwp_rt_trap_init(&rt.trap, &rt.xi, rt.trap_frame, on_ipi, RT_SIGNAL);
-	warm_slot(0);
 	return 0;
 }
 
