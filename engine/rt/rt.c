@@ -20,7 +20,7 @@
  *
  * Each worker takes one warm-up signal before the sequence (WARM_SIGNAL): on the guests
  * measured, a thread's first delivery costs 2-4 us more than its later ones, and the bare round
- * trip the blackout is held against is a warm one (perf-reports/NOTES.md section 17).
+ * trip the blackout is held against is a warm one (perf-reports/NOTES.md section 18).
  */
 #include <errno.h>
 #include <fcntl.h>
