@@ -46,6 +46,15 @@ push "$T_DIR/v5" --delta --chunk-size 4096
 check "--delta with chunks smaller than a block: every chunk is DATA ($(chunks))" \
 	[ "$(chunks)" = $(( ($(stat -c %s "$T_DIR/v5") + 4095) / 4096 )) ]
 check "and the flash equals v5" cmp -s "$T_DIR/v5" "$flash"
+cp "$T_DIR/v5" "$T_DIR/v6"
+patch "$T_DIR/v6" $((7 * B + 1))
+push "$T_DIR/v6" --delta --resume --inject kill:$((7 * B)) 2>/dev/null; rc=$?
+check "v6 --delta --resume, killed at its one DATA (exit $rc)" [ "$rc" -eq 137 ]
+push "$T_DIR/v6" --delta --resume
+from=$(sed -n 's/.*"resumed_from":\([0-9]*\).*/\1/p' "$T_DIR/out")
+check "v6 resumed after the 7 KEEPs ($from bytes held), 1 DATA ($(chunks))" \
+	[ "$from" = $((7 * B)) ] && [ "$(chunks)" = 1 ]
+check "v6: the flash equals v6 byte for byte" cmp -s "$T_DIR/v6" "$flash"
 stop_bmc
 
 # NOR: 32 sectors x 16 ms erase + 2 MiB at 20 MB/s (scale 0.1): ~0.61 s of part time in full.
