@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "efi/uefi.h"
-#include "fwpush/parse.h"
 #include "fwpush/wire.h"
+#include "transport/bar_opts.h"
 #include "transport/target.h"
 
 #define PCI_VENDOR_ID		0x00
@@ -115,38 +115,18 @@ static int parse_device(const char *s, const char *end, struct loc *l)
 static int parse_uri(const char *uri, struct loc *l)
 {
 	const char *arg, *opt;
-	uint64_t v;
-	char buf[24];
-	size_t n;
+	struct fwp_bar_opts o;
 
 	memset(l, 0, sizeof(*l));
-	l->bar = -1;
 	if (strncmp(uri, "pci:", 4))
 		return strchr(uri, ':') ? -EAFNOSUPPORT : -EINVAL;
 	arg = uri + 4;
 	opt = strchr(arg, ',');
-	if (parse_device(arg, opt ? opt : arg + strlen(arg), l))
+	if (parse_device(arg, opt ? opt : arg + strlen(arg), l) || fwp_bar_opts_parse(opt, &o))
 		return -EINVAL;
-	while (opt) {
-		const char *val = strchr(opt + 1, '='), *end = strchr(opt + 1, ',');
-
-		if (!val || (end && val > end))
-			return -EINVAL;
-		n = end ? (size_t)(end - val - 1) : strlen(val + 1);
-		if (n == 0 || n >= sizeof(buf))
-			return -EINVAL;
-		memcpy(buf, val + 1, n);
-		buf[n] = '\0';
-		if (fwp_parse_size(buf, &v))
-			return -EINVAL;
-		if (val - opt == 4 && !strncmp(opt + 1, "bar", 3) && v < 6)
-			l->bar = (int)v;
-		else if (val - opt == 7 && !strncmp(opt + 1, "offset", 6) && v % FWP_PAGE == 0)
-			l->offset = v, l->offset_given = true;
-		else
-			return -EINVAL;
-		opt = end;
-	}
+	l->bar = o.bar;
+	l->offset = o.offset;
+	l->offset_given = o.offset_given;
 	return 0;
 }
 

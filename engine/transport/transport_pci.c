@@ -15,39 +15,22 @@
 
 #include "fwpush/parse.h"
 #include "fwpush/wire.h"
+#include "transport/bar_opts.h"
 #include "transport/transport.h"
 
 
 int fwp_pci_loc_parse(const char *arg, struct fwp_pci_loc *loc)
 {
 	const char *opt = strchr(arg, ',');
-	uint64_t v;
+	struct fwp_bar_opts o;
 
 	memset(loc, 0, sizeof(*loc));
-	if (fwp_pci_bdf_parse(arg, opt ? (size_t)(opt - arg) : strlen(arg), loc->bdf))
+	if (fwp_pci_bdf_parse(arg, opt ? (size_t)(opt - arg) : strlen(arg), loc->bdf) ||
+	    fwp_bar_opts_parse(opt, &o))
 		return -EINVAL;
-	while (opt) {
-		const char *val = strchr(opt + 1, '='), *end = strchr(opt + 1, ',');
-		char buf[32];
-		size_t n;
-
-		if (!val || (end && val > end))
-			return -EINVAL;
-		n = end ? (size_t)(end - val - 1) : strlen(val + 1);
-		if (n == 0 || n >= sizeof(buf))
-			return -EINVAL;
-		memcpy(buf, val + 1, n);
-		buf[n] = '\0';
-		if (fwp_parse_size(buf, &v))
-			return -EINVAL;
-		if (val - opt == 4 && !strncmp(opt + 1, "bar", 3) && v < FWP_PCI_BARS)
-			loc->bar = (unsigned)v;
-		else if (val - opt == 7 && !strncmp(opt + 1, "offset", 6) && v % FWP_PAGE == 0)
-			loc->offset = v, loc->offset_given = true;
-		else
-			return -EINVAL;
-		opt = end;
-	}
+	loc->bar = o.bar < 0 ? 0 : (unsigned)o.bar;
+	loc->offset = o.offset;
+	loc->offset_given = o.offset_given;
 	return 0;
 }
 
