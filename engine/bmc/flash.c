@@ -735,6 +735,9 @@ int fwp_flash_bank(struct fwp_flash *f, bool active, const unsigned char **p, ui
 	*size = active ? f->cur.size : (uint64_t)st.st_size;
 	if ((uint64_t)st.st_size < *size)
 		return -EIO;	/* the active bank lost bytes */
+	/* A bank grown behind our back must not make us re-map the staging under the BMC. */
+	if (!active && f->size && *size > f->size)
+		*size = f->size;
 	if (!*size)
 		return 0;
 	if (bank_map(b, *size))
