@@ -15,6 +15,7 @@
 #include "fwpush/push.h"
 #include "fwpush/sign.h"
 #include "progress.h"
+#include "push_msg.h"
 
 #define TARGETS_MAX	256
 
@@ -296,18 +297,6 @@ static int parse(int argc, char **argv, struct push_args *a)
 	return 0;
 }
 
-/* The message a push failed on, for its error line: "DATA at offset N", "FINISH", ... */
-static const char *failed_message(const struct fwp_push_result *r, char *buf, size_t len)
-{
-	if (r->failed_type == FWP_MSG_DATA)
-		snprintf(buf, len, "DATA at offset %llu", (unsigned long long)r->failed_offset);
-	else if (r->failed_type)
-		snprintf(buf, len, "%s", fwp_msg_type_str(r->failed_type));
-	else
-		snprintf(buf, len, "the answers to an earlier host's messages");
-	return buf;
-}
-
 /* What a file that is not what it should be is: "a FIFO", "a directory", ... */
 static const char *file_kind(mode_t mode)
 {
@@ -335,47 +324,29 @@ static int target_error(const struct push_args *a, int err)
 	return cli_target_error(a->target, err, a->timeout_ms);
 }
 
-/* A message type a BMC sent, as a value: "3 (FINISH)", or "9" for no type at all. */
-static const char *type_value(unsigned type, char *buf, size_t len)
-{
-	if (type >= FWP_MSG_START && type <= FWP_MSG_ABORT)
-		snprintf(buf, len, "%u (%s)", type, fwp_msg_type_str(type));
-	else
-		snprintf(buf, len, "%u", type);
-	return buf;
-}
-
 static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 		      const struct fwp_push_result *r)
 {
-	char buf[64], tbuf[32];
-	const char *what = failed_message(r, buf, sizeof(buf));
+	const struct push_msg_ctx c = {
+		.image = a->image, .target = a->target, .timeout_ms = a->timeout_ms,
+		.flash_capacity = h ? fwp_host_flash_capacity(h) : 0,
+		.expect_hash = a->opts.expect_hash != NULL, .resume = a->opts.resume,
+	};
+	char buf[64], line[512];
+	const char *what = push_msg_failed(r, buf, sizeof(buf));
 	struct stat st;
+	int code = push_msg(line, sizeof(line), &c, err, r);
 
+	if (code)
+		return cli_die(code, "%s", line);
 	switch (err) {
-	case -ENOENT:
-		return cli_die(CLI_EXIT_IMAGE, "image %s: no such file", a->image);
 	case -EACCES:
 		return cli_die(CLI_EXIT_IMAGE, "image %s: permission denied", a->image);
-	case -EISDIR:
-		return cli_die(CLI_EXIT_IMAGE, "image %s: is a directory", a->image);
 	case -ESPIPE:
 		if (!stat(a->image, &st))
 			return cli_die(CLI_EXIT_IMAGE, "image %s: is %s, not a regular file",
 				       a->image, file_kind(st.st_mode));
 		return cli_die(CLI_EXIT_IMAGE, "image %s: not a regular file", a->image);
-	case -ENODATA:
-		return cli_die(CLI_EXIT_IMAGE, "image %s: is empty", a->image);
-	case -EFBIG:
-		return cli_die(CLI_EXIT_IMAGE, "image %s: %llu bytes, larger than the BMC's flash "
-			       "(%llu bytes)", a->image, (unsigned long long)r->image_size,
-			       (unsigned long long)fwp_host_flash_capacity(h));
-	case -EIO:
-		return cli_die(CLI_EXIT_IMAGE, "image %s: read failed at byte %llu", a->image,
-			       (unsigned long long)r->failed_offset);
-	case -ESTALE:
-		return cli_die(CLI_EXIT_IMAGE, "image %s changed while it was pushed (written to or "
-			       "truncated meanwhile); nothing was activated", a->image);
 	case -EINVAL:
 		if (!h)
 			return cli_die(CLI_EXIT_IMAGE, "image %s: its filesystem cannot do O_DIRECT "
@@ -384,53 +355,12 @@ static int push_error(const struct push_args *a, struct fwp_host *h, int err,
 			       "--chunk-size do not fit%s", a->target, fwp_host_slot_count(h),
 			       fwp_host_slot_size(h), a->direct ? " (or are not 4K multiples, "
 			       "which --direct needs)" : "");
-	case -ETIMEDOUT:
-		return cli_die(CLI_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
-			       "(waiting for %s)%s", a->target, a->timeout_ms / 1000.0, what,
-			       strncmp(a->target, "shm:", 4) ? "" : "; is bmc-sim running?");
-	case -ETIME:
-		return cli_die(CLI_EXIT_TIMEOUT, "target %s: BMC beat its heartbeat but answered "
-			       "nothing for %.1f s (waiting for %s; one answer may take at most %d x "
-			       "--timeout)", a->target, FWP_PUSH_STEP_TIMEOUTS * (a->timeout_ms / 1000.0),
-			       what, FWP_PUSH_STEP_TIMEOUTS);
-	case -ECONNRESET:
-		return cli_die(CLI_EXIT_TARGET, "target %s: the BMC re-formatted the window (a new "
-			       "generation: it restarted) while waiting for %s; this push is lost",
-			       a->target, what);
 	case -EFAULT:
 		return cli_die(CLI_EXIT_TARGET, "target %s: the window's memory went away under the "
 			       "host (its file was truncated) while waiting for %s", a->target, what);
 	case -ENOSPC:
 		return cli_die(CLI_EXIT_TARGET, "target %s: a page of the window could not be "
 			       "allocated: the filesystem behind it (/dev/shm for shm:) is full", a->target);
-	case -EREMOTEIO:
-		return cli_die(CLI_EXIT_REFUSED, "target %s: BMC refused %s: %s "
-			       "(status %u)", a->target, what,
-			       fwp_status_str(r->bmc_status), r->bmc_status);
-	case -EBADMSG:
-		if (a->opts.expect_hash && r->failed_type == 0)
-			return cli_die(CLI_EXIT_VERIFY, "image %s: XXH3-128 differs from "
-				       "--expect-hash", a->image);
-		return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours",
-			       a->target, what);
-	case -EPROTO:
-		if (r->wrong_type)
-			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC answered %s with an OK of "
-				       "type %s", a->target, what, type_value(r->bmc_type, tbuf,
-									  sizeof(tbuf)));
-		if (r->failed_type == FWP_MSG_START && !a->opts.resume)
-			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's answer to START_UPGRADE "
-				       "says a new session holds %llu bytes (must be 0)", a->target,
-				       (unsigned long long)r->bmc_held);
-		if (r->failed_type == FWP_MSG_START)
-			return cli_die(CLI_EXIT_VERIFY, "target %s: BMC's answer to the resuming "
-				       "START says it holds %llu bytes of a %llu-byte image (must be "
-				       "whole %u-byte chunks, or all of it)", a->target,
-				       (unsigned long long)r->bmc_held,
-				       (unsigned long long)r->image_size, r->chunk_size);
-		return cli_die(CLI_EXIT_VERIFY, "target %s: BMC acknowledged %s as holding %llu "
-			       "bytes, expected %llu", a->target, what,
-			       (unsigned long long)r->bmc_held, (unsigned long long)r->expected_held);
 	default:
 		return cli_die(CLI_EXIT_FAILURE, "push %s: %s", a->image, strerror(-err));
 	}

@@ -17,6 +17,7 @@
 #include "core/platform.h"
 #include "efi/uefi.h"
 #include "fwpush/push.h"
+#include "push_msg.h"
 #include "transport/target.h"
 
 #define ARGS_MAX	32
@@ -249,41 +250,26 @@ static int parse(int argc, char **argv, struct args *a)
 	return make_uri(a);
 }
 
-/* The message a push failed on: "DATA at offset N", "FINISH", ... (as fwpush push says it). */
-static const char *failed_message(const struct fwp_push_result *r, char *buf, size_t len)
+static struct push_msg_ctx msg_ctx(const struct args *a, struct fwp_host *h)
 {
-	if (r->failed_type == FWP_MSG_DATA)
-		snprintf(buf, len, "DATA at offset %llu", (unsigned long long)r->failed_offset);
-	else if (r->failed_type)
-		snprintf(buf, len, "%s", fwp_msg_type_str(r->failed_type));
-	else
-		snprintf(buf, len, "the answers to an earlier host's messages");
-	return buf;
+	return (struct push_msg_ctx){
+		.image = a->image, .target = a->uri, .timeout_ms = a->timeout_ms,
+		.flash_capacity = h ? fwp_host_flash_capacity(h) : 0,
+		.expect_hash = a->opts.expect_hash != NULL,
+	};
 }
 
-static int image_error(const struct args *a, int err, const struct fwp_push_result *r,
-		       uint64_t capacity)
+/* The image could not be opened: push_msg()'s lines, as fwpush push words them. */
+static int image_error(const struct args *a, int err)
 {
-	switch (err) {
-	case -ENOENT:
-		return die(CLI_EXIT_IMAGE, "image %s: no such file", a->image);
-	case -EISDIR:
-		return die(CLI_EXIT_IMAGE, "image %s: is a directory", a->image);
-	case -ENODATA:
-		return die(CLI_EXIT_IMAGE, "image %s: is empty", a->image);
-	case -EFBIG:
-		return die(CLI_EXIT_IMAGE, "image %s: %llu bytes, larger than the BMC's flash "
-			   "(%llu bytes)", a->image, (unsigned long long)r->image_size,
-			   (unsigned long long)capacity);
-	case -ESTALE:
-		return die(CLI_EXIT_IMAGE, "image %s changed while it was pushed (written to or "
-			   "truncated meanwhile); nothing was activated", a->image);
-	case -EIO:
-		return die(CLI_EXIT_IMAGE, "image %s: read failed at byte %llu", a->image,
-			   (unsigned long long)r->failed_offset);
-	default:
-		return die(CLI_EXIT_IMAGE, "image %s: cannot be opened (error %d)", a->image, -err);
-	}
+	const struct push_msg_ctx c = msg_ctx(a, NULL);
+	struct fwp_push_result r = { 0 };
+	char line[512];
+	int code = push_msg(line, sizeof(line), &c, err, &r);
+
+	if (code)
+		return die(code, "%s", line);
+	return die(CLI_EXIT_IMAGE, "image %s: cannot be opened (error %d)", a->image, -err);
 }
 
 static int target_error(const struct args *a, int err)
@@ -327,42 +313,17 @@ static int target_error(const struct args *a, int err)
 static int push_error(const struct args *a, struct fwp_host *h, int err,
 		      const struct fwp_push_result *r)
 {
-	char buf[64];
-	const char *what = failed_message(r, buf, sizeof(buf));
+	const struct push_msg_ctx c = msg_ctx(a, h);
+	char line[512];
+	int code = push_msg(line, sizeof(line), &c, err, r);
 
-	switch (err) {
-	case -EINVAL:
+	if (code)
+		return die(code, "%s", line);
+	if (err == -EINVAL)
 		return die(CLI_EXIT_USAGE, "target %s has %u slots of %u bytes: --slots/"
 			   "--chunk-size do not fit", a->uri, fwp_host_slot_count(h),
 			   fwp_host_slot_size(h));
-	case -ETIMEDOUT:
-		return die(CLI_EXIT_TIMEOUT, "target %s: BMC made no progress for %.1f s "
-			   "(waiting for %s)", a->uri, a->timeout_ms / 1000.0, what);
-	case -ETIME:
-		return die(CLI_EXIT_TIMEOUT, "target %s: BMC beat its heartbeat but answered "
-			   "nothing for %.1f s (waiting for %s; one answer may take at most %d x "
-			   "--timeout)", a->uri, FWP_PUSH_STEP_TIMEOUTS * (a->timeout_ms / 1000.0),
-			   what, FWP_PUSH_STEP_TIMEOUTS);
-	case -ECONNRESET:
-		return die(CLI_EXIT_TARGET, "target %s: the BMC re-formatted the window (a new "
-			   "generation: it restarted) while waiting for %s; this push is lost",
-			   a->uri, what);
-	case -EREMOTEIO:
-		return die(CLI_EXIT_REFUSED, "target %s: BMC refused %s: %s (status %u)", a->uri,
-			   what, fwp_status_str(r->bmc_status), r->bmc_status);
-	case -EBADMSG:
-		if (a->opts.expect_hash && r->failed_type == 0)
-			return die(CLI_EXIT_VERIFY, "image %s: XXH3-128 differs from --expect-hash",
-				   a->image);
-		return die(CLI_EXIT_VERIFY, "target %s: BMC's hash of %s differs from ours", a->uri,
-			   what);
-	case -EPROTO:
-		return die(CLI_EXIT_VERIFY, "target %s: BMC acknowledged %s as holding %llu bytes, "
-			   "expected %llu", a->uri, what, (unsigned long long)r->bmc_held,
-			   (unsigned long long)r->expected_held);
-	default:
-		return image_error(a, err, r, fwp_host_flash_capacity(h));
-	}
+	return die(CLI_EXIT_FAILURE, "push %s: error %d", a->image, -err);
 }
 
 /* The push's own progress (what the BMC holds), as `fwpush push` on a terminal shows it. */
@@ -434,7 +395,7 @@ static int push(struct args *a)
 	/* The image first: a missing file should not wait out a timeout. */
 	ret = fwp_efi_source_open(a->image, &src);
 	if (ret)
-		return image_error(a, ret, &r, 0);
+		return image_error(a, ret);
 	resolve(a);
 	ret = fwp_host_open(a->uri, a->timeout_ms, &h);
 	if (ret) {
