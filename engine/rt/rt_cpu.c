@@ -316,23 +316,24 @@ size_t fwp_workload_init(struct fwp_workload *w, const struct fwp_xsave_info *xi
 _Static_assert(REG_R8 == 0 && REG_R15 == 7 && REG_RDI == 8 && REG_RBX == 11 && REG_RCX == 14 &&
 	       REG_RSP == 15 && REG_RIP == 16, "gregs order");
 #define G(r)		"%c[gregs]+8*" GI_##r "(%%rdi)"
-#define W_SAVE_GP	"movq %%r8, " G(R8) "\n\tmovq %%r9, " G(R9) "\n\tmovq %%r10, " G(R10) "\n\t" \
-			"movq %%r11, " G(R11) "\n\tmovq %%r12, " G(R12) "\n\t"		\
-			"movq %%r13, " G(R13) "\n\tmovq %%r14, " G(R14) "\n\t"		\
-			"movq %%r15, " G(R15) "\n\tmovq %%rdi, " G(RDI) "\n\t"		\
-			"movq %%rsi, " G(RSI) "\n\tmovq %%rbp, " G(RBP) "\n\t"		\
-			"movq %%rbx, " G(RBX) "\n\tmovq %%rdx, " G(RDX) "\n\t"		\
-			"movq %%rax, " G(RAX) "\n\tmovq %%rcx, " G(RCX) "\n\t"		\
-			"movq %%rsp, " G(RSP) "\n\tleaq 3f(%%rip), %%rax\n\t"		\
-			"movq %%rax, " G(RIP) "\n\t"
-#define W_LOAD_GP	"movq " G(R8) ", %%r8\n\tmovq " G(R9) ", %%r9\n\tmovq " G(R10) ", %%r10\n\t" \
-			"movq " G(R11) ", %%r11\n\tmovq " G(R12) ", %%r12\n\t"		\
-			"movq " G(R13) ", %%r13\n\tmovq " G(R14) ", %%r14\n\t"		\
-			"movq " G(R15) ", %%r15\n\tmovq " G(RSI) ", %%rsi\n\t"		\
-			"movq " G(RBP) ", %%rbp\n\tmovq " G(RBX) ", %%rbx\n\t"		\
-			"movq " G(RDX) ", %%rdx\n\tmovq " G(RAX) ", %%rax\n\t"		\
-			"movq " G(RCX) ", %%rcx\n\tmovq " G(RDI) ", %%rdi\n\t"
-#define W_MASK		"movl %c[tmask](%%rdi), %%eax\n\tmovl %c[tmask]+4(%%rdi), %%edx\n\t"	\
+#define W_SAVE_GP	"movq %%r8, " G(R8) "\n\tmovq %%r9, " G(R9) "\n\t"		\
+			"movq %%r10, " G(R10) "\n\tmovq %%r11, " G(R11) "\n\t"		\
+			"movq %%r12, " G(R12) "\n\tmovq %%r13, " G(R13) "\n\t"		\
+			"movq %%r14, " G(R14) "\n\tmovq %%r15, " G(R15) "\n\t"		\
+			"movq %%rdi, " G(RDI) "\n\tmovq %%rsi, " G(RSI) "\n\t"		\
+			"movq %%rbp, " G(RBP) "\n\tmovq %%rbx, " G(RBX) "\n\t"		\
+			"movq %%rdx, " G(RDX) "\n\tmovq %%rax, " G(RAX) "\n\t"		\
+			"movq %%rcx, " G(RCX) "\n\tmovq %%rsp, " G(RSP) "\n\t"		\
+			"leaq 3f(%%rip), %%rax\n\tmovq %%rax, " G(RIP) "\n\t"
+#define W_LOAD_GP	"movq " G(R8) ", %%r8\n\tmovq " G(R9) ", %%r9\n\t"		\
+			"movq " G(R10) ", %%r10\n\tmovq " G(R11) ", %%r11\n\t"		\
+			"movq " G(R12) ", %%r12\n\tmovq " G(R13) ", %%r13\n\t"		\
+			"movq " G(R14) ", %%r14\n\tmovq " G(R15) ", %%r15\n\t"		\
+			"movq " G(RSI) ", %%rsi\n\tmovq " G(RBP) ", %%rbp\n\t"		\
+			"movq " G(RBX) ", %%rbx\n\tmovq " G(RDX) ", %%rdx\n\t"		\
+			"movq " G(RAX) ", %%rax\n\tmovq " G(RCX) ", %%rcx\n\t"		\
+			"movq " G(RDI) ", %%rdi\n\t"
+#define W_MASK		"movl %c[tmask](%%rdi), %%eax\n\tmovl %c[tmask]+4(%%rdi), %%edx\n\t"\
 			"movq %c[tframe](%%rdi), %%rsi\n\t"
 /*
  * The trap (rdi: struct fwp_rt_trap): what the kernel does for a signal, in userspace. Every
@@ -340,13 +341,17 @@ _Static_assert(REG_R8 == 0 && REG_R15 == 7 && REG_RDI == 8 && REG_RBX == 11 && R
  * handler called on this stack below the red zone, then the frame XRSTORed and every general
  * register loaded back from the context (rsp kept in rbx across the call).
  */
-#define W_TRAP		W_SAVE_GP W_MASK "xsave64 (%%rsi)\n\t"				\
-			"movq %%rdi, %%r12\n\tmovq %%rsp, %%rbx\n\tsubq $128, %%rsp\n\t"	\
-			"andq $-16, %%rsp\n\tmovl %c[tsig](%%rdi), %%edi\n\t"		\
-			"xorl %%esi, %%esi\n\tmovq %%r12, %%rdx\n\tcall *%c[tfn](%%r12)\n\t"	\
-			"movq %%rbx, %%rsp\n\tmovq %%r12, %%rdi\n\t" W_MASK			\
-			"xrstor64 (%%rsi)\n\t" W_LOAD_GP
-#define W_WAIT		"testq %%rdi, %%rdi\n\tjz 2f\n\t" W_TRAP "jmp 3f\n"			\
+#define W_TRAP		W_SAVE_GP W_MASK						\
+			"xsave64 (%%rsi)\n\t"						\
+			"movq %%rdi, %%r12\n\tmovq %%rsp, %%rbx\n\t"			\
+			"subq $128, %%rsp\n\tandq $-16, %%rsp\n\t"			\
+			"movl %c[tsig](%%rdi), %%edi\n\txorl %%esi, %%esi\n\t"		\
+			"movq %%r12, %%rdx\n\t"						\
+			"call *%c[tfn](%%r12)\n\t"					\
+			"movq %%rbx, %%rsp\n\tmovq %%r12, %%rdi\n\t" W_MASK		\
+			"xrstor64 (%%rsi)\n\t"						\
+			W_LOAD_GP
+#define W_WAIT		"testq %%rdi, %%rdi\n\tjz 2f\n\t" W_TRAP "jmp 3f\n"		\
 			"2:\tmovl $1, %c[inloop](%[w])\n\tmovq %c[stop](%[w]), %%rcx\n"	\
 			"1:\tpause\n\tcmpl $0, (%%rcx)\n\tje 1b\n"			\
 			"3:\t"
