@@ -8,8 +8,9 @@
 
 const char *push_msg_failed(const struct fwp_push_result *r, char *buf, size_t len)
 {
-	if (r->failed_type == FWP_MSG_DATA)
-		snprintf(buf, len, "DATA at offset %llu", (unsigned long long)r->failed_offset);
+	if (r->failed_type == FWP_MSG_DATA || r->failed_type == FWP_MSG_KEEP)
+		snprintf(buf, len, "%s at offset %llu", fwp_msg_type_str(r->failed_type),
+			 (unsigned long long)r->failed_offset);
 	else if (r->failed_type)
 		snprintf(buf, len, "%s", fwp_msg_type_str(r->failed_type));
 	else
@@ -111,6 +112,12 @@ int push_msg(char *buf, size_t len, const struct push_msg_ctx *c, int err,
 	case -EBADMSG:
 		if (c->expect_hash && r->failed_type == 0)
 			snprintf(buf, len, "image %s: XXH3-128 differs from --expect-hash", c->image);
+		else if (r->failed_type == FWP_MSG_HASHES)
+			snprintf(buf, len, "target %s: BMC's block hashes (its answer to HASHES) do not "
+				 "match the hash it gave for them", c->target);
+		else if (r->failed_type == FWP_MSG_KEEP)
+			snprintf(buf, len, "target %s: BMC's hash of %s differs from the image's: its "
+				 "active bank does not hold what its block hashes said", c->target, what);
 		else
 			snprintf(buf, len, "target %s: BMC's hash of %s differs from ours",
 				 c->target, what);
