@@ -532,7 +532,9 @@ static int run_station(struct station *st)
 		failed += pt[i].code != 0;
 		code = pt[i].code ? pt[i].code : code;
 	}
-	st->prog.bytes_read = st->share ? fwp_share_bytes_read(st->share) : st->prog.size;
+	st->prog.bytes_read = st->prog.bytes_hashed = st->prog.size;
+	if (st->share)
+		fwp_share_stats(st->share, &st->prog.bytes_read, &st->prog.bytes_hashed);
 	print_results(st, t);
 	free(t);
 	free(pt);

@@ -240,9 +240,10 @@ static void summary(struct progress *p, uint64_t now)
 	if (p->mode == PROG_JSONL) {
 		fprintf(p->out, "{\"event\":\"summary\",\"t\":%.3f,\"image\":\"", secs(now - p->t0));
 		json_str(p->out, p->image);
-		fprintf(p->out, "\",\"bytes\":%llu,\"bytes_read\":%llu,\"targets\":%u,"
-			"\"pushed\":%u,\"failed\":[", (unsigned long long)p->size,
-			(unsigned long long)p->bytes_read, p->n, ok);
+		fprintf(p->out, "\",\"bytes\":%llu,\"bytes_read\":%llu,\"bytes_hashed\":%llu,"
+			"\"targets\":%u,\"pushed\":%u,\"failed\":[", (unsigned long long)p->size,
+			(unsigned long long)p->bytes_read, (unsigned long long)p->bytes_hashed, p->n,
+			ok);
 		for (i = 0; i < p->n; i++) {
 			if (!p->t[i].code)
 				continue;

@@ -50,6 +50,7 @@ struct progress {
 	uint64_t t0;
 	unsigned lines;			/* tty: lines drawn last time */
 	uint64_t bytes_read;		/* the image's bytes read, for every target together */
+	uint64_t bytes_hashed;		/* and hashed */
 };
 
 void prog_init(struct progress *p, enum prog_mode mode, const char *image, uint64_t size,

@@ -597,11 +597,31 @@ static void submit_keep(struct push *p, uint32_t i, uint64_t off, uint32_t len,
 	p->slots[i].held = off + len;	/* the body is 16 bytes; it stands for len */
 }
 
+/*
+ * The chunk's XXH3-128, and the image's hash moved past it: from the source when another push
+ * of the same image has hashed it (many targets: each chunk hashed once), else computed here.
+ */
+static struct fwp_hash128 hash_chunk(struct push *p, uint32_t i, unsigned char *src,
+				     uint32_t len, struct fwp_hstate *image_hs)
+{
+	const struct fwp_source_ops *ops = p->src->ops;
+	struct fwp_hstate chunk_hs;
+	struct fwp_hash128 hash;
+
+	if (ops->hashed && ops->hashed(p->src, i, &hash, image_hs))
+		return hash;
+	fwp_hash()->reset(&chunk_hs);
+	fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
+	hash = fwp_hash()->digest(&chunk_hs);
+	if (ops->offer)
+		ops->offer(p->src, i, &hash, image_hs);
+	return hash;
+}
+
 static int send_next(struct push *p, struct cursor *c, struct fwp_hstate *image_hs)
 {
 	uint32_t i = chunk_slot(p, c, c->next_send), len = chunk_len(p, c, c->next_send);
 	unsigned char *body = fwp_win_body(&p->h->win, i), *src = stage(p, i);
-	struct fwp_hstate chunk_hs;
 	struct fwp_hash128 hash;
 	int ret;
 
@@ -610,9 +630,7 @@ static int send_next(struct push *p, struct cursor *c, struct fwp_hstate *image_
 		return fail(p, ret, &(struct slot){ .type = FWP_MSG_DATA,
 						     .offset = c->next_send * p->chunk }, 0);
 	p->slots[i].image_before = *image_hs;
-	fwp_hash()->reset(&chunk_hs);
-	fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
-	hash = fwp_hash()->digest(&chunk_hs);
+	hash = hash_chunk(p, i, src, len, image_hs);
 	if (unchanged(p, src, c->next_send * p->chunk, len)) {
 		submit_keep(p, i, c->next_send * p->chunk, len, &hash);
 		c->next_send++;

@@ -21,6 +21,7 @@
 
 #define FWP_SHARE_BLOCK		(64u << 10)
 #define FWP_SHARE_BLOCKS	256u		/* 16 MiB, whatever the image and the targets */
+#define FWP_SHARE_HASHED	256u		/* chunks whose hashes are kept: ~150 KiB */
 
 enum block_state { BLOCK_EMPTY, BLOCK_READING, BLOCK_READY };
 
@@ -31,14 +32,31 @@ struct block {
 	int err;		/* the read failed: -errno, for the push that wanted it */
 };
 
+/*
+ * A chunk's hashes as the first push to hash it computed them: direct-mapped by chunk number,
+ * so pushes that move together (and chunk alike) find them while the others still come. The
+ * first claims the chunk (HASHING) and the others wait for its offer, a few microseconds.
+ */
+enum hashed_state { HASHED_EMPTY, HASHED_HASHING, HASHED_READY };
+
+struct hashed {
+	struct fwp_hstate image;	/* the image's hash state past the chunk */
+	uint64_t off;
+	uint32_t len;
+	enum hashed_state state;
+	struct fwp_hash128 chunk;
+};
+
 struct fwp_share {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	int fd;
 	struct fwp_source *file;	/* the file itself: its size and changed() */
 	uint64_t bytes_read;
+	uint64_t bytes_hashed;		/* offered: hashed by some push */
 	struct block blocks[FWP_SHARE_BLOCKS];
 	unsigned char *data;
+	struct hashed *hashed;		/* FWP_SHARE_HASHED of them */
 };
 
 struct want {
@@ -182,11 +200,68 @@ static bool changed(struct fwp_source *src)
 	return file->ops->changed(file);
 }
 
+static struct hashed *hashed_entry(struct fwp_share *s, const struct want *w)
+{
+	return &s->hashed[(w->off / w->len) % FWP_SHARE_HASHED];
+}
+
+static bool is_chunk(const struct hashed *h, const struct want *w)
+{
+	return h->state != HASHED_EMPTY && h->off == w->off && h->len == w->len;
+}
+
+/* The chunk's hashes if a push offered them; else claims the chunk for this one to hash. */
+static bool hashed(struct fwp_source *src, unsigned tag, struct fwp_hash128 *chunk,
+		   struct fwp_hstate *image)
+{
+	struct fwp_share *s = view(src)->share;
+	const struct want *w = &view(src)->want[tag];
+	struct hashed *h;
+	bool found;
+
+	pthread_mutex_lock(&s->lock);
+	h = hashed_entry(s, w);
+	while (is_chunk(h, w) && h->state == HASHED_HASHING)
+		pthread_cond_wait(&s->changed, &s->lock);
+	found = is_chunk(h, w) && h->state == HASHED_READY;
+	if (found) {
+		*chunk = h->chunk;
+		*image = h->image;
+	} else if (h->state != HASHED_HASHING) {
+		*h = (struct hashed){ .off = w->off, .len = w->len, .state = HASHED_HASHING };
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+static void offer(struct fwp_source *src, unsigned tag, const struct fwp_hash128 *chunk,
+		  const struct fwp_hstate *image)
+{
+	struct fwp_share *s = view(src)->share;
+	const struct want *w = &view(src)->want[tag];
+	struct hashed *h;
+
+	pthread_mutex_lock(&s->lock);
+	h = hashed_entry(s, w);
+	if (is_chunk(h, w) || h->state != HASHED_HASHING) {	/* never another's claim */
+		h->off = w->off;
+		h->len = w->len;
+		h->chunk = *chunk;
+		h->image = *image;
+		h->state = HASHED_READY;
+		pthread_cond_broadcast(&s->changed);
+	}
+	s->bytes_hashed += w->len;
+	pthread_mutex_unlock(&s->lock);
+}
+
 static const struct fwp_source_ops view_ops = {
 	.queue = queue,
 	.submit = submit,
 	.wait = wait_copy,
 	.changed = changed,
+	.hashed = hashed,
+	.offer = offer,
 };
 
 int fwp_share_open(int fd, struct fwp_share **out)
@@ -207,8 +282,13 @@ int fwp_share_open(int fd, struct fwp_share **out)
 		ret = -EINVAL;		/* O_DIRECT wants aligned buffers and lengths: not here */
 	if (!ret) {
 		s->data = malloc((size_t)FWP_SHARE_BLOCKS * FWP_SHARE_BLOCK);
-		ret = s->data ? 0 : -ENOMEM;
+		/* aligned_alloc: the hash states want their 64-byte alignment. */
+		s->hashed = aligned_alloc(_Alignof(struct hashed),
+					  FWP_SHARE_HASHED * sizeof(*s->hashed));
+		ret = s->data && s->hashed ? 0 : -ENOMEM;
 	}
+	if (!ret)
+		memset(s->hashed, 0, FWP_SHARE_HASHED * sizeof(*s->hashed));
 	if (ret) {
 		fwp_share_close(s);
 		return ret;
@@ -225,17 +305,16 @@ void fwp_share_close(struct fwp_share *s)
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	free(s->data);
+	free(s->hashed);
 	free(s);
 }
 
-uint64_t fwp_share_bytes_read(struct fwp_share *s)
+void fwp_share_stats(struct fwp_share *s, uint64_t *bytes_read, uint64_t *bytes_hashed)
 {
-	uint64_t n;
-
 	pthread_mutex_lock(&s->lock);
-	n = s->bytes_read;
+	*bytes_read = s->bytes_read;
+	*bytes_hashed = s->bytes_hashed;
 	pthread_mutex_unlock(&s->lock);
-	return n;
 }
 
 int fwp_host_push_shared(struct fwp_host *h, struct fwp_share *s,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "fwpush/push.h"
+#include "core/hash.h"
 
 struct fwp_source;
 
@@ -32,6 +33,16 @@ struct fwp_source_ops {
 	int (*wait)(struct fwp_source *s, unsigned tag);
 	/* Has the image changed since the source was opened (size, times, identity)? */
 	bool (*changed)(struct fwp_source *s);
+	/*
+	 * Optional, for a source many pushes share: the XXH3-128 of the chunk waited for at tag and
+	 * the image's hash state past it, as an earlier push computed them (true: both filled;
+	 * false: not known, compute them). offer() gives them, once computed, to the next push.
+	 * image: the state of a push that hashed the image from its start to the chunk's end.
+	 */
+	bool (*hashed)(struct fwp_source *s, unsigned tag, struct fwp_hash128 *chunk,
+		       struct fwp_hstate *image);
+	void (*offer)(struct fwp_source *s, unsigned tag, const struct fwp_hash128 *chunk,
+		      const struct fwp_hstate *image);
 };
 
 struct fwp_source {

@@ -172,9 +172,10 @@ int fwp_host_push(struct fwp_host *h, int fd, const struct fwp_push_opts *opts,
  * One image for many pushes at once (a mass-flash station): the file at fd (fwp_image_open(),
  * not direct) is read once into a bounded cache (16 MiB, whatever the image size or the number
  * of targets) that every push copies its chunks from. Pushes to many BMCs run on threads of
- * their own, each with fwp_host_push_shared(); they read each block once while they move
- * together, and one that falls a whole cache behind (a stalled BMC) reads its blocks again
- * rather than hold the others back. -ENODATA: empty; -EINVAL: open with O_DIRECT.
+ * their own, each with fwp_host_push_shared(); while they move together they read each block
+ * once and hash each chunk once (pushes with the same chunk size share the hashes), and one
+ * that falls a whole cache behind (a stalled BMC) reads and hashes its chunks again rather than
+ * hold the others back. -ENODATA: empty; -EINVAL: open with O_DIRECT.
  */
 struct fwp_share;
 
@@ -183,8 +184,11 @@ void fwp_share_close(struct fwp_share *s);
 /* fwp_host_push() of the shared image; safe to call from many threads at once. */
 int fwp_host_push_shared(struct fwp_host *h, struct fwp_share *s,
 			 const struct fwp_push_opts *opts, struct fwp_push_result *res);
-/* Bytes read from the file so far, by every push together. */
-uint64_t fwp_share_bytes_read(struct fwp_share *s);
+/*
+ * Bytes of the image read from the file so far, and hashed, by every push together: each the
+ * image's size when the pushes moved together (and chunked alike, for the hashes).
+ */
+void fwp_share_stats(struct fwp_share *s, uint64_t *bytes_read, uint64_t *bytes_hashed);
 
 #pragma GCC visibility pop
 

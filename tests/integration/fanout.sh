@@ -82,6 +82,10 @@ check "a result line per target and the summary" \
 "$FWPUSH" push img --targets rack --progress jsonl >events2 2>&1
 check "all at once: the image's bytes were read once" \
 	grep -q "\"bytes\":$(stat -c %s img),\"bytes_read\":$(stat -c %s img)," events2
+check "and each chunk hashed once, for all five" \
+	grep -q "\"bytes_hashed\":$(stat -c %s img)," events2
+check "all five verified with one hash for all" \
+	[ "$(grep -c '"event":"done".*"verified":true' events2)" = 5 ]
 expect_fail "a target named twice" 2 "named twice" \
 	"$FWPUSH" push img --target "shm:$T_NAME-1" --targets rack
 printf '# nothing\n' >empty
