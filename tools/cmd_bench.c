@@ -1101,9 +1101,26 @@ static int parse(int argc, char **argv, struct bench *b)
 	return 0;
 }
 
-static int run(struct bench *b)
+/* Runs measure with *dat open on DIR/name when there is a --report DIR to write it into. */
+static int measure_to(struct bench *b, const char *name, FILE **dat,
+		      int (*measure)(struct bench *b))
 {
 	char path[512];
+	int ret;
+
+	if (b->report) {
+		snprintf(path, sizeof(path), "%s/%s", b->report, name);
+		*dat = fopen(path, "w");
+	}
+	ret = measure(b);
+	if (*dat)
+		fclose(*dat);
+	*dat = NULL;
+	return ret;
+}
+
+static int run(struct bench *b)
+{
 	int ret;
 
 	ret = setup(b) ?: measure_memcpy(b) ?: measure_push(b);
@@ -1113,24 +1130,10 @@ static int run(struct bench *b)
 		ret = measure_delta(b);
 	if (!ret && b->rss_size)
 		ret = measure_rss(b);
-	if (!ret && b->targets) {
-		if (b->report) {
-			snprintf(path, sizeof(path), "%s/fanout.dat", b->report);
-			b->fanout_dat = fopen(path, "w");
-		}
-		ret = measure_fanout(b);
-		if (b->fanout_dat)
-			fclose(b->fanout_dat);
-	}
-	if (!ret && b->sweep) {
-		if (b->report) {
-			snprintf(path, sizeof(path), "%s/sweep.dat", b->report);
-			b->sweep_dat = fopen(path, "w");
-		}
-		ret = measure_sweep(b);
-		if (b->sweep_dat)
-			fclose(b->sweep_dat);
-	}
+	if (!ret && b->targets)
+		ret = measure_to(b, "fanout.dat", &b->fanout_dat, measure_fanout);
+	if (!ret && b->sweep)
+		ret = measure_to(b, "sweep.dat", &b->sweep_dat, measure_sweep);
 	return ret;
 }
 
