@@ -4,9 +4,9 @@
 # while, built with clang; and the cross build for 32-bit Arm (cross/). The vm suite (a QEMU
 # guest driving real PCI BARs with a static fwpush of its own), the arm suite (QEMU's AST2600
 # running the cross-built BMC side) and the efi suite (fwpush.efi, cross-built with
-# cross/x86_64-efi.ini, booted by OVMF) run once, with the release build. Then tools/mutants.sh --quick: every
-# planted bug of tests/mutants.list but the few marked slow must be caught (tools/mutants.sh
-# runs those too). Ends with "tests: N passed, N failed".
+# cross/x86_64-efi.ini, booted by OVMF) run once, with the release build. Then
+# tools/mutants.sh --quick: every planted bug of tests/mutants.list but the few marked slow must
+# be caught (tools/mutants.sh runs those too). Ends with "tests: N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 tools/deps.sh --test
