@@ -33,7 +33,8 @@ struct progress {
 
 struct args {
 	const char *image;
-	const char *bdf, *device, *bar, *offset, *target;
+	const char *bdf, *device, *bar, *offset, *target, *signature;
+	uint8_t sig[64];
 	char uri[96];
 	uint32_t timeout_ms;
 	struct fwp_push_opts opts;
@@ -63,6 +64,8 @@ static void usage(void)
 		"  -T, --timeout DURATION   fail when the BMC makes no progress this long (default 5s)\n"
 		"      --component N        which firmware component (default 0)\n"
 		"      --expect-hash HEX    refuse unless the image's XXH3-128 is HEX\n"
+		"      --signature SIG      send this Ed25519 signature (fwpush sign) with the image\n"
+		"      --resume             continue where an interrupted push of this image left off\n"
 		"  -q, --quiet              print nothing on success (no progress either)\n"
 		"\n"
 		"Without arguments, they are read from fwpush.cfg beside fwpush.efi.\n");
@@ -205,6 +208,10 @@ static int parse(int argc, char **argv, struct args *a)
 			a->quiet = true;
 			continue;
 		}
+		if (!strcmp(o, "--resume")) {
+			a->opts.resume = true;
+			continue;
+		}
 		if (o[0] != '-') {
 			if (a->image)
 				return die(CLI_EXIT_USAGE, "expected exactly one IMAGE (%s, then %s)",
@@ -225,6 +232,8 @@ static int parse(int argc, char **argv, struct args *a)
 			a->offset = v;
 		else if (!strcmp(o, "--target"))
 			a->target = v;
+		else if (!strcmp(o, "--signature"))
+			a->signature = v;
 		else if (!strcmp(o, "-s") || !strcmp(o, "--slots"))
 			ret = opt_u32("slots", v, 1, FWP_SLOTS_MAX, &a->opts.slots);
 		else if (!strcmp(o, "-c") || !strcmp(o, "--chunk-size"))
@@ -255,7 +264,7 @@ static struct push_msg_ctx msg_ctx(const struct args *a, struct fwp_host *h)
 	return (struct push_msg_ctx){
 		.image = a->image, .target = a->uri, .timeout_ms = a->timeout_ms,
 		.flash_capacity = h ? fwp_host_flash_capacity(h) : 0,
-		.expect_hash = a->opts.expect_hash != NULL,
+		.expect_hash = a->opts.expect_hash != NULL, .resume = a->opts.resume,
 	};
 }
 
@@ -385,6 +394,28 @@ static void resolve(struct args *a)
 	fwp_target_close(t);
 }
 
+/* --signature FILE: exactly 64 bytes, as fwpush push reads it. */
+static int read_signature(struct args *a)
+{
+	EFI_FILE_PROTOCOL *f;
+	uint8_t buf[65];
+	UINTN n = sizeof(buf);
+	int ret;
+
+	ret = fwp_efi_file_open(a->signature, &f);
+	if (ret)
+		return die(CLI_EXIT_IMAGE, "signature %s: %s", a->signature,
+			   ret == -ENOENT ? "No such file or directory" : "cannot be opened");
+	ret = fwp_efi_errno(f->Read(f, &n, buf));
+	f->Close(f);
+	if (ret || n != sizeof(a->sig))
+		return die(CLI_EXIT_IMAGE, "signature %s: not an Ed25519 signature (64 bytes)",
+			   a->signature);
+	memcpy(a->sig, buf, sizeof(a->sig));
+	a->opts.signature = a->sig;
+	return 0;
+}
+
 static int push(struct args *a)
 {
 	struct fwp_push_result r = { 0 };
@@ -392,10 +423,13 @@ static int push(struct args *a)
 	struct fwp_host *h;
 	int ret;
 
-	/* The image first: a missing file should not wait out a timeout. */
+	/* The image and its signature first: a missing file should not wait out a timeout. */
 	ret = fwp_efi_source_open(a->image, &src);
 	if (ret)
 		return image_error(a, ret);
+	ret = a->signature ? read_signature(a) : 0;
+	if (ret)
+		goto out;
 	resolve(a);
 	ret = fwp_host_open(a->uri, a->timeout_ms, &h);
 	if (ret) {

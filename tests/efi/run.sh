@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # fwpush.efi end to end: QEMU (q35, TCG) boots Debian's OVMF into the UEFI shell, whose ESP is a
 # vvfat drive made from a directory here holding fwpush.efi (built by this script with
-# cross/x86_64-efi.ini), two images, fwpush.cfg and startup.nsh. Two ivshmem-plain devices:
-# 00:11.0's BAR2 is the window of an `fwpush bmc-sim` on this side, 00:10.0's BAR2 is memory no
-# BMC serves (first: a search passes it before it finds the window). In one boot the shell runs fwpush.efi six times and echoes each one's EFI status:
-#   cfg     fwpush.efi without arguments: fwpush.cfg names a small image, the window is found by
-#           scanning every device's prefetchable BARs; 00:10.0, whose memory decoding `mm`
-#           turned off, is searched and left as it was found (off);
+# cross/x86_64-efi.ini), two images and their signatures, fwpush.cfg and startup.nsh. Two
+# ivshmem-plain devices: 00:11.0's BAR2 is the window of an `fwpush bmc-sim --pubkey` on this
+# side (it activates only images signed with its key), 00:10.0's BAR2 is memory no BMC serves
+# (first: a search passes it before it finds the window). In one boot the shell runs fwpush.efi
+# eight times and echoes each one's EFI status:
+#   cfg     fwpush.efi without arguments: fwpush.cfg names a small image and its signature, the
+#           window is found by scanning every device's prefetchable BARs; 00:10.0, whose
+#           memory decoding `mm` turned off, is searched and left as it was found (off);
 #   missing an image that is not on the ESP: its line, EFI_NOT_FOUND, and no waiting;
 #   help    --help: the whole usage (longer than one console write), EFI_SUCCESS;
 #   usage   an option without its value: its line, EFI_INVALID_PARAMETER;
 #   absent  the BAR nobody serves, --timeout 1s: its line and EFI_TIMEOUT;
-#   push    the main image by --bdf/--bar, after the shell's `mm` turned 00:11.0's memory
-#           decoding off (as real firmware may leave it): fwpush.efi turns it on, EFI_SUCCESS.
+#   nosig   a --signature file that is not there: its line, EFI_NOT_FOUND;
+#   badsig  the main image signed with another key: the BMC's refusal, EFI_ACCESS_DENIED;
+#   push    the main image, signed, by --bdf/--bar, after the shell's `mm` turned 00:11.0's
+#           memory decoding off (as real firmware may leave it): fwpush.efi turns it on,
+#           EFI_SUCCESS.
 # Here: the flash equals the main image byte for byte, the hash line equals `xxhsum -H2`, and
-# bmc-sim logged exactly the two verified sessions. Boot-to-exit time and the push's
-# throughput under TCG are printed (a correctness rig, not a speed claim).
+# bmc-sim logged exactly the two verified sessions and the one it dropped. Boot-to-exit time and
+# the push's throughput under TCG are printed (a correctness rig, not a speed claim).
 #
 # Usage: run.sh SOURCE_DIR WORK_DIR FWPUSH   (meson test --suite efi; FWPUSH runs bmc-sim).
 # Exit 77 only if QEMU or OVMF cannot run here.
@@ -101,9 +106,16 @@ mkdir -p "$ESP"
 cp "$WORK/build-efi/fwpush.efi" "$ESP/"
 head -c "$SIZE" /dev/urandom >"$ESP/fw.bin"
 head -c "$SMALL" /dev/urandom >"$ESP/small.bin"
-printf '# fwpush.efi without arguments reads this\r\nsmall.bin\r\n' >"$ESP/fwpush.cfg"
+# The BMC activates only images signed with its key: every push carries a signature.
+"$FWPUSH" keygen --out "$T_DIR/key" >/dev/null && "$FWPUSH" keygen --out "$T_DIR/other" >/dev/null &&
+"$FWPUSH" sign "$ESP/fw.bin" --key "$T_DIR/key" --out "$ESP/fw.sig" >/dev/null &&
+"$FWPUSH" sign "$ESP/small.bin" --key "$T_DIR/key" --out "$ESP/small.sig" >/dev/null &&
+"$FWPUSH" sign "$ESP/fw.bin" --key "$T_DIR/other" --out "$ESP/fw.bad" >/dev/null ||
+	fail "fwpush keygen/sign failed"
+printf '# fwpush.efi without arguments reads this\r\nsmall.bin --signature small.sig\r\n' \
+	>"$ESP/fwpush.cfg"
 "$FWPUSH" bmc-sim --window "shm:$NAME-bmc" --flash "$T_DIR/flash" --slots 4 --slot-size 256K \
-	2>"$T_DIR/bmc.log" &
+	--pubkey "$T_DIR/key.pub" 2>"$T_DIR/bmc.log" &
 BMC_PID=$!
 for _ in $(seq 100); do [ -s "/dev/shm/$NAME-bmc" ] && break; sleep 0.05; done
 [ -s "/dev/shm/$NAME-bmc" ] || fail "bmc-sim did not start: $(cat "$T_DIR/bmc.log")"
@@ -125,10 +137,14 @@ fwpush.efi fw.bin --bdf 00:11.0 --bar
 echo "EFI-STATUS usage %lasterror%"
 fwpush.efi fw.bin --bdf 00:10.0 --bar 2 --timeout 1s
 echo "EFI-STATUS absent %lasterror%"
+fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --signature nope.sig
+echo "EFI-STATUS nosig %lasterror%"
+fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --signature fw.bad
+echo "EFI-STATUS badsig %lasterror%"
 mm 0000110004 0 -w 2 -pci
 echo "EFI-COMMAND-REGISTER pushed"
 mm 0000110004 -w 2 -pci -n
-fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --timeout 10s
+fwpush.efi fw.bin --bdf 00:11.0 --bar 2 --timeout 10s --signature fw.sig
 echo "EFI-STATUS push %lasterror%"
 reset -s
 NSH
@@ -163,6 +179,7 @@ status() { sed -n "s/^EFI-STATUS $1 //p" "$T_DIR/log" | head -1; }
 # The shell shows an error status without its high bit: EFI_NOT_FOUND is 0xE, EFI_TIMEOUT 0x12.
 EFI_NOT_FOUND=0xE
 EFI_TIMEOUT=0x12
+EFI_ACCESS_DENIED=0xF
 h=$(xxhsum -H2 "$ESP/fw.bin" 2>/dev/null | cut -d' ' -f1)
 hs=$(xxhsum -H2 "$ESP/small.bin" 2>/dev/null | cut -d' ' -f1)
 line=$(grep -m1 "^pushed fw.bin " "$T_DIR/log")
@@ -190,12 +207,18 @@ check "usage: one line naming the option, EFI_INVALID_PARAMETER ($(status usage)
 check "absent: one line naming the device" \
 	grep -qx "fwpush: target pci:00:10.0,bar=2: no BMC answered within 1.0 s" "$T_DIR/log"
 check "absent: EFI_TIMEOUT ($(status absent))" [ "$(status absent)" = "$EFI_TIMEOUT" ]
+check "nosig: one line naming the signature file, EFI_NOT_FOUND ($(status nosig))" \
+	bash -c 'grep -qx "fwpush: signature nope.sig: No such file or directory" "$1" && [ "$2" = "$3" ]' \
+	_ "$T_DIR/log" "$(status nosig)" "$EFI_NOT_FOUND"
+check "badsig: signed with another key: the BMC's refusal, EFI_ACCESS_DENIED ($(status badsig))" \
+	bash -c 'grep -qx "fwpush: target pci:00:11.0,bar=2: BMC refused FINISH: signature does not verify with the BMC.s key (status 14)" "$1" && [ "$2" = "$3" ]' \
+	_ "$T_DIR/log" "$(status badsig)" "$EFI_ACCESS_DENIED"
 kill -TERM "$BMC_PID"
 wait "$BMC_PID"
 BMC_PID=
-check "bmc-sim logged exactly the two sessions, each verified with its image's hash" \
-	[ "$(grep -c "stored $SMALL bytes .*XXH3-128 $hs" "$T_DIR/bmc.log")/$(grep -c "stored $SIZE bytes .*XXH3-128 $h" "$T_DIR/bmc.log")/$(wc -l <"$T_DIR/bmc.log")" = 1/1/2 ]
+check "bmc-sim stored exactly the two signed images, each verified with its hash, and dropped the badly signed one" \
+	[ "$(grep -c "stored $SMALL bytes .*XXH3-128 $hs" "$T_DIR/bmc.log")/$(grep -c "stored $SIZE bytes .*XXH3-128 $h" "$T_DIR/bmc.log")/$(grep -c "signature does not verify" "$T_DIR/bmc.log")/$(wc -l <"$T_DIR/bmc.log")" = 1/1/1/3 ]
 gbps=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) GB\/s).*/\1/p')
-echo "# boot to exit: $secs s (OVMF, the shell, six runs of fwpush.efi); push: $SIZE bytes at ${gbps:-?} GB/s under TCG"
+echo "# boot to exit: $secs s (OVMF, the shell, eight runs of fwpush.efi); push: $SIZE bytes at ${gbps:-?} GB/s under TCG"
 echo "# $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ]
