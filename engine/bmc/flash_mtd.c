@@ -91,8 +91,9 @@ static int full_pwrite(int fd, const void *p, size_t len, uint64_t off)
 }
 
 /*
- * Erases the erase block at off, programs len bytes of p into it (padded with 0xff, which
- * programs nothing, to the part's write size) and reads them back. why says what failed.
+ * Unless the erase block at off already holds them, erases it, programs len bytes of p into it
+ * (padded with 0xff, which programs nothing, to the part's write size) and reads them back. why
+ * says what failed.
  */
 static int program_block(struct fwp_mtd *m, uint64_t off, const void *p, size_t len, char *why)
 {
@@ -100,13 +101,20 @@ static int program_block(struct fwp_mtd *m, uint64_t off, const void *p, size_t 
 	size_t n = (len + m->mi.writesize - 1) / m->mi.writesize * m->mi.writesize;
 	int ret;
 
+	memcpy(m->block, p, len);
+	memset(m->block + len, 0xff, n - len);
+	/*
+	 * A block that already holds these bytes (an update over the image before the last one, or
+	 * the same image again) is neither erased nor programmed: NOR wears by the erase, and an
+	 * erase is the slow part (PROTOCOL.md 14.4).
+	 */
+	if (!full_pread(m->fd, m->check, n, off) && !memcmp(m->block, m->check, n))
+		return 0;
 	if (ioctl(m->fd, MEMERASE, &e)) {
 		ret = -errno;
 		say(why, m->dev, "erase at 0x%llx: %s", (unsigned long long)off, strerror(-ret));
 		return ret;
 	}
-	memcpy(m->block, p, len);
-	memset(m->block + len, 0xff, n - len);
 	ret = full_pwrite(m->fd, m->block, n, off);
 	if (ret) {
 		say(why, m->dev, "write at 0x%llx: %s", (unsigned long long)off, strerror(-ret));

@@ -308,6 +308,19 @@ int main(void)
 	CHECK_EQ(res.bmc_status, FWP_ST_AUTH_FAILED);
 	CHECK_EQ(active(dev).active_seq, 4);
 
+	/*
+	 * The refused push left its bytes in bank A: the same image again finds every block there
+	 * and erases none of them (only the record's), and is activated all the same.
+	 */
+	pubkey = NULL;
+	signature = NULL;
+	nor.erases = 0;
+	CHECK_EQ(push(dev, a, a_size, &res, why), 0);
+	CHECK_EQ(nor.erases, 1);
+	CHECK(!memcmp(nor.bytes, a, a_size));
+	i = active(dev);
+	CHECK(i.active_seq == 5 && i.active_bank == 0 && i.active_size == a_size);
+
 	close(fd);
 	close(pfd);
 	unlink(key);
