@@ -100,7 +100,8 @@ int fwp_fetch(const char *source, const char *dest, struct fwp_hash128 *hash, ui
 	int ret;
 
 	snprintf(part, sizeof(part), "%s.part", dest);
-	s.fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A new file of ours, never one planted at the name (the caller's directory is private). */
+	s.fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s.fd < 0)
 		return -errno;
 	fwp_hash()->reset(&s.hs);
