@@ -84,9 +84,10 @@ static bool bmc_serves(const struct fwp_target *t, uint64_t deadline)
 
 	if (fwp_target_peer_alive(t) == 1)
 		return true;
+	until = until < deadline ? until : deadline;
 	fwp_backoff_reset(&bo);
 	while (fwp_load_acquire(&c->heartbeat) == beat) {
-		if (fwp_now_ns() > until || fwp_now_ns() > deadline)
+		if (fwp_now_ns() > until)
 			return false;
 		fwp_backoff_wait(&bo);
 	}
