@@ -461,15 +461,18 @@ static void *push_target(void *arg)
 /* Results as a single push gives them, a line per target; then the summary. */
 static void print_results(struct station *st, struct station_target *t)
 {
+	bool plain = st->prog.mode == PROG_NONE || st->prog.single;
 	unsigned i;
 
-	for (i = 0; st->prog.mode == PROG_NONE && i < st->a->ntargets; i++) {
+	if (st->prog.single)
+		prog_end(&st->prog);	/* the live line gives way to the result */
+	for (i = 0; plain && i < st->a->ntargets; i++) {
 		if (t[i].pt->code)
 			fprintf(stderr, "%s: %s\n", cli_prog, t[i].pt->reason);
 		else
 			print_result(&t[i].a, &t[i].pt->res);
 	}
-	if (!st->a->quiet || st->prog.mode != PROG_NONE)
+	if (!st->prog.single && (!st->a->quiet || st->prog.mode != PROG_NONE))
 		prog_end(&st->prog);
 }
 
@@ -520,6 +523,7 @@ static int run_station(struct station *st)
 		pt[i].uri = st->a->targets[i];
 	prog_init(&st->prog, st->a->progress, st->a->image,
 		  fstat(st->fd, &image) ? 0 : (uint64_t)image.st_size, pt, st->a->ntargets);
+	st->prog.single = st->a->ntargets == 1 && !st->a->progress_given;
 	start_targets(st, t, pt);
 	while (st->prog.mode != PROG_NONE && !all_finished(st)) {
 		if (st->prog.mode != PROG_NONE)
@@ -578,7 +582,9 @@ int cmd_push(int argc, char **argv)
 		free(a.targets_text);
 		return push_error(&a, NULL, fd, &r);
 	}
-	if (a.ntargets > 1 || a.progress_given) {
+	/* One target on a terminal gets a live line too (not with -q or --json). */
+	if (a.ntargets > 1 || a.progress_given ||
+	    (a.progress == PROG_TTY && !a.quiet && !a.json)) {
 		ret = push_many(&a, fd);
 		goto out;
 	}

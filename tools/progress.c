@@ -271,6 +271,12 @@ void prog_end(struct progress *p)
 {
 	uint64_t now = now_ns();
 
+	if (p->single) {
+		if (p->lines)
+			fprintf(p->out, "\033[%uA\r\033[J", p->lines);	/* all of it, gone */
+		fflush(p->out);
+		return;
+	}
 	if (p->mode != PROG_NONE)
 		prog_tick(p);
 	if (p->mode == PROG_TTY && p->lines) {

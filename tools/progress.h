@@ -49,6 +49,8 @@ struct progress {
 	unsigned n;
 	uint64_t t0;
 	unsigned lines;			/* tty: lines drawn last time */
+	bool single;			/* one target on a terminal: its live line gives way to
+				 * the plain result, no summary */
 	uint64_t bytes_read;		/* the image's bytes read, for every target together */
 	uint64_t bytes_hashed;		/* and hashed */
 };
