@@ -31,6 +31,7 @@
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
 #include "fwpush/sign.h"
+#include "served.h"
 
 #define DEV_SIZE	(4u << 20)
 #define ERASE		(64u << 10)
@@ -132,13 +133,6 @@ ssize_t pwrite(int fd, const void *p, size_t n, off_t off)
 	return (ssize_t)n;
 }
 
-static volatile int stop;
-
-static void *serve(void *arg)
-{
-	fwp_bmc_run(arg, &stop);
-	return NULL;
-}
 
 static const char *pubkey;		/* the BMC checks signatures with it, if set */
 static const uint8_t *signature;	/* the host sends it, if set */
@@ -148,31 +142,18 @@ static int push(const char *dev, const unsigned char *img, size_t size,
 		struct fwp_push_result *res, char *why)
 {
 	struct fwp_push_opts po = { .sz = sizeof(po), .timeout_ms = 5000, .signature = signature };
-	char uri[64], path[] = "/tmp/fwpush-test-mtd-img-XXXXXX";
+	char path[] = "/tmp/fwpush-test-mtd-img-XXXXXX";
 	struct fwp_bmc_opts o = { .sz = sizeof(o), .slot_count = 4, .slot_size = 64 << 10,
 				  .pubkey_path = pubkey };
 	struct fwp_mtd *m;
 	struct fwp_bmc *b;
-	struct fwp_host *h;
 	int fd = mkstemp(path), ret;
-	pthread_t t;
 
 	CHECK_EQ(write(fd, img, size), (ssize_t)size);
 	CHECK_EQ(fwp_mtd_open(dev, &m), 0);
 	o.flash_ops = fwp_mtd_ops();
 	o.flash_ctx = m;
-	snprintf(uri, sizeof(uri), "shm:fwpt-flash-mtd-%d", (int)getpid());
-	CHECK_EQ(fwp_bmc_create(uri, NULL, &o, &b), 0);
-	stop = 0;
-	pthread_create(&t, NULL, serve, b);
-	ret = fwp_host_open(uri, 5000, &h);
-	CHECK_EQ(ret, 0);
-	if (!ret) {
-		ret = fwp_host_push(h, fd, &po, res);
-		fwp_host_close(h);
-	}
-	stop = 1;
-	pthread_join(t, NULL);
+	ret = push_served("fwpt-flash-mtd", &o, fd, &po, res, &b);
 	snprintf(why, 256, "%s", fwp_mtd_error(m));
 	fwp_bmc_destroy(b);
 	close(fd);

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "fwpush/bmc.h"
 #include "fwpush/push.h"
 #include "fwpush/sign.h"
+#include "served.h"
 
 #define IMAGE_SIZE	((3u << 20) + 4097u)
 
@@ -70,38 +70,15 @@ static const struct fwp_flash_ops part_ops = {
 	.begin = part_begin, .store = part_store, .commit = part_commit, .close = part_close,
 };
 
-static volatile int stop;
-
-static void *serve(void *arg)
-{
-	fwp_bmc_run(arg, &stop);
-	return NULL;
-}
-
 /* Pushes the image at fd to a BMC on part; returns the push's result code. */
 static int push_to(struct part *p, int fd, const char *pubkey, struct fwp_push_result *res)
 {
 	struct fwp_bmc_opts o = { .sz = sizeof(o), .slot_count = 4, .slot_size = 64 << 10,
 				  .flash_ops = &part_ops, .flash_ctx = p, .pubkey_path = pubkey };
 	struct fwp_push_opts po = { .sz = sizeof(po), .timeout_ms = 5000 };
-	char uri[64];
 	struct fwp_bmc *b;
-	struct fwp_host *h;
-	pthread_t t;
-	int ret;
+	int ret = push_served("fwpt-flash-ops", &o, fd, &po, res, &b);
 
-	snprintf(uri, sizeof(uri), "shm:fwpt-flash-ops-%d", (int)getpid());
-	CHECK_EQ(fwp_bmc_create(uri, NULL, &o, &b), 0);
-	stop = 0;
-	pthread_create(&t, NULL, serve, b);
-	ret = fwp_host_open(uri, 5000, &h);
-	CHECK_EQ(ret, 0);
-	if (!ret) {
-		ret = fwp_host_push(h, fd, &po, res);
-		fwp_host_close(h);
-	}
-	stop = 1;
-	pthread_join(t, NULL);
 	fwp_bmc_destroy(b);
 	return ret;
 }
