@@ -27,16 +27,7 @@ check "v0 applied: the flash exists" cmp -s "$T_DIR/v0" "$flash"
 # --- An activation that holds the flash ------------------------------------------------------
 "$FWPUSH" rt-update --stage "$T_DIR/v1" --name "$name" -q
 "$FWPUSH" rt-update --stage "$T_DIR/v2" --name "$other" -q
-"$FWPUSH" rt-update --activate --name "$name" --flash "$flash" --json --timeout 4s \
-	--inject block:1 >"$T_DIR/hold.json" 2>"$T_DIR/hold.err" &
-hold=$!
-# Its processors are running once it has every thread: past the state area and the flash.
-for _ in $(seq 400); do
-	[ "$(ls "/proc/$hold/task" 2>/dev/null | wc -l)" -ge "$ncpu" ] && break
-	sleep 0.01
-done
-check "the holding activation started its $ncpu processors" \
-	[ "$(ls "/proc/$hold/task" 2>/dev/null | wc -l)" -ge "$ncpu" ]
+rt_hold "$name" "$flash"
 expect_fail "--activate of another name onto the same flash meanwhile: refused, names the flash" \
 	4 "flash $flash: in use by another process" \
 	"$FWPUSH" rt-update --activate --name "$other" --flash "$flash" --timeout 5s

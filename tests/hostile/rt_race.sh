@@ -30,16 +30,7 @@ check "v0 applied: both flashes exist" sh -c 'cmp -s "$0" "$1" && cmp -s "$0" "$
 
 # --- An activation that holds the name: everything else on it is refused --------------------
 "$FWPUSH" rt-update --stage "$T_DIR/v1" --name "$name" -q
-"$FWPUSH" rt-update --activate --name "$name" --flash "$flash" --json --timeout 4s \
-	--inject block:1 >"$T_DIR/hold.json" 2>"$T_DIR/hold.err" &
-hold=$!
-# Its processors are running once it has every thread: past the state area and the flash.
-for _ in $(seq 400); do
-	[ "$(ls "/proc/$hold/task" 2>/dev/null | wc -l)" -ge "$ncpu" ] && break
-	sleep 0.01
-done
-check "the holding activation started its $ncpu processors" \
-	[ "$(ls "/proc/$hold/task" 2>/dev/null | wc -l)" -ge "$ncpu" ]
+rt_hold "$name" "$flash"
 
 busy="state area $state: in use by another rt-update"
 expect_fail "--activate of the same name onto another flash meanwhile: refused" 4 "$busy" \

@@ -62,3 +62,19 @@ rt_start_server() {
 	RT_SRV=$!
 	read -r PORT <&3
 }
+
+# rt_hold NAME FLASH: an activation of NAME onto FLASH in the background ($hold; its JSON and
+# stderr in $T_DIR/hold.json and hold.err), held at its rendezvous by a worker that never takes
+# the interrupt (--inject block:1, 4 s), once its processors run: it has every thread, so it is
+# past the state area and the flash.
+rt_hold() {
+	"$FWPUSH" rt-update --activate --name "$1" --flash "$2" --json --timeout 4s \
+		--inject block:1 >"$T_DIR/hold.json" 2>"$T_DIR/hold.err" &
+	hold=$!
+	for _ in $(seq 400); do
+		[ "$(ls "/proc/$hold/task" 2>/dev/null | wc -l)" -ge "$ncpu" ] && break
+		sleep 0.01
+	done
+	check "the holding activation started its $ncpu processors" \
+		[ "$(ls "/proc/$hold/task" 2>/dev/null | wc -l)" -ge "$ncpu" ]
+}
