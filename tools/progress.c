@@ -28,7 +28,6 @@ void prog_init(struct progress *p, enum prog_mode mode, const char *image, uint6
 		atomic_init(&t[i].done, 0);
 		atomic_init(&t[i].started_ns, 0);
 		atomic_init(&t[i].finished, false);
-		t[i].shown_phase = PROG_WAITING;
 	}
 }
 
@@ -46,7 +45,6 @@ void prog_finish(struct prog_target *t, int code, const struct fwp_push_result *
 {
 	t->code = code;
 	t->res = *res;
-	t->finished_ns = now_ns();
 	atomic_store_explicit(&t->finished, true, memory_order_release);
 }
 

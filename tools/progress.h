@@ -32,9 +32,7 @@ struct prog_target {
 	int code;			/* its exit code: 0 pushed */
 	char reason[320];		/* failed: the error line */
 	struct fwp_push_result res;
-	uint64_t finished_ns;
 	/* The main thread's own: what it last showed. */
-	int shown_phase;
 	unsigned shown_reached;
 	uint64_t shown_ns;
 	bool shown_final;
