@@ -62,6 +62,20 @@ static void rig_close(struct rig *r)
 	free(r->window);
 }
 
+/* A well-formed body_hash: R for a DATA of a running session (PROTOCOL.md 15), else its own. */
+static struct fwp_hash128 rig_body_hash(const struct fwp_bmc *b, const struct fwp_msg_hdr *h,
+					const void *body, uint32_t n)
+{
+	struct fwp_hstate s;
+
+	if (h->type != FWP_MSG_DATA || b->state != BMC_DOWNLOAD ||
+	    !(b->start.flags & FWP_START_RUNNING))
+		return fwp_xxh128(body, n);
+	s = b->image_hs;
+	fwp_hash()->update(&s, body, n);
+	return fwp_hash()->digest(&s);
+}
+
 /*
  * Writes a header and body into a slot, rings its doorbell with seq, and lets the BMC poll.
  * fixup: recompute the header check and body hash (a well-formed message with these fields).
@@ -74,7 +88,7 @@ static void rig_send(struct rig *r, uint32_t slot, uint32_t seq, struct fwp_msg_
 	if (n)	/* a message without a body may come with none (NULL) */
 		memcpy(fwp_win_body(&r->bmc->win, slot), body, n);
 	if (fixup) {
-		struct fwp_hash128 bh = fwp_xxh128(body, n);
+		struct fwp_hash128 bh = rig_body_hash(r->bmc, h, body, n);
 		uint64_t reserved = h->reserved;
 		uint32_t flags = h->flags;
 

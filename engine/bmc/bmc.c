@@ -321,7 +321,9 @@ static bool resumes(const struct fwp_bmc *b, const struct fwp_start_body *sb)
 	const struct fwp_start_body *o = &b->start;
 
 	return b->state == BMC_DOWNLOAD && (sb->flags & FWP_START_RESUME) &&
-	       (o->flags & FWP_START_HAS_HASH) && sb->image_size == o->image_size &&
+	       (o->flags & FWP_START_HAS_HASH) &&
+	       (sb->flags & FWP_START_RUNNING) == (o->flags & FWP_START_RUNNING) &&
+	       sb->image_size == o->image_size &&
 	       sb->chunk_size == o->chunk_size && sb->component == o->component &&
 	       fwp_hash128_eq(&sb->image_hash, &o->image_hash);
 }
@@ -344,6 +346,25 @@ static void on_start(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr 
 	if (!st)
 		st = session_open(b, &sb);
 	answer(b, slot, h->seq, h->type, st, NULL);
+}
+
+/*
+ * Copies n bytes to dst (dst == src: in place) and feeds what landed to the image's hash, block
+ * by block while it is in cache; in a plain session also to part, the hash of the message's
+ * own bytes. In a running session (PROTOCOL.md 15) that is the one hash pass per byte.
+ */
+static void feed(struct fwp_bmc *b, void *dst, const void *src, size_t n, struct fwp_hstate *part)
+{
+	if (b->start.flags & FWP_START_RUNNING)
+		fwp_hash()->copy_hash(dst, src, n, &b->image_hs, NULL);
+	else
+		fwp_hash()->copy_hash(dst, src, n, part, &b->image_hs);
+}
+
+/* What a DATA or KEEP is checked and answered with: the running digest, or the bytes' own. */
+static struct fwp_hash128 fed_digest(const struct fwp_bmc *b, const struct fwp_hstate *part)
+{
+	return fwp_hash()->digest(b->start.flags & FWP_START_RUNNING ? &b->image_hs : part);
 }
 
 static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *h)
@@ -384,8 +405,8 @@ static void on_data(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		fwp_win_copy_out(&b->win, dst, src, want);
 		src = dst;
 	}
-	fwp_hash()->copy_hash(dst, src, want, &chunk_hs, &b->image_hs);
-	got = fwp_hash()->digest(&chunk_hs);
+	feed(b, dst, src, want, &chunk_hs);
+	got = fed_digest(b, &chunk_hs);
 	st = fwp_hash128_eq(&got, &h->body_hash) ? FWP_ST_OK : FWP_ST_BAD_HASH;
 	if (!st && b->flash->store(b->flash_ctx, h->offset, dst, want))
 		st = FWP_ST_STORAGE_ERROR;
@@ -579,7 +600,7 @@ static enum fwp_status keep_range(struct fwp_bmc *b, const unsigned char *active
 		dst = b->staging + at;
 		if (memcmp(dst, active + at, step))
 			memcpy(dst, active + at, step);
-		fwp_hash()->copy_hash(dst, dst, step, range_hs, &b->image_hs);
+		feed(b, dst, dst, step, range_hs);
 		if (b->flash->store(b->flash_ctx, at, dst, step))
 			return FWP_ST_STORAGE_ERROR;
 	}
@@ -621,7 +642,7 @@ static void on_keep(struct fwp_bmc *b, uint32_t slot, const struct fwp_msg_hdr *
 		pkg_version(b->staging, kb.length, b->window_version);
 	b->received += kb.length;
 	__atomic_store_n(&b->pub_received, b->received, __ATOMIC_RELAXED);
-	got = fwp_hash()->digest(&range_hs);
+	got = fed_digest(b, &range_hs);
 	answer(b, slot, h->seq, h->type, FWP_ST_OK, &got);
 }
 
@@ -792,6 +813,13 @@ int fwp_bmc_run(struct fwp_bmc *b, const volatile int *stop)
 
 static const volatile int not_stopped;
 
+/* The capability bits the window advertises (PROTOCOL.md 1.1). */
+static uint32_t caps(const struct fwp_bmc *b)
+{
+	return (b->doorbell ? FWP_CAP_IVSHMEM_DOORBELL : 0) |
+	       (b->block ? FWP_CAP_BLOCK_HASHES : 0) | FWP_CAP_RUNNING_DIGEST;
+}
+
 /* A new window generation: nonzero, not the one the memory held, random (PROTOCOL.md 1.2). */
 static uint32_t new_epoch(uint32_t old)
 {
@@ -881,10 +909,7 @@ int fwp_bmc_create(const char *window_uri, const char *flash_path,
 			new_epoch(fwp_ctrl_epoch(b->win.ctrl)));
 	ctrl.ring_value = fwp_target_ring_value(b->target);
 	b->doorbell = ctrl.ring_value != 0;
-	if (b->doorbell)
-		ctrl.caps |= FWP_CAP_IVSHMEM_DOORBELL;
-	if (b->block)
-		ctrl.caps |= FWP_CAP_BLOCK_HASHES;
+	ctrl.caps = caps(b);
 	fwp_win_publish(&b->win, &ctrl);
 	heartbeat(b);
 	*out = b;

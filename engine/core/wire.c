@@ -128,7 +128,9 @@ bool fwp_msg_type_known(const struct fwp_msg_hdr *h)
 enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,
 				 uint64_t flash_capacity)
 {
-	if (b->reserved0 || b->reserved1 || (b->flags & ~(FWP_START_HAS_HASH | FWP_START_RESUME)))
+	/* FWP_START_RUNNING: this decoder is the fwpush BMC's, which sets FWP_CAP_RUNNING_DIGEST. */
+	if (b->reserved0 || b->reserved1 ||
+	    (b->flags & ~(FWP_START_HAS_HASH | FWP_START_RESUME | FWP_START_RUNNING)))
 		return FWP_ST_BAD_HEADER;
 	if ((b->flags & FWP_START_RESUME) && !(b->flags & FWP_START_HAS_HASH))
 		return FWP_ST_BAD_HEADER;	/* resuming needs to know it is the same image */

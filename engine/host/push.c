@@ -63,6 +63,7 @@ struct push {
 	struct fwp_hash128 *active;	/* delta: the active image's block hashes; NULL: no KEEP */
 	uint64_t nactive;
 	uint32_t block;
+	bool running;			/* a running session: chunks checked by R (PROTOCOL.md 15) */
 	struct slot slots[FWP_SLOTS_MAX];
 };
 
@@ -599,24 +600,30 @@ static void submit_keep(struct push *p, uint32_t i, uint64_t off, uint32_t len,
 }
 
 /*
- * The chunk's XXH3-128, and the image's hash moved past it: from the source when another push
- * of the same image has hashed it (many targets: each chunk hashed once), else computed here.
+ * Moves the image's hash past the chunk and returns what the chunk is sent with: in a running
+ * session the image's digest so far (one hash pass per byte), else the chunk's own XXH3-128
+ * (two, fused). Taken from the source when another push of the same image hashed the chunk
+ * (many targets: each chunk hashed once), else computed here and offered.
  */
 static struct fwp_hash128 hash_chunk(struct push *p, uint32_t i, unsigned char *src,
 				     uint32_t len, struct fwp_hstate *image_hs)
 {
 	const struct fwp_source_ops *ops = p->src->ops;
+	struct fwp_hash128 hash, *own = p->running ? NULL : &hash;
 	struct fwp_hstate chunk_hs;
-	struct fwp_hash128 hash;
 
-	if (ops->hashed && ops->hashed(p->src, i, &hash, image_hs))
-		return hash;
-	fwp_hash()->reset(&chunk_hs);
-	fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
-	hash = fwp_hash()->digest(&chunk_hs);
-	if (ops->offer)
-		ops->offer(p->src, i, &hash, image_hs);
-	return hash;
+	if (!ops->hashed || !ops->hashed(p->src, i, own, image_hs)) {
+		if (p->running) {
+			fwp_hash()->update(image_hs, src, len);
+		} else {
+			fwp_hash()->reset(&chunk_hs);
+			fwp_hash()->copy_hash(src, src, len, &chunk_hs, image_hs);
+			hash = fwp_hash()->digest(&chunk_hs);
+		}
+		if (ops->offer)
+			ops->offer(p->src, i, own, image_hs);
+	}
+	return p->running ? fwp_hash()->digest(image_hs) : hash;
 }
 
 static int send_next(struct push *p, struct cursor *c, struct fwp_hstate *image_hs)
@@ -849,6 +856,9 @@ static int push_session(struct push *p, const struct fwp_push_opts *o)
 	}
 	if (o->resume)
 		start.flags |= FWP_START_RESUME;
+	p->running = p->h->caps & FWP_CAP_RUNNING_DIGEST;
+	if (p->running)
+		start.flags |= FWP_START_RUNNING;
 	ret = send_small(p, FWP_MSG_START, &start, sizeof(start), NULL);
 	if (ret)
 		return ret;

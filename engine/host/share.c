@@ -44,6 +44,7 @@ struct hashed {
 	uint64_t off;
 	uint32_t len;
 	enum hashed_state state;
+	bool has_chunk;			/* offered by a push in a plain session (PROTOCOL.md 15) */
 	struct fwp_hash128 chunk;
 };
 
@@ -210,14 +211,18 @@ static bool is_chunk(const struct hashed *h, const struct want *w)
 	return h->state != HASHED_EMPTY && h->off == w->off && h->len == w->len;
 }
 
-/* The chunk's hashes if a push offered them; else claims the chunk for this one to hash. */
+/*
+ * The chunk's hashes if a push offered them; else claims the chunk for this one to hash. A
+ * chunk hash wanted but not offered (the offer came from a running session) is computed here,
+ * from the bytes this push copied, outside the lock.
+ */
 static bool hashed(struct fwp_source *src, unsigned tag, struct fwp_hash128 *chunk,
 		   struct fwp_hstate *image)
 {
 	struct fwp_share *s = view(src)->share;
 	const struct want *w = &view(src)->want[tag];
+	bool found, has_chunk = false;
 	struct hashed *h;
-	bool found;
 
 	pthread_mutex_lock(&s->lock);
 	h = hashed_entry(s, w);
@@ -225,12 +230,16 @@ static bool hashed(struct fwp_source *src, unsigned tag, struct fwp_hash128 *chu
 		pthread_cond_wait(&s->changed, &s->lock);
 	found = is_chunk(h, w) && h->state == HASHED_READY;
 	if (found) {
-		*chunk = h->chunk;
+		has_chunk = h->has_chunk;
+		if (chunk && has_chunk)
+			*chunk = h->chunk;
 		*image = h->image;
 	} else if (h->state != HASHED_HASHING) {
 		*h = (struct hashed){ .off = w->off, .len = w->len, .state = HASHED_HASHING };
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (found && chunk && !has_chunk)
+		*chunk = fwp_xxh128(w->dst, w->len);
 	return found;
 }
 
@@ -246,7 +255,8 @@ static void offer(struct fwp_source *src, unsigned tag, const struct fwp_hash128
 	if (is_chunk(h, w) || h->state != HASHED_HASHING) {	/* never another's claim */
 		h->off = w->off;
 		h->len = w->len;
-		h->chunk = *chunk;
+		h->has_chunk = chunk != NULL;
+		h->chunk = chunk ? *chunk : (struct fwp_hash128){ 0, 0 };
 		h->image = *image;
 		h->state = HASHED_READY;
 		pthread_cond_broadcast(&s->changed);

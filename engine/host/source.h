@@ -34,10 +34,11 @@ struct fwp_source_ops {
 	/* Has the image changed since the source was opened (size, times, identity)? */
 	bool (*changed)(struct fwp_source *s);
 	/*
-	 * Optional, for a source many pushes share: the XXH3-128 of the chunk waited for at tag and
-	 * the image's hash state past it, as an earlier push computed them (true: both filled;
-	 * false: not known, compute them). offer() gives them, once computed, to the next push.
-	 * image: the state of a push that hashed the image from its start to the chunk's end.
+	 * Optional, for a source many pushes share: the XXH3-128 of the chunk waited for at tag
+	 * (chunk NULL: not wanted) and the image's hash state past it, as an earlier push computed
+	 * them (true: filled; false: not known, compute them). offer() gives them, once computed,
+	 * to the next push (chunk NULL: only the state; a push in a running session hashes no
+	 * chunk on its own). image: the image hashed from its start to the chunk's end.
 	 */
 	bool (*hashed)(struct fwp_source *s, unsigned tag, struct fwp_hash128 *chunk,
 		       struct fwp_hstate *image);

@@ -41,6 +41,8 @@ extern "C" {
 #define FWP_CAP_IVSHMEM_DOORBELL	(1u << 0)
 /* caps: the BMC answers HASHES and KEEP: delta flash (section 14). */
 #define FWP_CAP_BLOCK_HASHES		(1u << 1)
+/* caps: the BMC takes running sessions, each chunk checked by the image's digest so far (15). */
+#define FWP_CAP_RUNNING_DIGEST		(1u << 2)
 
 enum fwp_msg_type {
 	FWP_MSG_START	= 1,	/* START_UPGRADE */
@@ -135,6 +137,11 @@ struct fwp_msg_hdr {
 #define FWP_START_HAS_HASH	(1u << 0)
 /* Continue the open session for this image if there is one (needs FWP_START_HAS_HASH). */
 #define FWP_START_RESUME	(1u << 1)
+/*
+ * A running session (needs FWP_CAP_RUNNING_DIGEST): DATA's body_hash and the answers to DATA and
+ * KEEP carry the XXH3-128 of the image from its start through the chunk, not of the chunk alone.
+ */
+#define FWP_START_RUNNING	(1u << 2)
 
 struct fwp_start_body {
 	uint64_t image_size;
@@ -261,7 +268,10 @@ enum fwp_status fwp_msg_decode(const struct fwp_msg_hdr *h, uint32_t slot_size, 
 /* Can the type of this header be trusted (magic, check, version and type good; 5.6)? */
 bool fwp_msg_type_known(const struct fwp_msg_hdr *h);
 
-/* Validates a START_UPGRADE body against the BMC's limits; returns the status to answer. */
+/*
+ * Validates a START_UPGRADE body against the BMC's limits; returns the status to answer. For a
+ * BMC that sets FWP_CAP_RUNNING_DIGEST (fwpush's does): FWP_START_RUNNING is a known flag.
+ */
 enum fwp_status fwp_start_decode(const struct fwp_start_body *b, uint32_t slot_size,
 				 uint64_t flash_capacity);
 

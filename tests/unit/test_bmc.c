@@ -527,6 +527,72 @@ static void delta_flash(void)
 	memcpy(image, v1, IMAGE_SIZE);
 }
 
+/* A DATA of a running session (PROTOCOL.md 15): body_hash is R, the image's digest through it. */
+static unsigned data_running(uint64_t off, uint32_t len, const void *body)
+{
+	struct fwp_hash128 rd = fwp_xxh128(image, off + len);
+	struct fwp_msg_hdr h = msg(FWP_MSG_DATA, off, body, len);
+
+	h.body_hash = rd, seal(&h);
+	return send(&h, body, len);
+}
+
+static bool answered(const struct fwp_hash128 *want)
+{
+	return fwp_hash128_eq(&rig_ack(&r, seq % RIG_SLOTS)->hash, want);
+}
+
+/*
+ * Running sessions (PROTOCOL.md 15): caps bit 2; DATA and KEEP checked and answered with R; a
+ * BAD_HASH puts the image state back, so the chunk sent again passes; a plain session on the
+ * same BMC still checks each chunk's own hash; RESUME only with the same RUNNING flag.
+ */
+static void running_session(void)
+{
+	struct fwp_start_body sb = start_body();
+	struct fwp_hash128 r1 = fwp_xxh128(image, RIG_SLOT_SIZE);
+	struct fwp_hash128 r2 = fwp_xxh128(image, 2 * RIG_SLOT_SIZE);
+	uint8_t junk[RIG_SLOT_SIZE];
+
+	CHECK(caps(r.bmc) & FWP_CAP_RUNNING_DIGEST);
+	CHECK_EQ(start(start_body()), FWP_ST_OK);		/* the active image is image */
+	CHECK_EQ(rest_and_finish(0), FWP_ST_OK);
+	sb.flags = FWP_START_HAS_HASH | FWP_START_RUNNING;
+	sb.image_hash = fwp_xxh128(image, IMAGE_SIZE);
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(data_running(0, RIG_SLOT_SIZE, image), FWP_ST_OK);
+	CHECK(answered(&r1));
+	CHECK_EQ(data(RIG_SLOT_SIZE, RIG_SLOT_SIZE), FWP_ST_BAD_HASH);	/* its own hash: not R */
+	CHECK(answered(&r2));					/* R through it, as received */
+	memset(junk, 0x5a, sizeof(junk));
+	CHECK_EQ(data_running(RIG_SLOT_SIZE, RIG_SLOT_SIZE, junk), FWP_ST_BAD_HASH);
+	CHECK_EQ(r.bmc->received, RIG_SLOT_SIZE);
+	CHECK_EQ(data_running(RIG_SLOT_SIZE, RIG_SLOT_SIZE, image + RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK(answered(&r2));					/* the state was put back */
+	sb.flags = FWP_START_HAS_HASH | FWP_START_RESUME;	/* plain: not this session */
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);
+	CHECK_EQ(data(0, RIG_SLOT_SIZE), FWP_ST_OK);		/* a plain session: own hashes */
+	CHECK_EQ(data_running(RIG_SLOT_SIZE, RIG_SLOT_SIZE, image + RIG_SLOT_SIZE),
+		 FWP_ST_BAD_HASH);
+	sb.flags |= FWP_START_RUNNING;				/* running: not this one either */
+	CHECK_EQ(start(sb), FWP_ST_OK);
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, 0);
+	CHECK_EQ(data_running(0, RIG_SLOT_SIZE, image), FWP_ST_OK);
+	CHECK_EQ(start(sb), FWP_ST_OK);				/* the same: resumed */
+	CHECK_EQ(rig_ack(&r, seq % RIG_SLOTS)->offset, RIG_SLOT_SIZE);
+	r.bmc->block = 4096;
+	CHECK_EQ(keep(RIG_SLOT_SIZE, RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK(answered(&r2));
+	CHECK_EQ(data_running(2 * RIG_SLOT_SIZE, RIG_SLOT_SIZE, image + 2 * RIG_SLOT_SIZE),
+		 FWP_ST_OK);
+	CHECK_EQ(data_running(3 * RIG_SLOT_SIZE, 100, image + 3 * RIG_SLOT_SIZE), FWP_ST_OK);
+	CHECK_EQ(finish(image), FWP_ST_OK);
+	CHECK(answered(&sb.image_hash));
+	CHECK(active_is(image));
+	r.bmc->block = 0;
+}
+
 int main(void)
 {
 	size_t i;
@@ -546,6 +612,7 @@ int main(void)
 	stale_sequence();
 	sequence_rules();
 	delta_flash();
+	running_session();
 	rig_close(&r);
 	return check_done("test_bmc");
 }

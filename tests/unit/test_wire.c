@@ -215,9 +215,13 @@ static void test_start(void)
 	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_BAD_LENGTH);
 	bad = b, bad.flags = 2;			/* RESUME without HAS_HASH */
 	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_BAD_HEADER);
-	bad = b, bad.flags = 4;			/* a flag not defined */
+	bad = b, bad.flags = 8;			/* a flag not defined */
+	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_BAD_HEADER);
+	bad = b, bad.flags = 1u << 31;
 	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_BAD_HEADER);
 	bad = b, bad.flags = 3;
+	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_OK);
+	bad = b, bad.flags = 7;			/* RUNNING (PROTOCOL.md 15) */
 	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_OK);
 	bad = b, bad.reserved0 = 1;
 	CHECK_EQ(fwp_start_decode(&bad, 4096, 100), FWP_ST_BAD_HEADER);
