@@ -16,11 +16,12 @@ import time
 
 from fwpeer import (ABORT, ABORTED, AUTH_FAILED, AUTH_REQUIRED, BAD_EPOCH, BAD_HASH, BAD_HEADER,
                     BAD_LENGTH, BAD_SEQ, BAD_STATE, BAD_VERSION, BANK_ACTIVE, BANK_INACTIVE,
-                    CAP_BLOCK_HASHES, CTRL, DATA, FINISH, HASHES, HASHES_BODY, KEEP, KEEP_BODY,
-                    FLAG_HAS_HASH, FLAG_RESUME, IDLE_TIMEOUT, JUMP, MASK32, OFF_EPOCH, OK,
-                    OUT_OF_RANGE, START, STORAGE_ERROR, TOO_LARGE, VERIFY_FAILED, WINDOW_MAGIC,
-                    ZERO16, Bmc, BmcFaults, Host, HostError, Layout, add_seq, h128, hexhash, nxt,
-                    ofd_trylock, start_body, status_name)
+                    CAP_BLOCK_HASHES, CAP_RUNNING, CTRL, DATA, FINISH, HASHES, HASHES_BODY, KEEP,
+                    KEEP_BODY, FLAG_HAS_HASH, FLAG_RESUME, FLAG_RUNNING, IDLE_TIMEOUT, JUMP,
+                    MASK32, OFF_EPOCH, OK, OUT_OF_RANGE, START, STORAGE_ERROR, TOO_LARGE,
+                    VERIFY_FAILED, WINDOW_MAGIC, ZERO16, Bmc, BmcFaults, Hash128Stream, Host,
+                    HostError, Layout, add_seq, h128, hexhash, nxt, ofd_trylock, start_body,
+                    status_name)
 
 FWPUSH = os.environ.get("FWPUSH", "fwpush")
 SLOT = 65536                     # bmc-sim --slot-size for the host tests
@@ -134,19 +135,24 @@ def _py_sim(r, tag, extra, slots, slot_size, flash_size, flash):
 
 
 def fwpush_push(r, image, name, *extra, timeout="5s"):
-    """Runs `fwpush push`; returns (exit code, stderr text, seconds)."""
+    """Runs `fwpush push` (name: one shm name, or a list: a fan-out to all of them); returns
+    (exit code, stderr text, seconds)."""
     t0 = time.monotonic()
-    p = subprocess.run([FWPUSH, "push", image, "--target", "shm:" + name, "--timeout", timeout,
+    targets = [a for n in ([name] if isinstance(name, str) else name)
+               for a in ("--target", "shm:" + n)]
+    p = subprocess.run([FWPUSH, "push", image] + targets + ["--timeout", timeout,
                         "-q"] + list(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=120)
     return p.returncode, p.stderr.decode(errors="replace").strip(), time.monotonic() - t0
 
 
-def py_bmc(r, tag, slots=4, slot_size=SLOT, idle_timeout=60.0, block_size=65536, **faults):
+def py_bmc(r, tag, slots=4, slot_size=SLOT, idle_timeout=60.0, block_size=65536, running=True,
+           **faults):
+    """The Python BMC; running=False: no caps bit 2 (fwpush's plain sessions, 15)."""
     name = r.name(tag)
     b = Bmc(name, r.path(name + ".flash"), slots=slots, slot_size=slot_size,
             flash_capacity=16 << 20, idle_timeout=idle_timeout, faults=BmcFaults(**faults),
-            block_size=block_size)
+            block_size=block_size, running=running)
     b.create().start()
     r.bmcs.append(b)
     return b
@@ -201,9 +207,17 @@ def open_session(h, size, chunk=C, flags=0, image_hash=ZERO16):
     return quiet(h, START, start_body(size, chunk, 0, flags, image_hash))
 
 
-def send_chunks(h, image, start, end, chunk=C):
+def R(image, e):
+    """15.1: the running digest through byte e, hashed in one piece (the Python host streams)."""
+    return h128(image[:e])
+
+
+def send_chunks(h, image, start, end, chunk=C, running=False):
+    """DATA for start..end; running: each carries R through it (15.2), not its own hash."""
     for off in range(start, end, chunk):
-        quiet(h, DATA, image[off:off + chunk], offset=off)
+        piece = image[off:off + chunk]
+        quiet(h, DATA, piece, offset=off,
+              body_hash=R(image, off + len(piece)) if running else h128(piece))
 
 
 def still_heartbeat(h, stop):
@@ -244,7 +258,7 @@ def g_format(r):
                                                lay.window_size),
             "1.1: slot_count, slot_size, slot_stride, body_offset, window_size as the table",
             repr(c[3:9]))
-    r.check(c[7] & ~3 == 0, "1.1: reserved caps bits (all but 0 and 1) are 0",
+    r.check(c[7] & ~7 == 0, "1.1: reserved caps bits (all but 0, 1 and 2) are 0",
             "caps %#x" % c[7])
     r.check(c[9] == CAP, "1.1: flash_capacity is --flash-size", "%d" % c[9])
     r.check(c[10] != 0, "1.2: a published window has a nonzero epoch")
@@ -390,8 +404,11 @@ def g_start(r):
            sb(C, C, res1=1), want=BAD_HEADER)
     expect(r, h, "S3: START reserved (offset 40) nonzero -> BAD_HEADER", START,
            sb(C, C, res2=b"\0" * 7 + b"\1"), want=BAD_HEADER)
-    expect(r, h, "S3: START flag bit 2 -> BAD_HEADER", START, sb(C, C, flags=4),
+    expect(r, h, "S3: START flag bit 3 (unknown) -> BAD_HEADER", START, sb(C, C, flags=8),
            want=BAD_HEADER)
+    expect(r, h, "S3: START flag bit 2 (RUNNING) -> OK with caps bit 2, else BAD_HEADER",
+           START, sb(C, C, flags=FLAG_RUNNING),
+           want=OK if h.caps & CAP_RUNNING else BAD_HEADER)
     expect(r, h, "S4: RESUME without HAS_HASH -> BAD_HEADER", START,
            sb(C, C, flags=FLAG_RESUME), want=BAD_HEADER)
     expect(r, h, "S5: image_size 0 -> BAD_LENGTH", START, sb(0, C), want=BAD_LENGTH)
@@ -934,10 +951,18 @@ def g_push_lying(r):
             "exit %d: %s" % (rc, err), show=True)
 
 
-def _lying_push(r, typ, field):
-    b = py_bmc(r, "plie", lie=(typ, field))
-    p = r.image("img.bin", os.urandom(3 * C + 9))
-    rc, err, _secs = fwpush_push(r, p, b.name, "--chunk-size", "4K", timeout="2s")
+def _lying_push(r, typ, field, lie_at=1):
+    """A push whose lie_at-th OK to typ lies about field; KEEP: a --delta push of an image that
+    differs from the active one in its first chunk only (its 2nd KEEP is at 8192)."""
+    b = py_bmc(r, "plie", lie=(typ, field), lie_at=lie_at, block_size=C)
+    img = os.urandom(3 * C + 9)
+    extra = ("--chunk-size", "4K")
+    if typ == KEEP:
+        _push_ok(r, "a first push (nothing to lie about yet)", b, img, *extra)
+        img = bytes([img[0] ^ 1]) + img[1:]
+        extra += ("--delta",)
+    p = r.image("img.bin", img)
+    rc, err, _secs = fwpush_push(r, p, b.name, *extra, timeout="2s")
     b.stop()
     r.bmcs.remove(b)
     return rc, err
@@ -949,8 +974,14 @@ def g_push_window(r):
     b = py_bmc(r, "pdelay", publish_delay=0.5)
     rc, secs = _push_ok(r, "1.2: a window published 0.5 s late (epoch 0 meanwhile): fwpush "
                         "waits, then pushes", b, img)
-    b = py_bmc(r, "pcaps", ctrl_patch={28: ("<I", 0xFFFFFFFE)})
-    _push_ok(r, "1.1: unknown caps bits (0xfffffffe) are ignored: push OK", b, img)
+    for running in (True, False):               # every bit above 2, with and without bit 2
+        caps = 0xFFFFFFF8 | CAP_BLOCK_HASHES | (CAP_RUNNING if running else 0)
+        b = py_bmc(r, "pcaps", running=running, ctrl_patch={28: ("<I", caps)})
+        _push_ok(r, "1.1: unknown caps bits are ignored (caps %#x): push OK" % caps, b, img)
+        r.check(all(bool(f & FLAG_RUNNING) == running for f in b.start_flags),
+                "15.2: ... and its START has RUNNING only with caps bit 2 (%s)" % (
+                    "set" if running else "clear"),
+                "START flags %r" % b.start_flags)
     refusals = (("ctrl_size 128", {10: ("<H", 128)}),
                 ("a slot_stride the layout does not give", {20: ("<I", 2 * SLOT)}),
                 ("a body_offset the layout does not give", {24: ("<I", 8192)}),
@@ -1087,6 +1118,213 @@ def g_push_delta(r):
                 "exit %d: %s" % (rc, err), show=True)
 
 
+# ================================================================= 15: running digest
+VECTOR = {4096: "e12cd72144990fe57135ffa504f1bc71", 8192: "d481c9ee8a8fe42940a71c16bbe37322",
+          10000: "89dec82a789965e61cb3abee1c2fc1c4"}          # 15.1's example
+
+
+def _running_data(r, h, what, image, off, chunk=C, body=None, body_hash=None, want=OK):
+    """A DATA of a running session, answer checked per 5.6/15.3: OK holds the chunk's end and
+    R(end); BAD_HASH holds the bytes held and R through the body as received."""
+    piece = image[off:off + chunk]
+    body = piece if body is None else body
+    end = off + len(piece)
+    return expect(r, h, what, DATA, body, offset=off, want=want,
+                  body_hash=R(image, end) if body_hash is None else body_hash,
+                  want_offset=end if want == OK else off,
+                  want_hash=R(image[:off] + body, end))
+
+
+def g_running(r):
+    """15: caps bit 2; running sessions against bmc-sim: D4 against R, the answers, BAD_HASH
+    restoring the state, plain sessions beside them, RESUME's RUNNING flag, KEEP."""
+    _name, flash, h = bmc_sim(r, "run", "--flash-model", "nor:erase=4K,scale=0.0001")
+    r.check(h.caps & CAP_RUNNING, "1.1: bmc-sim sets caps bit 2 (RUNNING_DIGEST)",
+            "caps %#x" % h.caps)
+    vec = bytes(i % 251 for i in range(10000))
+    st, got = Hash128Stream(), {}
+    for off in range(0, len(vec), C):
+        st.update(vec[off:off + C])
+        got[st.n] = hexhash(st.wire())
+    r.check(got == VECTOR and st.wire() == h128(vec), "15.1: the example's R(4096), R(8192), "
+            "R(10000) from one streaming state; R(image_size) is the image's hash", repr(got))
+    # the example as a running session of bmc-sim: every answer holds R through its chunk
+    open_session(h, len(vec), flags=FLAG_RUNNING)
+    for off in range(0, len(vec), C):
+        _running_data(r, h, "15.3: running DATA at %d -> OK, offset its end, hash R(end) = "
+                      "%s" % (off, VECTOR[min(off + C, len(vec))]), vec, off)
+    expect(r, h, "15.2: FINISH of a running session carries R(image_size) -> OK, hash the "
+           "image's", FINISH, R(vec, len(vec)), want_offset=len(vec), want_hash=h128(vec))
+    r.check(read(flash) == vec, "5.5: the running session's flash equals the image")
+    img = os.urandom(6 * C + 321)
+    try:
+        h.push(img, chunk=C, running=True)
+        r.check(read(flash) == img, "15.2: a pipelined running push of 7 chunks (the Python "
+                "host's streaming R checked in every answer): flash equal byte for byte")
+    except HostError as e:
+        r.check(False, "15.2: a pipelined running push", str(e))
+    # D4 against R; a BAD_HASH puts the state back (15.3)
+    open_session(h, len(img), flags=FLAG_RUNNING)
+    send_chunks(h, img, 0, C, running=True)
+    _running_data(r, h, "D4/15.3: a running DATA carrying its own XXH3-128 -> BAD_HASH, "
+                  "offset held, hash R through the body", img, C, body_hash=h128(img[C:2 * C]),
+                  want=BAD_HASH)
+    _running_data(r, h, "15.3: ... then the right R -> OK (the state was put back)", img, C)
+    bad = bytearray(img[2 * C:3 * C])
+    bad[100] ^= 4
+    _running_data(r, h, "D4/5.6: a corrupted body -> BAD_HASH, hash R through the body as "
+                  "received", img, 2 * C, body=bytes(bad), want=BAD_HASH)
+    _running_data(r, h, "D4: ... corrupted again -> BAD_HASH again, same R", img, 2 * C,
+                  body=bytes(bad), want=BAD_HASH)
+    _running_data(r, h, "15.3: ... then the chunk intact -> OK", img, 2 * C)
+    # 5.3 in a running session: the chunk pipelined after a BAD_HASH is OUT_OF_RANGE
+    E = nxt(h.last_seq())
+    h.send(1, DATA, E, img[3 * C:4 * C], offset=3 * C, body_hash=h128(b"wrong"))
+    h.send(2, DATA, nxt(E), img[4 * C:5 * C], offset=4 * C, body_hash=R(img, 5 * C))
+    a1, a2 = h.wait(1, E, 3), h.wait(2, nxt(E), 3)
+    r.check(a1 is not None and a1.status == BAD_HASH and a2 is not None and
+            a2.status == OUT_OF_RANGE and a2.offset == 3 * C,
+            "5.3: in a running session, BAD_HASH then the pipelined chunk OUT_OF_RANGE",
+            "%r %r" % (a1, a2))
+    send_chunks(h, img, 3 * C, len(img), running=True)
+    expect(r, h, "15.2: FINISH after the resent chunks -> OK", FINISH, h128(img),
+           want_offset=len(img), want_hash=h128(img))
+    r.check(read(flash) == img, "15.3: after three BAD_HASH the flash equals the image")
+    # a plain session on the same BMC still checks each chunk's own hash
+    open_session(h, len(img))
+    send_chunks(h, img, 0, C)
+    expect(r, h, "D4: a plain session's DATA carrying R -> BAD_HASH, hash the chunk's own",
+           DATA, img[C:2 * C], offset=C, body_hash=R(img, 2 * C), want=BAD_HASH,
+           want_offset=C, want_hash=h128(img[C:2 * C]))
+    expect(r, h, "5.6: ... the chunk's own hash -> OK, hash the chunk's own", DATA,
+           img[C:2 * C], offset=C, want_offset=2 * C, want_hash=h128(img[C:2 * C]))
+    _running_resume(r, h, img)
+    _running_keep(r, h, flash, img)
+    h.close()
+
+
+def _running_resume(r, h, img):
+    """3.2/15.3: RESUME continues the open session only with the same RUNNING flag."""
+    ih = h128(img)
+
+    def start(flags):
+        return start_body(len(img), C, 0, FLAG_HAS_HASH | flags, ih)
+
+    for opened, asked in ((FLAG_RUNNING, 0), (0, FLAG_RUNNING)):
+        open_session(h, len(img), flags=FLAG_HAS_HASH | opened, image_hash=ih)
+        send_chunks(h, img, 0, 2 * C, running=bool(opened))
+        expect(r, h, "3.2: RESUME %s RUNNING of a %s session -> a new session, offset 0" % (
+            "with" if asked else "without", "running" if opened else "plain"), START,
+            start(FLAG_RESUME | asked))
+        expect(r, h, "3.2: ... the old session is gone (DATA at 8192 -> OUT_OF_RANGE)", DATA,
+               img[2 * C:3 * C], offset=2 * C, want=OUT_OF_RANGE,
+               body_hash=R(img, 3 * C) if asked else None)
+    open_session(h, len(img), flags=FLAG_HAS_HASH | FLAG_RUNNING, image_hash=ih)
+    send_chunks(h, img, 0, 2 * C, running=True)
+    expect(r, h, "3.2: RESUME with RUNNING of a running session -> OK, offset 8192", START,
+           start(FLAG_RESUME | FLAG_RUNNING), want_offset=2 * C)
+    _running_data(r, h, "15.3: the resumed session stays running (DATA with R -> OK)", img,
+                  2 * C)
+
+
+def _running_keep(r, h, flash, v1):
+    """14.3/15.3: KEEP in a running session is fed to R and answered R through its range."""
+    if not h.caps & CAP_BLOCK_HASHES:
+        r.skip("15.3: KEEP in a running session", "no caps bit 1")
+        return
+    h.push(v1, chunk=C)
+    block, _act, _seq = h.active_blocks(h.last_seq(), 1)
+    v2 = bytearray(v1)
+    v2[C + 9] ^= 0x80                                        # block 1 differs, the rest kept
+    v2 = bytes(v2)
+    k = KEEP_BODY.pack
+    open_session(h, len(v2), flags=FLAG_RUNNING)
+    expect(r, h, "15.3: KEEP of block 0 in a running session -> OK, hash R(4096)", KEEP,
+           k(C, 0), want_offset=C, want_hash=R(v2, C))
+    _running_data(r, h, "15.3: the changed block as DATA with R(8192) -> OK", v2, C)
+    expect(r, h, "15.2: KEEP to the image's end -> OK, hash R(image_size), not the range's",
+           KEEP, k(len(v2) - 2 * C, 0), offset=2 * C, want_offset=len(v2),
+           want_hash=R(v2, len(v2)))
+    expect(r, h, "15.2: FINISH after KEEP, DATA, KEEP -> OK", FINISH, h128(v2),
+           want_offset=len(v2), want_hash=h128(v2))
+    r.check(read(flash) == v2 and block == C, "14/15: the flash equals v2 byte for byte",
+            "block %d" % block)
+    v3 = bytearray(v2)
+    v3[-1] ^= 1
+    try:
+        h.push(bytes(v3), chunk=C, running=True, delta=True)
+        r.check(read(flash) == v3 and h.kept == 6, "14.5/15.2: a running delta push (6 KEEP, "
+                "1 DATA, R checked in every answer): flash equal", "kept %d" % h.kept)
+    except HostError as e:
+        r.check(False, "14.5/15.2: a running delta push", str(e))
+
+
+def _push_resume(r, img):
+    """3.2/15.2: fwpush killed mid-push, then --resume: the running session is resumed and
+    fwpush's R goes on from the bytes the BMC holds."""
+    b = py_bmc(r, "presume")
+    p = r.image("res.bin", img)
+    rc, err, _s = fwpush_push(r, p, b.name, "--chunk-size", "4K", "--resume", "--inject",
+                              "kill:%d" % (5 * C))
+    n = len(b.data_seen)
+    rc2, err2, _s = fwpush_push(r, p, b.name, "--chunk-size", "4K", "--resume")
+    again = b.data_seen[n:]
+    r.check(rc2 == 0 and read(b.flash_path) == img and again and again[0][0] > 0 and
+            all(d[2] == d[4] for d in again),
+            "15.2: fwpush killed at 20480, then --resume: the running session resumed (first "
+            "DATA at %d), every DATA's body_hash R, exit 0, flash equal" % (
+                again[0][0] if again else -1),
+            "first push exit %d (%s); --resume exit %d (%s); START flags %r" % (
+                rc, err, rc2, err2, b.start_flags))
+
+
+def g_push_running(r):
+    """15.2: fwpush push into the Python BMC with and without caps bit 2; lying answers; a
+    fan-out to a running and a plain BMC at once."""
+    img = os.urandom(9 * C + 77)
+    for running in (True, False):
+        b = py_bmc(r, "prun", running=running)
+        _push_ok(r, "15.2: fwpush push to a BMC %s caps bit 2: exit 0, flash equal" % (
+            "with" if running else "without"), b, img, "--chunk-size", "4K")
+        r.check(b.start_flags and all(bool(f & FLAG_RUNNING) == running
+                                      for f in b.start_flags),
+                "15.2: ... its START %s RUNNING" % ("carries" if running else "has no"),
+                "START flags %r" % b.start_flags)
+        kind = 4 if running else 3                            # data_seen: R, or own hash
+        r.check(len(b.data_seen) == 10 and all(d[2] == d[kind] for d in b.data_seen) and
+                all(d[3] != d[4] for d in b.data_seen[1:]),
+                "15.2: ... every DATA's body_hash was %s" % (
+                    "R(offset + length)" if running else "the chunk's own XXH3-128"),
+                "%d DATA" % len(b.data_seen))
+    b = py_bmc(r, "pflip")
+    _push_ok(r, "15.2/5.3: fwpush --inject flip:25 into a running session: chunks answered "
+             "BAD_HASH sent again with the same R: exit 0, flash equal", b, img,
+             "--chunk-size", "4K", "--inject", "flip:25", "--seed", "3")
+    bad = [s for s, t, st in b.log if t == DATA and st == BAD_HASH]
+    r.check(bad, "15.2: ... (the BMC did answer BAD_HASH: %d times)" % len(bad), repr(b.log))
+    _push_resume(r, img)
+    for typ, field, what in ((DATA, "hash", "a wrong R"),
+                             (DATA, "chunk_hash", "the chunk's own hash instead of R"),
+                             (KEEP, "chunk_hash", "the range's own hash instead of R")):
+        rc, err = _lying_push(r, typ, field, lie_at=2)
+        r.check(rc == 7, "6.5/15.2: an OK to the 2nd %s of a running session with %s: exit 7"
+                % ("KEEP" if typ == KEEP else "DATA", what), "exit %d: %s" % (rc, err),
+                show=True)
+    # a mass-flash station: one bmc-sim (running) and one Python BMC (plain) at once
+    sim, sflash, h = bmc_sim(r, "fsim", flash_size=16 << 20)
+    h.close()                                                 # byte 1 free for fwpush
+    b = py_bmc(r, "fplain", running=False)
+    big = os.urandom(24 * SLOT + 4097)
+    rc, err, secs = fwpush_push(r, r.image("fan.bin", big), [sim, b.name])
+    r.check(rc == 0 and read(sflash) == big and read(b.flash_path) == big,
+            "15.2: fan-out to bmc-sim (running) and a BMC without caps bit 2 (plain): exit 0, "
+            "both flashes equal", "exit %d (%s); bmc-sim flash %s, Python flash %s" % (
+                rc, err, read(sflash) == big, read(b.flash_path) == big))
+    r.check(b.start_flags and not any(f & FLAG_RUNNING for f in b.start_flags) and
+            all(d[2] == d[3] for d in b.data_seen),
+            "15.2: ... the plain BMC got no RUNNING and per-chunk hashes", repr(b.start_flags))
+
+
 # ================================================================= group: Python <-> Python
 def g_self(r):
     """Sanity of the peers themselves: the Python host against the Python BMC."""
@@ -1113,6 +1351,17 @@ def g_self(r):
     expect(r, h, "self: START beyond JUMP -> BAD_SEQ", START, start_body(1, 1),
            seq=add_seq(h.last_seq(), JUMP + 1), want=BAD_SEQ, handled=False)
     h.close()
+    b = py_bmc(r, "self3", running=False)
+    h = Host(b.name)
+    expect(r, h, "self: S3/15: RUNNING to a BMC without caps bit 2 -> BAD_HEADER", START,
+           start_body(C, C, flags=FLAG_RUNNING), want=BAD_HEADER)
+    try:
+        h.push(os.urandom(C), running=True)
+        r.check(False, "self: 15.2: the host refuses RUNNING without caps bit 2", "pushed")
+    except HostError as e:
+        r.check("caps bit 2" in str(e) and len(b.log) == 1, "self: 15.2: the host refuses "
+                "RUNNING without caps bit 2, sending nothing", str(e))
+    h.close()
 
 
 GROUPS = {
@@ -1123,7 +1372,8 @@ GROUPS = {
     "push-v1": g_push_v1, "push-torn": g_push_torn, "push-nolock": g_push_nolock,
     "push-nobmc": g_push_nobmc, "push-busy": g_push_busy, "push-stale": g_push_stale,
     "push-lying": g_push_lying, "push-window": g_push_window, "self": g_self,
-    "delta": g_delta, "push-delta": g_push_delta,
+    "delta": g_delta, "push-delta": g_push_delta, "running": g_running,
+    "push-running": g_push_running,
 }
 
 

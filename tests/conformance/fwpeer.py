@@ -3,10 +3,12 @@
 A second implementation, so that fwpush's host and BMC are checked against the document rather
 than against themselves. Section numbers (1.2, 5.1, ...) refer to docs/PROTOCOL.md.
 
-  Bmc   creates and formats a shm: window, serves messages (section 5), stores images into a
-        file, beats the heartbeat; switches (BmcFaults) make it misbehave on purpose.
-  Host  opens a window (section 6), picks its first sequence number (6.2), pushes an image, or
-        sends single crafted messages and reads the answer back.
+  Bmc   creates and formats a shm: window, serves messages (section 5), plain and running
+        sessions (15: caps bit 2 unless running=False), stores images into a file, beats the
+        heartbeat; switches (BmcFaults) make it misbehave on purpose.
+  Host  opens a window (section 6), picks its first sequence number (6.2), pushes an image
+        (plain, or running=True: 15.2), or sends single crafted messages and reads the answer
+        back.
 
 Python cannot promise one 32-bit store, but a store through a memoryview cast to 'I' is a single
 aligned 4-byte copy in CPython (one `mov` on x86), which is what section 0 asks for; the torn
@@ -42,6 +44,7 @@ HASHES, KEEP = 5, 6                      # 14: with caps bit 1 only
 TYPE_NAMES = {START: "START_UPGRADE", DATA: "DATA", FINISH: "FINISH", ABORT: "ABORT",
               HASHES: "HASHES", KEEP: "KEEP"}
 CAP_BLOCK_HASHES = 1 << 1
+CAP_RUNNING = 1 << 2                     # 15: running-digest sessions
 BANK_ACTIVE, BANK_INACTIVE = 1, 2
 
 OK, BAD_HEADER, BAD_HASH, OUT_OF_RANGE, BAD_STATE, TOO_LARGE, BAD_LENGTH, BAD_SEQ = range(8)
@@ -51,7 +54,7 @@ STATUS_NAMES = ["OK", "BAD_HEADER", "BAD_HASH", "OUT_OF_RANGE", "BAD_STATE", "TO
                 "BAD_LENGTH", "BAD_SEQ", "VERIFY_FAILED", "STORAGE_ERROR", "ABORTED", "BUSY",
                 "IDLE_TIMEOUT", "AUTH_REQUIRED", "AUTH_FAILED", "BAD_VERSION", "BAD_EPOCH"]
 
-FLAG_HAS_HASH, FLAG_RESUME = 1, 2
+FLAG_HAS_HASH, FLAG_RESUME, FLAG_RUNNING = 1, 2, 4
 ZERO16 = bytes(16)
 
 # control block, 1.1: magic version ctrl_size slot_count slot_size slot_stride body_offset caps
@@ -107,6 +110,11 @@ class Hash128Stream:
 
     def wire(self):
         return ZERO16 if self.n == 0 else self.x.intdigest().to_bytes(16, "little")
+
+    def copy(self):
+        c = Hash128Stream()
+        c.x, c.n = self.x.copy(), self.n
+        return c
 
 
 # ---------------------------------------------------------------- sequence numbers (2.1)
@@ -243,6 +251,8 @@ class BmcFaults:
         self.torn_pause = 0.002
         self.reformat_before_data = None  # re-format instead of answering the DATA number k (1..)
         self.lie = None                  # (type, field) to lie about on the first OK of that type
+        self.lie_at = 1                  # ... or on its lie_at-th OK (15: the first chunk's R
+        #                                  is its own hash, so a "chunk_hash" lie needs the 2nd)
         self.beat = True                 # change heartbeat every 20 ms
         self.answer = True               # answer messages at all
         self.publish_delay = 0.0         # seconds the window stays unpublished (epoch 0)
@@ -262,6 +272,7 @@ class Session:
         self.image_hash = image_hash
         self.bank = bytearray()          # the inactive bank: bytes held
         self.hasher = Hash128Stream()    # hash of the bytes as they land (3.1: never re-read)
+        self.running = bool(flags & FLAG_RUNNING)   # 15: chunks checked against R
 
     @property
     def held(self):
@@ -272,7 +283,7 @@ class Bmc:
     """An emulated BMC on shm:NAME storing images at flash_path (the active image)."""
 
     def __init__(self, name, flash_path, slots=4, slot_size=65536, flash_capacity=16 << 20,
-                 idle_timeout=60.0, faults=None, log=None, block_size=65536):
+                 idle_timeout=60.0, faults=None, log=None, block_size=65536, running=True):
         self.name = name
         self.path = shm_path(name)
         self.flash_path = flash_path
@@ -296,6 +307,11 @@ class Bmc:
         self.block = block_size          # 14.1; 0: no caps bit 1 (HASHES, KEEP unknown)
         self.active = b""                # 14.1: the active image
         self.inactive = b""              # what the inactive bank holds when no session writes
+        self.running = running           # 15: caps bit 2, running sessions taken
+        self.start_flags = []            # flags of every START that passed S1, S2
+        self.data_seen = []              # DATA: (offset, length, body_hash, own hash, R)
+        self.oks = {}                    # OK answers per type, for lie_at
+        self.chunk_hash = ZERO16         # the last DATA/KEEP's own XXH3-128 (a "chunk_hash" lie)
 
     # ------------------------------------------------------------ creating the window (10)
     def create(self):
@@ -328,7 +344,8 @@ class Bmc:
             hb = w.ld32(OFF_HEARTBEAT)
             w.write(0, CTRL.pack(WINDOW_MAGIC, self.f.version, 64, lay.slots, lay.slot_size,
                                  lay.stride, lay.body_offset,
-                                 CAP_BLOCK_HASHES if self.block else 0, lay.window_size,
+                                 (CAP_BLOCK_HASHES if self.block else 0) |
+                                 (CAP_RUNNING if self.running else 0), lay.window_size,
                                  self.flash_capacity, 0, hb, self.L, 0))   # 3. epoch still 0
             for off, (fmt, val) in self.f.ctrl_patch.items():       # a wrong control block
                 struct.pack_into(fmt, w.mm, off, val)
@@ -489,7 +506,9 @@ class Bmc:
         if h128(body) != h["body_hash"]:
             return self._end_by_start(BAD_HASH)                      # S2
         size, chunk, comp, flags, res1, ihash, res2 = START_BODY.unpack(body)
-        if res1 or res2 != bytes(8) or flags & ~3:
+        self.start_flags.append(flags)
+        known = FLAG_HAS_HASH | FLAG_RESUME | (FLAG_RUNNING if self.running else 0)
+        if res1 or res2 != bytes(8) or flags & ~known:
             return self._end_by_start(BAD_HEADER)                    # S3
         if flags & FLAG_RESUME and not flags & FLAG_HAS_HASH:
             return self._end_by_start(BAD_HEADER)                    # S4
@@ -500,7 +519,8 @@ class Bmc:
         if not 1 <= chunk <= self.layout.slot_size:
             return self._end_by_start(BAD_LENGTH)                    # S7
         if (flags & FLAG_RESUME and s and s.flags & FLAG_HAS_HASH and s.image_size == size and
-                s.chunk_size == chunk and s.component == comp and s.image_hash == ihash):
+                s.chunk_size == chunk and s.component == comp and s.image_hash == ihash and
+                s.running == bool(flags & FLAG_RUNNING)):
             return OK, s.held, ZERO16                                # resumed (3.2)
         self.session = Session(size, chunk, comp, flags, ihash)      # S8: RAM always has room
         return OK, 0, ZERO16
@@ -528,11 +548,15 @@ class Bmc:
             return OUT_OF_RANGE, s.held, ZERO16                      # D2
         if h["length"] != min(s.chunk_size, s.image_size - s.held):
             return BAD_LENGTH, s.held, ZERO16                        # D3
-        got = h128(body)
+        own, before = h128(body), s.hasher.copy()
+        s.hasher.update(body)                                        # as it lands (15.3)
+        self.chunk_hash = own
+        self.data_seen.append((h["offset"], len(body), h["body_hash"], own, s.hasher.wire()))
+        got = s.hasher.wire() if s.running else own
         if got != h["body_hash"]:
+            s.hasher = before                                        # 15.3: state put back
             return BAD_HASH, s.held, got                             # D4
         s.bank += body
-        s.hasher.update(body)
         return OK, s.held, got
 
     def _finish(self, h, body):
@@ -624,12 +648,15 @@ class Bmc:
         kept = self.active[off:off + length]
         s.bank += kept
         s.hasher.update(kept)
-        return OK, s.held, h128(kept)
+        self.chunk_hash = h128(kept)
+        return OK, s.held, s.hasher.wire() if s.running else self.chunk_hash   # 5.6, 15.3
 
     # ------------------------------------------------------------ 5.7 step 4: the answer
     def _answer(self, i, d, status, typ, offset, hsh, move_L=True):
+        if status == OK:
+            self.oks[typ] = self.oks.get(typ, 0) + 1
         if status == OK and typ in TYPE_NAMES and self.f.lie and self.f.lie[0] == typ \
-                and typ not in self.lied:
+                and typ not in self.lied and self.oks[typ] >= self.f.lie_at:
             self.lied.add(typ)
             offset, hsh, typ = self._lie(self.f.lie[1], offset, hsh, typ)
         w, lay = self.win, self.layout
@@ -650,8 +677,9 @@ class Bmc:
         else:
             w.st32(a, d)                                             # seq last
 
-    @staticmethod
-    def _lie(field, offset, hsh, typ):
+    def _lie(self, field, offset, hsh, typ):
+        if field == "chunk_hash":                                    # 15: a plain answer
+            return offset, self.chunk_hash, typ
         if field == "offset":
             return offset + 1, hsh, typ
         if field == "hash":
@@ -850,24 +878,30 @@ class Host:
 
     # ------------------------------------------------------------ a whole push (6.2 .. 6.5)
     def push(self, image, chunk=None, slots=None, first=None, image_hash=False, resume=False,
-             signature=None, torn=False, delta=False):
+             signature=None, torn=False, delta=False, running=False):
         """Pushes image; returns the FINISH answer. Raises HostError on any failure.
 
         delta: with caps bit 1, a chunk whose blocks all equal the active bank's goes as a KEEP
         (14.5); self.kept counts them.
+        running: a running session (15.2; the window must have caps bit 2): each DATA carries,
+        and each DATA's or KEEP's answer must hold, R through it, from one streaming state.
         """
         lay = self.layout
         chunk = chunk or lay.slot_size
         slots = slots or lay.slots
+        if running and not self.caps & CAP_RUNNING:
+            raise HostError("15.2: no RUNNING without caps bit 2 (caps %#x)" % self.caps)
         if not self.wait_bmc():
             raise HostError("no BMC answered")
         seq = self.first_seq() if first is None else first
         whole = h128(image)
         flags = (FLAG_HAS_HASH if image_hash or resume else 0) | (FLAG_RESUME if resume else 0)
-        body = START_BODY.pack(len(image), chunk, 0, flags, 0,
-                               whole if flags else ZERO16, bytes(8))
+        body = START_BODY.pack(len(image), chunk, 0, flags | (FLAG_RUNNING if running else 0),
+                               0, whole if flags else ZERO16, bytes(8))
         ans = self.call(0, START, seq, body)
         held = self._check_start(ans, seq, len(image), chunk, resume)
+        digest = Hash128Stream()                                 # R (15.1), one pass
+        digest.update(image[:held])
         block, active, self.kept = 0, [], 0
         if delta and self.caps & CAP_BLOCK_HASHES:
             block, active, seq = self.active_blocks(seq, 1)
@@ -884,14 +918,15 @@ class Host:
                 same = block and all(
                     h128(piece[k:k + block]) == active[(off + k) // block]
                     for k in range(0, len(piece), block))
+                digest.update(piece)
+                check = digest.wire() if running else h128(piece)
                 if same:
                     self.kept += 1
                     self.send(slot, KEEP, seq, KEEP_BODY.pack(len(piece), 0), offset=off)
                 else:
-                    self.send(slot, DATA, seq, piece, offset=off,
+                    self.send(slot, DATA, seq, piece, offset=off, body_hash=check,
                               torn=(("high" if seq & 1 else "low") if torn else None))
-                inflight.append((slot, seq, KEEP if same else DATA, off + len(piece),
-                                 h128(piece)))
+                inflight.append((slot, seq, KEEP if same else DATA, off + len(piece), check))
                 off += len(piece)
                 slot = (slot + 1) % lay.slots
             s, q, typ, end, hsh = inflight.pop(0)
