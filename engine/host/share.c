@@ -238,8 +238,12 @@ static bool hashed(struct fwp_source *src, unsigned tag, struct fwp_hash128 *chu
 		*h = (struct hashed){ .off = w->off, .len = w->len, .state = HASHED_HASHING };
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (found && chunk && !has_chunk)
+	if (found && chunk && !has_chunk) {
 		*chunk = fwp_xxh128(w->dst, w->len);
+		pthread_mutex_lock(&s->lock);
+		s->bytes_hashed += w->len;	/* a second pass over these bytes: counted */
+		pthread_mutex_unlock(&s->lock);
+	}
 	return found;
 }
 
