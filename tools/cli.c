@@ -113,7 +113,7 @@ int cli_target_error(const char *uri, int err, uint32_t timeout_ms)
 	uri_bdf(uri, bdf);
 	switch (err) {
 	case -EINVAL:
-		return cli_die(CLI_EXIT_TARGET, "target %s: malformed (expected shm:NAME, "
+		return cli_die(CLI_EXIT_TARGET, "target %s: malformed (expected shm:NAME[,offset=O], "
 			       "vfio:BDF[,bar=N][,offset=O], pci:BDF[,bar=N][,offset=O], "
 			       "mem:ADDR[,size=S][,dev=PATH]%s)", uri,
 			       CLI_DPDK_BUILT ? " or dpdk:BDF[,bar=N][,offset=O]" : "");

@@ -20,7 +20,9 @@ void usage_bmc_sim(FILE *out)
 		"write of the activation record (PATH.meta) makes it active, and PATH, a symbolic\n"
 		"link, follows. Serves push after push until SIGTERM or SIGINT.\n"
 		"\n"
-		"  -w, --window URI       window to create, e.g. shm:bmc0\n"
+		"  -w, --window URI       window to create, e.g. shm:bmc0; shm:NAME,offset=O puts\n"
+		"                         it O bytes (a multiple of 4K, at most 64M) into the\n"
+		"                         object, after zeros, for hosts that search (pci:, vfio:)\n"
 		"  -f, --flash PATH       the BMC's flash (PATH: the active image)\n"
 		"  -f, --flash mtd:DEV    the BMC's NOR flash through Linux MTD (/dev/mtdN): bank A\n"
 		"                         at 0, bank B after it, the activation record in the last\n"
@@ -81,12 +83,16 @@ static void log_session(void *arg, const struct fwp_bmc_session *s)
 	}
 }
 
-/* The window URI with the ivshmem socket appended: the BMC reaches the engine by URI only. */
+/*
+ * The window URI with the ivshmem socket appended: the BMC reaches the engine by URI only.
+ * SOCKET goes last (it is the rest of the URI); what comes before it, ",offset=O" or a bad
+ * parameter, the transport judges.
+ */
 static int window_with_ivshmem(const char *window, const char *sock, char **out)
 {
-	if (strncmp(window, "shm:", 4) || strchr(window, ','))
-		return cli_die(CLI_EXIT_USAGE, "--ivshmem %s: needs a plain shm:NAME window, not %s",
-			       sock, window);
+	if (strncmp(window, "shm:", 4) || strstr(window, ",ivshmem="))
+		return cli_die(CLI_EXIT_USAGE, "--ivshmem %s: needs a shm:NAME[,offset=O] window "
+			       "(without ,ivshmem=), not %s", sock, window);
 	if (asprintf(out, "%s,ivshmem=%s", window, sock) < 0)
 		return cli_die(CLI_EXIT_FAILURE, "bmc-sim: out of memory");
 	return 0;

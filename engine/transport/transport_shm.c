@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * shm:NAME[,ivshmem=SOCKET] — the window is a POSIX shared-memory object, the file
+ * shm:NAME[,offset=O][,ivshmem=SOCKET] — the window is a POSIX shared-memory object, the file
  * /dev/shm/NAME. A BMC given SOCKET serves QEMU's ivshmem protocol there (transport/ivshmem.h)
- * and has register doorbells; a host ignores the parameter (it has no register to ring). Byte-range
+ * and has register doorbells; a host ignores the parameter (it has no register to ring). A BMC
+ * given O puts its window O bytes into the object (a multiple of 4096, at most 64M; the bytes
+ * before it zero), as a device may place it in a BAR; a host given O looks there, and a host
+ * not given O takes a window at 0 as ever, or else searches the object as a host searches a
+ * BAR (PROTOCOL.md 1.3). Byte-range
  * locks (open file description locks, released by the kernel when a process dies) say who is
  * attached: byte 0 by the BMC that created it, byte 1 by the host pushing to it; byte 2 is held
  * by a BMC while it removes a window whose BMC died.
@@ -16,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fwpush/parse.h"
 #include "fwpush/wire.h"
 #include "transport/ivshmem.h"
 #include "transport/transport.h"
@@ -33,35 +39,59 @@ enum { LOCK_BYTE_BMC = 0, LOCK_BYTE_HOST = 1, LOCK_BYTE_REMOVER = 2 };
 #define SHM_DIR		"/dev/shm"
 
 #define IVSHMEM_PARAM	",ivshmem="
+#define OFFSET_PARAM	",offset="
+/* The furthest a BMC puts its window into the object, and a host searches for it. */
+#define SHM_OFFSET_MAX	(64u << 20)
+
+struct shm_params {
+	const char *ivshmem;	/* SOCKET, or NULL */
+	uint64_t offset;	/* where the window starts in the object */
+	bool offset_given;	/* else a host searches for it (PROTOCOL.md 1.3) */
+};
 
 /*
- * What follows NAME: nothing, or ",ivshmem=SOCKET" (SOCKET is the rest of the URI, so a path
- * may hold commas). *ivshmem: SOCKET, or NULL. -EINVAL: anything else.
+ * What follows NAME: nothing, or ",offset=O" (a multiple of 4096, at most SHM_OFFSET_MAX, as
+ * fwp_parse_size() reads it), then ",ivshmem=SOCKET" (SOCKET is the rest of the URI, so a path
+ * may hold commas); either may be left out, in that order. -EINVAL: anything else.
  */
-static int shm_params(const struct fwp_target *t, const char **ivshmem)
+static int shm_params(const struct fwp_target *t, struct shm_params *sp)
 {
-	const char *p = strchr(t->arg, ',');
+	const char *p = t->arg + strcspn(t->arg, ",");
+	char buf[32];
+	size_t n;
 
-	*ivshmem = NULL;
-	if (!p)
+	*sp = (struct shm_params){ 0 };
+	if (!strncmp(p, OFFSET_PARAM, strlen(OFFSET_PARAM))) {
+		p += strlen(OFFSET_PARAM);
+		n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (fwp_parse_size(buf, &sp->offset) || sp->offset % FWP_PAGE ||
+		    sp->offset > SHM_OFFSET_MAX)
+			return -EINVAL;
+		sp->offset_given = true;
+		p += n;
+	}
+	if (!*p)
 		return 0;
 	if (strncmp(p, IVSHMEM_PARAM, strlen(IVSHMEM_PARAM)) || !p[strlen(IVSHMEM_PARAM)])
 		return -EINVAL;
-	*ivshmem = p + strlen(IVSHMEM_PARAM);
+	sp->ivshmem = p + strlen(IVSHMEM_PARAM);
 	return 0;
 }
 
 /*
- * SHM_DIR/NAME; -EINVAL unless NAME is a plain name (no '/', no leading '.') and what follows
- * it is a parameter shm_params() knows.
+ * SHM_DIR/NAME and the parameters (sp); -EINVAL unless NAME is a plain name (no '/', no
+ * leading '.') and what follows it is what shm_params() knows.
  */
-static int shm_path(const struct fwp_target *t, char *buf, size_t len)
+static int shm_path(const struct fwp_target *t, char *buf, size_t len, struct shm_params *sp)
 {
 	size_t n = strcspn(t->arg, ",");
-	const char *ivshmem;
 	size_t i;
 
-	if (shm_params(t, &ivshmem))
+	if (shm_params(t, sp))
 		return -EINVAL;
 
 	if (n == 0 || n + sizeof(SHM_DIR "/") > len || n > 200)
@@ -224,25 +254,61 @@ static void guard_remove(struct guard *g)
 	atomic_store(&g->used, 0);
 }
 
-static int map_window(struct fwp_target *t, size_t size)
+/* Maps the whole object (t->map); the window is placed in it by place(). */
+static int map_object(struct fwp_target *t, size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
-	t->base = p;
-	t->size = size;
+	t->map = p;
+	t->map_len = size;
 	t->flags = FWP_TARGET_CACHED;
 	return 0;
 }
 
+/*
+ * The window starts offset bytes into the object: -EMSGSIZE if its control block is not in it.
+ * At 0 the whole object is the window, however small (the host names what it holds).
+ */
+static int place(struct fwp_target *t, uint64_t offset)
+{
+	if (offset && (offset > t->map_len || t->map_len - offset < sizeof(struct fwp_win_ctrl)))
+		return -EMSGSIZE;
+	t->base = (unsigned char *)t->map + offset;
+	t->size = t->map_len - offset;
+	return 0;
+}
+
+/*
+ * Where a host's window is: where it was told, else at 0 when the object's first bytes are a
+ * window's magic (exactly what shm: always did, and costs nothing more), else the first
+ * published window a search of the object finds (PROTOCOL.md 1.3, as in a BAR), else 0 (a
+ * window not yet published is waited for there, and a file that is no window is named so).
+ */
+static uint64_t host_offset(const struct fwp_target *t, const struct shm_params *sp)
+{
+	const struct fwp_win_ctrl *c = t->map;
+	size_t off;
+
+	if (sp->offset_given)
+		return sp->offset;
+	if (t->map_len < sizeof(*c) || c->magic == FWP_WINDOW_MAGIC)
+		return 0;
+	if (fwp_window_find(t->map, t->map_len < SHM_OFFSET_MAX + sizeof(*c) ? t->map_len :
+			    SHM_OFFSET_MAX + sizeof(*c), &off))
+		return 0;
+	return off;
+}
+
 static int shm_open_window(struct fwp_target *t)
 {
+	struct shm_params sp;
 	char path[256];
 	struct stat st;
 	int ret;
 
-	ret = shm_path(t, path, sizeof(path));
+	ret = shm_path(t, path, sizeof(path), &sp);
 	if (ret)
 		return ret;
 	t->fd = open_regular(path);
@@ -255,10 +321,11 @@ static int shm_open_window(struct fwp_target *t)
 	ret = lock_byte(t->fd, LOCK_BYTE_HOST);
 	if (ret)
 		return ret;
-	ret = map_window(t, st.st_size);
-	if (!ret)
-		t->priv = guard_add(t->base, t->size);
-	return ret;
+	ret = map_object(t, st.st_size);
+	if (ret)
+		return ret;
+	t->priv = guard_add(t->map, t->map_len);
+	return place(t, host_offset(t, &sp));
 }
 
 /*
@@ -269,7 +336,7 @@ static int shm_peer_alive(const struct fwp_target *t)
 {
 	const struct guard *g = t->created ? NULL : t->priv;
 	struct stat st;
-	bool shrank = fstat(t->fd, &st) || (uint64_t)st.st_size < t->size;
+	bool shrank = fstat(t->fd, &st) || (uint64_t)st.st_size < t->map_len;
 
 	if (g && atomic_load(&g->lost))
 		return shrank ? -EFAULT : -ENOSPC;
@@ -339,13 +406,11 @@ static int publish(int fd, const char *path)
  * A BMC's ivshmem server, when its URI names a socket, kept in t->priv (a host keeps its
  * guard there). It starts once the window is published and fully made.
  */
-static int start_ivshmem(struct fwp_target *t)
+static int start_ivshmem(struct fwp_target *t, const struct shm_params *sp)
 {
-	const char *sock;
-
-	if (shm_params(t, &sock) || !sock)
+	if (!sp->ivshmem)
 		return 0;
-	return fwp_ivshmem_open(sock, t->fd, (struct fwp_ivshmem **)&t->priv);
+	return fwp_ivshmem_open(sp->ivshmem, t->fd, (struct fwp_ivshmem **)&t->priv);
 }
 
 /*
@@ -356,12 +421,14 @@ static int start_ivshmem(struct fwp_target *t)
  */
 static int shm_create_window(struct fwp_target *t, size_t size)
 {
+	struct shm_params sp;
 	char path[256];
 	int tries, ret;
 
-	ret = shm_path(t, path, sizeof(path));
+	ret = shm_path(t, path, sizeof(path), &sp);
 	if (ret)
 		return ret;
+	size += sp.offset;	/* the object holds the zeros before the window, then the window */
 	t->fd = open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (t->fd < 0)
 		return -errno;
@@ -380,7 +447,7 @@ static int shm_create_window(struct fwp_target *t, size_t size)
 	 */
 	if (fallocate(t->fd, 0, 0, size) && errno != EOPNOTSUPP)
 		return -errno;
-	ret = map_window(t, bar_size(size));
+	ret = map_object(t, bar_size(size)) ?: place(t, sp.offset);
 	for (tries = 0; !ret; tries++) {
 		ret = publish(t->fd, path);
 		if (ret != -EEXIST)
@@ -390,22 +457,23 @@ static int shm_create_window(struct fwp_target *t, size_t size)
 	if (ret)
 		return ret;
 	t->created = true;
-	return start_ivshmem(t);
+	return start_ivshmem(t, &sp);
 }
 
 /* A BMC removes its window's name only if the name is still its window. */
 static void shm_close_window(struct fwp_target *t)
 {
 	struct stat mine, named;
+	struct shm_params sp;
 	char path[256];
 
 	if (t->created)
 		fwp_ivshmem_close(t->priv);
 	else
 		guard_remove(t->priv);
-	if (t->base)
-		munmap(t->base, t->size);
-	if (t->created && !shm_path(t, path, sizeof(path)) && !fstat(t->fd, &mine) &&
+	if (t->map)
+		munmap(t->map, t->map_len);
+	if (t->created && !shm_path(t, path, sizeof(path), &sp) && !fstat(t->fd, &mine) &&
 	    !lstat(path, &named) && same_file(&mine, &named))
 		unlink(path);
 	if (t->fd >= 0)

@@ -9,6 +9,9 @@
 # chardev socket reaches the ivshmem server inside `bmc-sim --ivshmem` here, which sleeps on its
 # doorbell; in the guest, fwpush pushes through vfio:, rings the BMC's Doorbell register after
 # each doorbell and sleeps on MSI-X vector 0 for the answers ("interrupts" in --json counts them).
+# The BMCs of the pci: and vfio: devices put their windows 64 KiB into the BAR (bmc-sim's
+# shm:NAME,offset=64K, zeros before it), and the guest names no offset=: each push must find the
+# window by searching the BAR (PROTOCOL.md 1.3); one told a wrong offset= must fail cleanly.
 #
 # Usage: run.sh SOURCE_DIR WORK_DIR   (meson test --suite vm). Exit 77 only if QEMU cannot run.
 set -u
@@ -26,6 +29,9 @@ DEVS=(a b c d)
 ADDR=(10 11 12 13)
 VIA=(pci vfio dpdk irq)
 SIZE=($((8 << 20)) $(((8 << 20) + 4097)) $(((6 << 20) + 12345)) $(((4 << 20) + 999)))
+# Where each BMC puts its window in its BAR: pci: and vfio: search for theirs, dpdk: and the
+# doorbell device find theirs at 0 as before.
+WOFF=($((64 << 10)) $((64 << 10)) 0 0)
 IVS="$T_DIR/ivs-d.sock"
 
 cleanup() {
@@ -107,7 +113,9 @@ for i in 0 1 2 3; do
 	head -c "${SIZE[$i]}" /dev/urandom >"$T_DIR/img-$d"
 	doorbell=()
 	[ "$d" = d ] && doorbell=(--ivshmem "$IVS")
-	"$FWPUSH" bmc-sim --window "shm:$NAME-$d" --flash "$T_DIR/flash-$d" --slots 4 \
+	at=""
+	[ "${WOFF[$i]}" -ne 0 ] && at=",offset=${WOFF[$i]}"
+	"$FWPUSH" bmc-sim --window "shm:$NAME-$d$at" --flash "$T_DIR/flash-$d" --slots 4 \
 		--slot-size 256K "${doorbell[@]}" 2>"$T_DIR/bmc-$d.log" &
 	PIDS+=($!)
 done
@@ -116,6 +124,25 @@ for i in 0 1 2 3; do
 	[ -s "/dev/shm/$NAME-${DEVS[$i]}" ] || { echo "bmc-sim ${DEVS[$i]} did not start"; exit 1; }
 done
 [ -S "$IVS" ] || { echo "bmc-sim d serves no ivshmem socket: $(cat "$T_DIR/bmc-d.log")"; exit 1; }
+# Each window is where it was put, with only zeros before it: the first 4096-aligned offset with
+# the window's magic and a nonzero epoch and version (what a searching host finds) is WOFF.
+first_window() { # first_window FILE: PROTOCOL.md 1.3's search, done here
+	python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+for off in range(0, len(d) - 63, 4096):
+    magic, version = struct.unpack_from("<QH", d, off)
+    if magic == 0x3157485355505746 and version and struct.unpack_from("<I", d, off + 48)[0]:
+        print(off, "zeros-before" if not any(d[:off]) else "junk-before")
+        break
+PY
+}
+for i in 0 1 2 3; do
+	d=${DEVS[$i]}
+	w=$(first_window "/dev/shm/$NAME-$d")
+	check "${VIA[$i]}: bmc-sim put its window ${WOFF[$i]} bytes into the BAR's file ($w)" \
+		[ "$w" = "${WOFF[$i]} zeros-before" ]
+done
 
 # --- the initramfs -----------------------------------------------------------------------------
 ROOT="$T_DIR/root"
@@ -154,6 +181,7 @@ bind() { echo vfio-pci >/sys/bus/pci/devices/\$1/driver_override; echo \$1 >/sys
 echo "GUEST up: \$(uname -r), \$(ls /sys/kernel/iommu_groups | wc -l) IOMMU groups"
 result list fwpush list
 result unbound fwpush push /img-b --target vfio:0000:00:11.0,bar=2 --timeout 10s
+result wrong-offset fwpush push /img-a --target pci:0000:00:10.0,bar=2,offset=4K --timeout 2s
 result pci fwpush push /img-a --target pci:0000:00:10.0,bar=2 --timeout 60s --json
 bind 0000:00:11.0; bind 0000:00:12.0
 result list-bound fwpush list --json
@@ -205,6 +233,10 @@ check "fwpush list --json: bound devices offer vfio: targets" \
 r=$(result unbound)
 check "not bound to vfio-pci: exit 4 and how to bind it ($r)" \
 	bash -c '[[ "$1" == "4 "*"not bound to vfio-pci; bind it"* ]]' _ "$r"
+# offset=4K, zeros there, the window at 64K: no window is seen, the push gives up at its timeout.
+r=$(result wrong-offset)
+check "pci: a wrong offset= (4K; the window at 64K): exit 5 and one line ($r)" \
+	bash -c '[[ "$1" == "5 fwpush: target pci:0000:00:10.0,bar=2,offset=4K: no BMC answered"* ]]' _ "$r"
 for i in 0 1 2 3; do
 	d=${DEVS[$i]} via=${VIA[$i]}
 	r=$(result "$via")
