@@ -8,8 +8,7 @@
 #                                 only see it by waiting out a timeout): what CI runs
 #   --no-baseline                 (after --quick, or first) skip the unmutated run of the
 #                                 named tests; tools/test.sh passes it only after those very
-#                                 tests passed on this tree in build/ (a load-flaky test can
-#                                 then only kill a mutant falsely, never fail the run)
+#                                 tests passed on this tree in build/, which shows the same
 #
 # The copy and its build live in a temporary directory (kept with FWPUSH_MUTANTS_KEEP=1); a
 # rebuild after a mutation recompiles only the file it touches. FWPUSH_MUTANTS_JOBS workers
