@@ -11,7 +11,7 @@ trap 't_cleanup' EXIT
 
 t_cleanup() {
 	[ -n "$BMC_PID" ] && kill -9 "$BMC_PID" 2>/dev/null
-	rm -f /dev/shm/"$T_NAME"*
+	rm -f /dev/shm/"$T_NAME"* /dev/shm/fwpush-rt-"$T_NAME"*	# windows; staged runtime updates
 	rm -rf "$T_DIR"
 }
 
